@@ -1,0 +1,93 @@
+"""The analyser shared by watch rules and items: fold case and accents, tokenise, stem.
+
+Rules and items go through the same functions so that a rule word and an item word meet
+on the same form. Hyphens and apostrophes split words (`pro-independence` is two tokens).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import Stemmer
+
+__all__ = ["Token", "fold", "stem", "stemmer_language", "tokenize", "words"]
+
+# Letters NFKD does not decompose into a base letter plus marks.
+_EXTRA_FOLDS = str.maketrans(
+    {"œ": "oe", "æ": "ae", "ø": "o", "đ": "d", "ł": "l", "ß": "ss", "þ": "th", "ı": "i", "ŀ": "l"}
+)
+_WORD = re.compile(r"[^\W_]+")
+
+_LANGUAGES = {
+    "ar": "arabic", "ca": "catalan", "da": "danish", "de": "german", "el": "greek",
+    "en": "english", "es": "spanish", "eu": "basque", "fi": "finnish", "fr": "french",
+    "ga": "irish", "hi": "hindi", "hu": "hungarian", "hy": "armenian", "id": "indonesian",
+    "it": "italian", "lt": "lithuanian", "ne": "nepali", "nl": "dutch", "no": "norwegian",
+    "nb": "norwegian", "nn": "norwegian", "pt": "portuguese", "ro": "romanian",
+    "ru": "russian", "sr": "serbian", "sv": "swedish", "ta": "tamil", "tr": "turkish",
+    "yi": "yiddish",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A folded word and its character span in the original text."""
+
+    text: str
+    start: int
+    end: int
+
+
+@lru_cache(maxsize=65536)
+def _fold_word(word: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", word.casefold().translate(_EXTRA_FOLDS))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def fold(text: str) -> str:
+    """Lower-case `text` and strip accents: "Nuñez" -> "nunez", "Algérie" -> "algerie"."""
+    if text.isascii():
+        return text.lower()
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_EXTRA_FOLDS))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split `text` into folded word tokens with spans into the original string."""
+    out: list[Token] = []
+    for m in _WORD.finditer(text):
+        word = m.group()
+        folded = word.lower() if word.isascii() else _fold_word(word)
+        # Folding may split one character into letters and marks; keep only word characters.
+        if not folded.isalnum():
+            folded = "".join(ch for ch in folded if ch.isalnum())
+            if not folded:
+                continue
+        out.append(Token(folded, m.start(), m.end()))
+    return out
+
+
+def words(text: str) -> list[str]:
+    """Return the folded words of `text` (tokenize without spans)."""
+    return [t.text for t in tokenize(text)]
+
+
+def stemmer_language(lang: str) -> str:
+    """Map an ISO 639-1 code ("fr", "fr-FR") to a Snowball algorithm; English when unknown."""
+    code = (lang or "").strip().lower().replace("_", "-").split("-")[0]
+    return _LANGUAGES.get(code, "english")
+
+
+@lru_cache(maxsize=64)
+def _stemmer(algorithm: str) -> Stemmer.Stemmer:
+    stemmer = Stemmer.Stemmer(algorithm)
+    stemmer.maxCacheSize = 50000
+    return stemmer
+
+
+def stem(word: str, lang: str = "en") -> str:
+    """Stem one folded word with Snowball in the item's language (English when unknown)."""
+    return str(_stemmer(stemmer_language(lang)).stemWord(word))

@@ -1,0 +1,38 @@
+"""The platform-neutral reply of a command; each chat adapter renders it its own way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.core.alert import Marked, Story
+from bot.store.records import SourceRecord, WatchRecord
+
+__all__ = ["Reply"]
+
+
+@dataclass(slots=True)
+class Reply:
+    """What a command answers.
+
+    `title` is one line ("Watch #12 added"); `lines` the body (plain or Marked text);
+    `code` a preformatted block (a rule with a caret under a syntax error); `stories`,
+    `watches`, `sources` structured lists the renderer shows as it sees fit.
+    `ephemeral` replies are shown to the asker only; `shareable` offers "Share in channel".
+    """
+
+    title: str
+    ok: bool = True
+    lines: list[str | Marked] = field(default_factory=list)
+    code: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    stories: list[Story] = field(default_factory=list)
+    watches: list[WatchRecord] = field(default_factory=list)
+    sources: list[SourceRecord] = field(default_factory=list)
+    watch_counts: dict[int, int] = field(default_factory=dict)
+    ephemeral: bool = True
+    shareable: bool = False
+
+    @classmethod
+    def error(cls, title: str, *lines: str, code: str | None = None) -> Reply:
+        """An error reply: what went wrong and how to fix it; always ephemeral."""
+        return cls(title=title, ok=False, lines=list(lines), code=code, ephemeral=True)

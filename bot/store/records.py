@@ -1,0 +1,124 @@
+"""Plain records the store returns: no ORM objects ever leave `bot.store`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.core.item import Item
+
+__all__ = [
+    "ArchivedItem",
+    "DeliveryJob",
+    "DeliveryRecord",
+    "IngestResult",
+    "NewDelivery",
+    "SourceRecord",
+    "WatchRecord",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecord:
+    """A polled source and its fetch state."""
+
+    id: int
+    name: str
+    url: str
+    kind: str = "rss"
+    interval_s: int = 300
+    options: dict[str, Any] = field(default_factory=dict)
+    enabled: bool = True
+    owner: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+    next_poll_at: datetime | None = None
+    last_polled_at: datetime | None = None
+    last_ok_at: datetime | None = None
+    last_status: str = ""
+    last_error: str = ""
+    consecutive_failures: int = 0
+    items_count: int = 0
+    disabled_reason: str = ""
+    baseline_done: bool = False
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WatchRecord:
+    """A watch rule and where its alerts go. `mode`: immediate | hourly | daily HH:MM."""
+
+    id: int
+    query: str
+    destination: str
+    owner: str = ""
+    platform: str = "cli"
+    mode: str = "immediate"
+    tz: str = "UTC"
+    paused: bool = False
+    paused_reason: str = ""
+    label: str = ""
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedItem:
+    """An item in the archive, with its database id and source."""
+
+    id: int
+    source_id: int
+    key: str
+    item: Item
+    fetched_at: datetime
+    cluster_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    """A delivery the pipeline wants enqueued in the same transaction as the items.
+
+    kind: "alert" | "update". `due_at` delays it (digests). `payload` is JSON-able extra data
+    (e.g. {"updates_delivery": 17} for an update).
+    """
+
+    watch_id: int
+    item_id: int
+    kind: str = "alert"
+    due_at: datetime | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    """A row of the outbox."""
+
+    id: int
+    watch_id: int
+    item_id: int
+    kind: str
+    status: str
+    attempts: int = 0
+    due_at: datetime | None = None
+    external_ref: str | None = None
+    error: str = ""
+    payload: dict[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None
+    sent_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryJob:
+    """A claimed delivery with everything the relay needs to render it."""
+
+    delivery: DeliveryRecord
+    watch: WatchRecord
+    item: ArchivedItem
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """What `Store.ingest` did: the new items and how many deliveries it enqueued."""
+
+    new_items: list[ArchivedItem]
+    deliveries: int
