@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, runtime_checkable
-
-import httpx
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from bot.core.alert import Alert
 from bot.core.item import Item
+
+if TYPE_CHECKING:
+    from bot.fetch.client import SafeClient
 
 __all__ = [
     "DeliveryError",
@@ -70,7 +71,7 @@ class Source(Protocol):
 
     kind: ClassVar[str]
 
-    async def fetch(self, client: httpx.AsyncClient, state: FetchState) -> FetchResult:
+    async def fetch(self, client: SafeClient, state: FetchState) -> FetchResult:
         """Fetch and parse; raise FetchError on failure (never anything else for bad input)."""
         ...
 
