@@ -1,0 +1,30 @@
+"""Persistence: sources, watches, the item archive and the delivery outbox (SQLite or PostgreSQL).
+
+`Store.open(url)` connects and migrates; every method returns plain records.
+"""
+
+from bot.store.errors import DuplicateError
+from bot.store.records import (
+    ArchivedItem,
+    DeliveryJob,
+    DeliveryRecord,
+    IngestResult,
+    NewDelivery,
+    SourceRecord,
+    WatchRecord,
+)
+from bot.store.store import Store
+from bot.store.transaction import StoreTransaction
+
+__all__ = [
+    "ArchivedItem",
+    "DeliveryJob",
+    "DeliveryRecord",
+    "DuplicateError",
+    "IngestResult",
+    "NewDelivery",
+    "SourceRecord",
+    "Store",
+    "StoreTransaction",
+    "WatchRecord",
+]

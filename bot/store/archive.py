@@ -1,0 +1,226 @@
+"""The item archive and the seen keys: ingest new items, search, prune."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.core.item import Item, canonical_url
+from bot.store.columns import require_utc
+from bot.store.dialect import insert_ignoring_conflicts, is_postgres
+from bot.store.records import ArchivedItem
+from bot.store.rows import archived_item
+from bot.store.schema import deliveries, items, seen, sources, watches
+from bot.store.search import fts5_query, item_search_text, tsquery
+
+__all__ = [
+    "add_new_items",
+    "counts",
+    "get_item",
+    "item_keys",
+    "prune",
+    "recent_items",
+    "search_archive",
+    "set_clusters",
+    "unseen",
+]
+
+_CHUNK = 1000
+
+
+def item_keys(source_id: int, item: Item) -> list[str]:
+    """Return an item's seen keys: per source identity, and its canonical URL (global)."""
+    keys = [f"{source_id}:{item.identity}"]
+    canonical = canonical_url(item.url) if item.url else ""
+    if canonical:
+        keys.append("url:" + canonical)
+    return keys
+
+
+def _chunks(values: Sequence[Any], size: int = _CHUNK) -> list[Sequence[Any]]:
+    """Split `values` so that no statement exceeds the drivers' parameter limits."""
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+def _first_of_each(source_id: int, batch: Sequence[Item]) -> list[tuple[Item, list[str]]]:
+    """Pair items with their keys, dropping items sharing a key with an earlier one."""
+    taken: set[str] = set()
+    out = []
+    for item in batch:
+        keys = item_keys(source_id, item)
+        if not taken.intersection(keys):
+            out.append((item, keys))
+        taken.update(keys)
+    return out
+
+
+async def _seen_among(conn: AsyncConnection, keys: Sequence[str]) -> set[str]:
+    """Return which of `keys` are in the seen table."""
+    found: set[str] = set()
+    for chunk in _chunks(list(dict.fromkeys(keys))):
+        stmt = sa.select(seen.c.key).where(seen.c.key.in_(chunk))
+        found.update((await conn.execute(stmt)).scalars())
+    return found
+
+
+async def unseen(conn: AsyncConnection, source_id: int, batch: Sequence[Item]) -> list[Item]:
+    """Return the items none of whose keys is seen (first of any in-batch duplicates)."""
+    candidates = _first_of_each(source_id, batch)
+    already = await _seen_among(conn, [key for _, keys in candidates for key in keys])
+    return [item for item, keys in candidates if already.isdisjoint(keys)]
+
+
+async def _mark_seen(conn: AsyncConnection, keys: Sequence[str], now: datetime) -> set[str]:
+    """Insert seen keys; return those that were not there before (race-safe)."""
+    fresh: set[str] = set()
+    for chunk in _chunks(list(dict.fromkeys(keys))):
+        stmt = insert_ignoring_conflicts(conn, seen).values(
+            [{"key": key, "seen_at": now} for key in chunk]
+        )
+        fresh.update((await conn.execute(stmt.returning(seen.c.key))).scalars())
+    return fresh
+
+
+async def add_new_items(
+    conn: AsyncConnection, source_id: int, batch: Sequence[Item], *, now: datetime
+) -> list[ArchivedItem]:
+    """Mark every item's keys seen and archive the new ones; return those, in input order."""
+    now = require_utc(now)
+    all_keys = [key for item in batch for key in item_keys(source_id, item)]
+    fresh = await _mark_seen(conn, all_keys, now)
+    new = [
+        (item, keys)
+        for item, keys in _first_of_each(source_id, batch)
+        if fresh.issuperset(keys)
+    ]
+    if not new:
+        return []
+    rows = [_item_row(source_id, item, keys[0], now) for item, keys in new]
+    stmt = sa.insert(items).returning(items.c.id, sort_by_parameter_order=True)
+    ids = list((await conn.execute(stmt, rows)).scalars())
+    return [
+        ArchivedItem(id=item_id, source_id=source_id, key=keys[0], item=item, fetched_at=now)
+        for item_id, (item, keys) in zip(ids, new, strict=True)
+    ]
+
+
+def _as_utc(value: datetime) -> datetime:
+    """Return `value` in UTC, reading a naive date from a feed as UTC rather than failing."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _item_row(source_id: int, item: Item, key: str, now: datetime) -> dict[str, Any]:
+    """Return the archive row of an item; a future publication date sorts as now."""
+    published = _as_utc(item.published) if item.published else None
+    return {
+        "source_id": source_id,
+        "key": key,
+        "title": item.title,
+        "summary": item.summary,
+        "content": item.content,
+        "url": item.url,
+        "source": item.source,
+        "author": item.author,
+        "lang": item.lang,
+        "published": published,
+        "tags": list(item.tags),
+        "guid": item.guid,
+        "fetched_at": now,
+        "sort_at": min(published, now) if published else now,
+        "cluster_id": None,
+        "search_text": item_search_text(item),
+    }
+
+
+async def set_clusters(conn: AsyncConnection, clusters: Mapping[int, int]) -> None:
+    """Record the story cluster of each item (item_id -> cluster_id)."""
+    if not clusters:
+        return
+    stmt = (
+        sa.update(items)
+        .where(items.c.id == sa.bindparam("item_id"))
+        .values(cluster_id=sa.bindparam("cluster"))
+    )
+    params = [{"item_id": item_id, "cluster": cluster} for item_id, cluster in clusters.items()]
+    await conn.execute(stmt, params)
+
+
+def _matches(conn: AsyncConnection, terms: Sequence[str]) -> sa.ColumnElement[bool] | None:
+    """Return the full-text condition for `terms`, or None when no term has a word."""
+    if is_postgres(conn):
+        query = tsquery(terms)
+        if not query:
+            return None
+        return sa.text("items.search_vector @@ to_tsquery('simple', :tsq)").bindparams(tsq=query)
+    query = fts5_query(terms)
+    if not query:
+        return None
+    matching = sa.text("SELECT rowid FROM items_fts WHERE items_fts MATCH :fts").bindparams(
+        fts=query
+    )
+    return items.c.id.in_(matching.columns(sa.column("rowid", sa.Integer)))
+
+
+async def search_archive(
+    conn: AsyncConnection, terms: Sequence[str] | None, *, since: datetime | None, limit: int
+) -> list[ArchivedItem]:
+    """Return archived items with a word starting with any term, newest first."""
+    stmt = sa.select(items).order_by(items.c.sort_at.desc(), items.c.id.desc()).limit(limit)
+    if terms:
+        condition = _matches(conn, terms)
+        if condition is None:
+            return []
+        stmt = stmt.where(condition)
+    if since is not None:
+        stmt = stmt.where(items.c.sort_at >= since)
+    return [archived_item(row) for row in await conn.execute(stmt)]
+
+
+async def recent_items(conn: AsyncConnection, since: datetime) -> list[ArchivedItem]:
+    """Return items archived since `since`, oldest first."""
+    stmt = sa.select(items).where(items.c.fetched_at >= since).order_by(items.c.id)
+    return [archived_item(row) for row in await conn.execute(stmt)]
+
+
+async def get_item(conn: AsyncConnection, item_id: int) -> ArchivedItem | None:
+    """Return one archived item, if it exists."""
+    row = (await conn.execute(sa.select(items).where(items.c.id == item_id))).first()
+    return archived_item(row) if row else None
+
+
+async def prune(
+    conn: AsyncConnection, now: datetime, *, retention_days: float, seen_days: float
+) -> tuple[int, int]:
+    """Delete old items (not those still queued for delivery) and old seen keys."""
+    if retention_days < 0 or seen_days < 0:
+        raise ValueError("retention_days and seen_days must be >= 0")
+    now = require_utc(now)
+    queued = sa.select(deliveries.c.item_id).where(deliveries.c.status.in_(("pending", "sending")))
+    old_items = sa.delete(items).where(
+        items.c.fetched_at < now - timedelta(days=retention_days), items.c.id.not_in(queued)
+    )
+    removed_items = (await conn.execute(old_items)).rowcount
+    old_keys = sa.delete(seen).where(seen.c.seen_at < now - timedelta(days=seen_days))
+    removed_keys = (await conn.execute(old_keys)).rowcount
+    return removed_items, removed_keys
+
+
+async def counts(conn: AsyncConnection) -> dict[str, int]:
+    """Return row counts: sources, watches, items, seen, pending deliveries."""
+
+    def count(table: sa.Table, *where: sa.ColumnElement[bool]) -> sa.ScalarSelect[int]:
+        return sa.select(sa.func.count()).select_from(table).where(*where).scalar_subquery()
+
+    stmt = sa.select(
+        count(sources).label("sources"),
+        count(watches).label("watches"),
+        count(items).label("items"),
+        count(seen).label("seen"),
+        count(deliveries, deliveries.c.status == "pending").label("pending"),
+    )
+    row = (await conn.execute(stmt)).one()
+    return {name: int(value) for name, value in row._mapping.items()}

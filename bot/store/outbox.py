@@ -1,0 +1,237 @@
+"""The delivery outbox: enqueue, claim with a lease, and record each send's outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.store.columns import require_utc
+from bot.store.dialect import insert_ignoring_conflicts
+from bot.store.records import DeliveryJob, DeliveryRecord, NewDelivery
+from bot.store.rows import archived_item, delivery_record, watch_record
+from bot.store.schema import deliveries, items, watches
+
+__all__ = [
+    "claim_deliveries",
+    "cluster_sources",
+    "count_sent_since",
+    "enqueue",
+    "find_cluster_alert",
+    "get_delivery",
+    "list_deliveries",
+    "mark_failed",
+    "mark_folded",
+    "mark_retry",
+    "mark_sent",
+    "pending_digest",
+]
+
+_D, _W, _I = "d_", "w_", "i_"
+_JOB_COLUMNS = [
+    *(c.label(_D + c.name) for c in deliveries.c),
+    *(c.label(_W + c.name) for c in watches.c),
+    *(c.label(_I + c.name) for c in items.c),
+]
+_JOBS = (
+    sa.select(*_JOB_COLUMNS)
+    .join_from(deliveries, watches, watches.c.id == deliveries.c.watch_id)
+    .join(items, items.c.id == deliveries.c.item_id)
+)
+
+
+def _job(row: sa.Row[Any]) -> DeliveryJob:
+    """Build a DeliveryJob from a row of `_JOBS`."""
+    return DeliveryJob(
+        delivery=delivery_record(row, _D),
+        watch=watch_record(row, _W),
+        item=archived_item(row, _I),
+    )
+
+
+def _claimable(now: datetime) -> sa.ColumnElement[bool]:
+    """Pending and due, or 'sending' under an expired lease (its sender crashed)."""
+    return sa.or_(
+        sa.and_(
+            deliveries.c.status == "pending",
+            sa.or_(deliveries.c.due_at.is_(None), deliveries.c.due_at <= now),
+        ),
+        sa.and_(deliveries.c.status == "sending", deliveries.c.lease_until <= now),
+    )
+
+
+async def enqueue(
+    conn: AsyncConnection, new: Sequence[NewDelivery], *, now: datetime
+) -> int:
+    """Insert deliveries, ignoring any already queued for the same (watch, item, kind)."""
+    rows = [
+        {
+            "watch_id": d.watch_id,
+            "item_id": d.item_id,
+            "kind": d.kind,
+            "status": "pending",
+            "attempts": 0,
+            "due_at": d.due_at,
+            "error": "",
+            "payload": dict(d.payload),
+            "created_at": now,
+        }
+        for d in new
+    ]
+    inserted = 0
+    for start in range(0, len(rows), 500):
+        stmt = insert_ignoring_conflicts(conn, deliveries).values(rows[start : start + 500])
+        inserted += len((await conn.execute(stmt.returning(deliveries.c.id))).all())
+    return inserted
+
+
+async def claim_deliveries(
+    conn: AsyncConnection, now: datetime, *, limit: int, lease_s: int
+) -> list[DeliveryJob]:
+    """Claim claimable deliveries of unpaused watches, oldest first, for `lease_s` seconds."""
+    candidates = (
+        sa.select(deliveries.c.id)
+        .join(watches, watches.c.id == deliveries.c.watch_id)
+        .where(_claimable(now), watches.c.paused.is_(False))
+        .order_by(deliveries.c.id)
+        .limit(limit)
+        .with_for_update(of=deliveries, skip_locked=True)
+    )
+    claim = (
+        sa.update(deliveries)
+        .where(deliveries.c.id.in_(candidates))
+        .values(
+            status="sending",
+            lease_until=require_utc(now) + timedelta(seconds=lease_s),
+            attempts=deliveries.c.attempts + 1,
+        )
+        .returning(deliveries.c.id)
+    )
+    ids = list((await conn.execute(claim)).scalars())
+    if not ids:
+        return []
+    rows = await conn.execute(_JOBS.where(deliveries.c.id.in_(ids)).order_by(deliveries.c.id))
+    return [_job(row) for row in rows]
+
+
+async def _set(conn: AsyncConnection, delivery_ids: Sequence[int], **values: Any) -> None:
+    """Update the given deliveries and release their lease."""
+    if delivery_ids:
+        stmt = sa.update(deliveries).where(deliveries.c.id.in_(list(delivery_ids)))
+        await conn.execute(stmt.values(lease_until=None, **values))
+
+
+async def mark_sent(
+    conn: AsyncConnection, delivery_id: int, *, now: datetime, external_ref: str | None
+) -> None:
+    """Record a delivery as posted, with the platform's message reference."""
+    await _set(conn, [delivery_id], status="sent", sent_at=now, external_ref=external_ref, error="")
+
+
+async def mark_retry(
+    conn: AsyncConnection, delivery_id: int, *, error: str, retry_at: datetime
+) -> None:
+    """Put a delivery back in the queue, due again at `retry_at`."""
+    await _set(conn, [delivery_id], status="pending", due_at=retry_at, error=error)
+
+
+async def mark_failed(conn: AsyncConnection, delivery_id: int, *, error: str) -> None:
+    """Give up on a delivery for good."""
+    await _set(conn, [delivery_id], status="failed", error=error)
+
+
+async def mark_folded(
+    conn: AsyncConnection,
+    delivery_ids: Sequence[int],
+    *,
+    now: datetime,
+    into: int | None,
+    external_ref: str | None,
+) -> None:
+    """Record deliveries as sent inside another message (a digest or a burst summary)."""
+    await _set(
+        conn,
+        delivery_ids,
+        status="folded",
+        sent_at=now,
+        folded_into=into,
+        external_ref=external_ref,
+        error="",
+    )
+
+
+async def get_delivery(conn: AsyncConnection, delivery_id: int) -> DeliveryRecord | None:
+    """Return one delivery, if it exists."""
+    stmt = sa.select(deliveries).where(deliveries.c.id == delivery_id)
+    row = (await conn.execute(stmt)).first()
+    return delivery_record(row) if row else None
+
+
+async def list_deliveries(
+    conn: AsyncConnection, *, watch_id: int | None, status: str | None
+) -> list[DeliveryRecord]:
+    """Return deliveries, oldest first, optionally of one watch or in one status."""
+    stmt = sa.select(deliveries).order_by(deliveries.c.id)
+    if watch_id is not None:
+        stmt = stmt.where(deliveries.c.watch_id == watch_id)
+    if status is not None:
+        stmt = stmt.where(deliveries.c.status == status)
+    return [delivery_record(row) for row in await conn.execute(stmt)]
+
+
+async def count_sent_since(conn: AsyncConnection, watch_id: int, since: datetime) -> int:
+    """Count messages actually posted for a watch since `since` (folded members excluded)."""
+    stmt = (
+        sa.select(sa.func.count())
+        .select_from(deliveries)
+        .where(
+            deliveries.c.watch_id == watch_id,
+            deliveries.c.status == "sent",
+            deliveries.c.sent_at >= since,
+        )
+    )
+    return int((await conn.execute(stmt)).scalar_one())
+
+
+async def cluster_sources(conn: AsyncConnection, cluster_id: int) -> list[str]:
+    """Return the distinct source names of a story cluster's items, oldest first."""
+    stmt = (
+        sa.select(items.c.source)
+        .where(items.c.cluster_id == cluster_id, items.c.source != "")
+        .group_by(items.c.source)
+        .order_by(sa.func.min(items.c.id))
+    )
+    return list((await conn.execute(stmt)).scalars())
+
+
+async def pending_digest(conn: AsyncConnection, watch_id: int, now: datetime) -> list[DeliveryJob]:
+    """Return a watch's queued deliveries, due or not (and any whose sender's lease expired)."""
+    queued = sa.or_(
+        deliveries.c.status == "pending",
+        sa.and_(deliveries.c.status == "sending", deliveries.c.lease_until <= now),
+    )
+    stmt = _JOBS.where(deliveries.c.watch_id == watch_id, queued).order_by(deliveries.c.id)
+    return [_job(row) for row in await conn.execute(stmt)]
+
+
+async def find_cluster_alert(
+    conn: AsyncConnection, watch_id: int, cluster_id: int, since: datetime
+) -> DeliveryRecord | None:
+    """Return the earliest alert of this watch about an item of this cluster since `since`."""
+    stmt = (
+        sa.select(deliveries)
+        .join(items, items.c.id == deliveries.c.item_id)
+        .where(
+            deliveries.c.watch_id == watch_id,
+            deliveries.c.kind == "alert",
+            items.c.cluster_id == cluster_id,
+            deliveries.c.created_at >= since,
+        )
+        .order_by(deliveries.c.created_at, deliveries.c.id)
+        .limit(1)
+    )
+    row = (await conn.execute(stmt)).first()
+    return delivery_record(row) if row else None

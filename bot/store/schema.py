@@ -1,0 +1,105 @@
+"""Table definitions the queries use. The schema itself is created only by the migrations."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from bot.store.columns import UTCDateTime
+
+__all__ = ["DELIVERY_STATUSES", "deliveries", "items", "metadata", "seen", "sources", "watches"]
+
+DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "folded")
+
+metadata = sa.MetaData()
+
+sources = sa.Table(
+    "sources",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("url", sa.Text, nullable=False, unique=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("interval_s", sa.Integer, nullable=False),
+    sa.Column("options", sa.JSON, nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("owner", sa.Text, nullable=False),
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
+    sa.Column("next_poll_at", UTCDateTime),
+    sa.Column("last_polled_at", UTCDateTime),
+    sa.Column("last_ok_at", UTCDateTime),
+    sa.Column("last_status", sa.Text, nullable=False),
+    sa.Column("last_error", sa.Text, nullable=False),
+    sa.Column("consecutive_failures", sa.Integer, nullable=False),
+    sa.Column("items_count", sa.Integer, nullable=False),
+    sa.Column("disabled_reason", sa.Text, nullable=False),
+    sa.Column("baseline_done", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+items = sa.Table(
+    "items",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("source_id", sa.Integer, nullable=False),
+    sa.Column("key", sa.Text, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("author", sa.Text, nullable=False),
+    sa.Column("lang", sa.String(35), nullable=False),
+    sa.Column("published", UTCDateTime),
+    sa.Column("tags", sa.JSON, nullable=False),
+    sa.Column("guid", sa.Text, nullable=False),
+    sa.Column("fetched_at", UTCDateTime, nullable=False),
+    sa.Column("sort_at", UTCDateTime, nullable=False),
+    sa.Column("cluster_id", sa.Integer),
+    sa.Column("search_text", sa.Text, nullable=False),
+)
+
+seen = sa.Table(
+    "seen",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("seen_at", UTCDateTime, nullable=False),
+)
+
+watches = sa.Table(
+    "watches",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("query", sa.Text, nullable=False),
+    sa.Column("destination", sa.Text, nullable=False),
+    sa.Column("owner", sa.Text, nullable=False),
+    sa.Column("platform", sa.String(32), nullable=False),
+    sa.Column("mode", sa.String(64), nullable=False),
+    sa.Column("tz", sa.String(64), nullable=False),
+    sa.Column("paused", sa.Boolean, nullable=False),
+    sa.Column("paused_reason", sa.Text, nullable=False),
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "watch_id", sa.Integer, sa.ForeignKey("watches.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("due_at", UTCDateTime),
+    sa.Column("lease_until", UTCDateTime),
+    sa.Column("external_ref", sa.Text),
+    sa.Column("error", sa.Text, nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("folded_into", sa.Integer),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("sent_at", UTCDateTime),
+    sa.UniqueConstraint("watch_id", "item_id", "kind", name="uq_deliveries_watch_item_kind"),
+)

@@ -1,0 +1,189 @@
+"""Source rows: add, read, update, claim for polling and record each poll's outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.store.columns import require_utc
+from bot.store.errors import DuplicateError
+from bot.store.records import SourceRecord
+from bot.store.rows import source_record
+from bot.store.schema import sources
+
+__all__ = [
+    "UPDATABLE_FIELDS",
+    "add_source",
+    "claim_due_sources",
+    "get_source",
+    "get_source_by_url",
+    "list_sources",
+    "record_poll",
+    "remove_source",
+    "update_source",
+]
+
+UPDATABLE_FIELDS = frozenset({"name", "interval_s", "options", "enabled", "disabled_reason"})
+NOT_MODIFIED_STATUSES = frozenset({"not modified", "not_modified", "304"})
+
+
+def _check_interval(interval_s: Any) -> int:
+    """Return a valid poll interval in seconds or explain the problem."""
+    if isinstance(interval_s, bool) or not isinstance(interval_s, int) or interval_s < 1:
+        raise ValueError(f"interval_s must be a whole number of seconds >= 1, got {interval_s!r}")
+    return interval_s
+
+
+async def add_source(
+    conn: AsyncConnection,
+    name: str,
+    url: str,
+    *,
+    kind: str,
+    interval_s: int,
+    options: Mapping[str, Any] | None,
+    owner: str,
+    now: datetime,
+) -> SourceRecord:
+    """Insert a source; raise DuplicateError when its URL is already registered."""
+    if not name.strip():
+        raise ValueError("a source needs a non-empty name")
+    if not url.strip():
+        raise ValueError("a source needs a non-empty URL")
+    existing = await get_source_by_url(conn, url)
+    if existing is not None:
+        raise DuplicateError(f"a source with URL {url!r} already exists (#{existing.id})")
+    values = {
+        "name": name,
+        "url": url,
+        "kind": kind,
+        "interval_s": _check_interval(interval_s),
+        "options": dict(options or {}),
+        "enabled": True,
+        "owner": owner,
+        "last_status": "",
+        "last_error": "",
+        "consecutive_failures": 0,
+        "items_count": 0,
+        "disabled_reason": "",
+        "baseline_done": False,
+        "created_at": now,
+    }
+    try:
+        row = (await conn.execute(sa.insert(sources).values(values).returning(*sources.c))).one()
+    except IntegrityError as exc:
+        raise DuplicateError(f"a source with URL {url!r} already exists") from exc
+    return source_record(row)
+
+
+async def get_source(conn: AsyncConnection, source_id: int) -> SourceRecord | None:
+    """Return the source with this id, if any."""
+    row = (await conn.execute(sa.select(sources).where(sources.c.id == source_id))).first()
+    return source_record(row) if row else None
+
+
+async def get_source_by_url(conn: AsyncConnection, url: str) -> SourceRecord | None:
+    """Return the source with exactly this URL, if any."""
+    row = (await conn.execute(sa.select(sources).where(sources.c.url == url))).first()
+    return source_record(row) if row else None
+
+
+async def list_sources(conn: AsyncConnection) -> list[SourceRecord]:
+    """Return every source, oldest first."""
+    rows = await conn.execute(sa.select(sources).order_by(sources.c.id))
+    return [source_record(row) for row in rows]
+
+
+async def remove_source(conn: AsyncConnection, source_id: int) -> bool:
+    """Delete a source (its archived items stay); tell whether it existed."""
+    result = await conn.execute(sa.delete(sources).where(sources.c.id == source_id))
+    return result.rowcount > 0
+
+
+async def update_source(
+    conn: AsyncConnection, source_id: int, fields: Mapping[str, Any]
+) -> SourceRecord | None:
+    """Change some of name, interval_s, options, enabled, disabled_reason."""
+    unknown = set(fields) - UPDATABLE_FIELDS
+    if unknown:
+        raise ValueError(
+            f"cannot update source field(s) {', '.join(sorted(unknown))}; "
+            f"allowed: {', '.join(sorted(UPDATABLE_FIELDS))}"
+        )
+    values = dict(fields)
+    if "interval_s" in values:
+        _check_interval(values["interval_s"])
+    if "name" in values and not str(values["name"]).strip():
+        raise ValueError("a source needs a non-empty name")
+    if "options" in values:
+        values["options"] = dict(values["options"] or {})
+    if not values:
+        return await get_source(conn, source_id)
+    stmt = sa.update(sources).where(sources.c.id == source_id).values(values)
+    row = (await conn.execute(stmt.returning(*sources.c))).first()
+    return source_record(row) if row else None
+
+
+async def claim_due_sources(
+    conn: AsyncConnection, now: datetime, *, limit: int, lease_s: int
+) -> list[SourceRecord]:
+    """Claim enabled sources due at `now` by pushing their next poll `lease_s` ahead."""
+    due = (
+        sa.select(sources.c.id)
+        .where(
+            sources.c.enabled.is_(True),
+            sa.or_(sources.c.next_poll_at.is_(None), sources.c.next_poll_at <= now),
+        )
+        .order_by(sources.c.next_poll_at.asc().nulls_first(), sources.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    stmt = (
+        sa.update(sources)
+        .where(sources.c.id.in_(due))
+        .values(next_poll_at=require_utc(now) + timedelta(seconds=lease_s))
+        .returning(*sources.c)
+    )
+    claimed = [source_record(row) for row in await conn.execute(stmt)]
+    return sorted(claimed, key=lambda source: source.id)
+
+
+async def record_poll(
+    conn: AsyncConnection,
+    source_id: int,
+    *,
+    now: datetime,
+    ok: bool,
+    status: str,
+    next_poll_at: datetime,
+    error: str,
+    etag: str | None,
+    last_modified: str | None,
+    new_items: int,
+) -> SourceRecord:
+    """Store the outcome of one poll and when to poll next; raise LookupError if the source is gone."""
+    values: dict[str, Any] = {
+        "last_polled_at": now,
+        "last_status": status,
+        "next_poll_at": next_poll_at,
+        "items_count": sources.c.items_count + max(new_items, 0),
+    }
+    if ok:
+        values.update(last_ok_at=now, consecutive_failures=0, baseline_done=True, last_error="")
+        keep_validators = status.strip().lower() in NOT_MODIFIED_STATUSES
+        if etag is not None or not keep_validators:
+            values["etag"] = etag
+        if last_modified is not None or not keep_validators:
+            values["last_modified"] = last_modified
+    else:
+        values.update(consecutive_failures=sources.c.consecutive_failures + 1, last_error=error)
+    stmt = sa.update(sources).where(sources.c.id == source_id).values(values)
+    row = (await conn.execute(stmt.returning(*sources.c))).first()
+    if row is None:
+        raise LookupError(f"source #{source_id} does not exist (removed while polling?)")
+    return source_record(row)

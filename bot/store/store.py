@@ -1,0 +1,366 @@
+"""The store: the one object the rest of the bot uses to reach the database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.core.item import Item
+from bot.store import archive, migrate, outbox, sources, watches
+from bot.store.columns import require_utc
+from bot.store.engine import READ_ONLY_OPTION, create_engine_for
+from bot.store.records import (
+    ArchivedItem,
+    DeliveryJob,
+    DeliveryRecord,
+    SourceRecord,
+    WatchRecord,
+)
+from bot.store.transaction import StoreTransaction
+
+__all__ = ["Clock", "Store"]
+
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    """Return the current time in UTC."""
+    return datetime.now(UTC)
+
+
+class Store:
+    """Sources, watches, the item archive and the delivery outbox, on SQLite or PostgreSQL."""
+
+    def __init__(self, engine: AsyncEngine, *, clock: Clock = _utc_now) -> None:
+        self._engine = engine
+        self._clock = clock
+
+    @classmethod
+    async def open(
+        cls,
+        url: str,
+        *,
+        migrate: bool = True,
+        schema: str | None = None,
+        clock: Clock | None = None,
+    ) -> Store:
+        """Connect to `url` and, unless `migrate` is False, bring the schema up to date.
+
+        `schema` (PostgreSQL only) puts every table in that schema via the search_path; the
+        schema must exist. `clock` supplies `created_at` timestamps (tests inject one).
+        """
+        engine = create_engine_for(url, schema=schema)
+        store = cls(engine, clock=clock or _utc_now)
+        try:
+            if migrate:
+                await store.upgrade()
+        except BaseException:
+            await engine.dispose()
+            raise
+        return store
+
+    @property
+    def dialect(self) -> str:
+        """The backend's name: "sqlite" or "postgresql"."""
+        return self._engine.dialect.name
+
+    async def close(self) -> None:
+        """Close every pooled connection."""
+        await self._engine.dispose()
+
+    async def upgrade(self) -> None:
+        """Apply pending migrations (alembic upgrade head); safe to call again."""
+        await migrate.upgrade(self._engine)
+
+    async def revision(self) -> str | None:
+        """Return the schema revision of the database (None before any migration)."""
+        return await migrate.current_revision(self._engine)
+
+    async def ping(self) -> None:
+        """Raise if the database cannot be reached."""
+        async with self._read() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncConnection]:
+        """Yield a connection in a transaction that commits on success."""
+        async with self._engine.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[AsyncConnection]:
+        """Yield a connection for read-only work (never takes SQLite's write lock)."""
+        async with self._engine.connect() as conn:
+            await conn.execution_options(**{READ_ONLY_OPTION: True})
+            yield conn
+            await conn.rollback()
+
+    def transaction(self) -> AbstractAsyncContextManager[StoreTransaction]:
+        """Return one database transaction: committed on exit, rolled back on an exception."""
+        return self._transaction()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[StoreTransaction]:
+        async with self._write() as conn:
+            yield StoreTransaction(conn)
+
+    # sources
+
+    async def add_source(
+        self,
+        name: str,
+        url: str,
+        *,
+        kind: str = "rss",
+        interval_s: int = 300,
+        options: Mapping[str, Any] | None = None,
+        owner: str = "",
+    ) -> SourceRecord:
+        """Register a source; raise DuplicateError if its URL is already registered."""
+        async with self._write() as conn:
+            return await sources.add_source(
+                conn,
+                name,
+                url,
+                kind=kind,
+                interval_s=interval_s,
+                options=options,
+                owner=owner,
+                now=self._clock(),
+            )
+
+    async def get_source(self, source_id: int) -> SourceRecord | None:
+        """Return a source by id."""
+        async with self._read() as conn:
+            return await sources.get_source(conn, source_id)
+
+    async def get_source_by_url(self, url: str) -> SourceRecord | None:
+        """Return the source with exactly this URL."""
+        async with self._read() as conn:
+            return await sources.get_source_by_url(conn, url)
+
+    async def list_sources(self) -> list[SourceRecord]:
+        """Return every source, oldest first."""
+        async with self._read() as conn:
+            return await sources.list_sources(conn)
+
+    async def remove_source(self, source_id: int) -> bool:
+        """Remove a source (its archived items stay); tell whether it existed."""
+        async with self._write() as conn:
+            return await sources.remove_source(conn, source_id)
+
+    async def update_source(self, source_id: int, **fields: Any) -> SourceRecord | None:
+        """Change name, interval_s, options, enabled or disabled_reason of a source."""
+        async with self._write() as conn:
+            return await sources.update_source(conn, source_id, fields)
+
+    async def claim_due_sources(
+        self, now: datetime, *, limit: int = 100, lease_s: int = 300
+    ) -> list[SourceRecord]:
+        """Claim due sources for polling; no two claimers ever get the same source."""
+        async with self._write() as conn:
+            return await sources.claim_due_sources(conn, now, limit=limit, lease_s=lease_s)
+
+    async def record_poll(
+        self,
+        source_id: int,
+        *,
+        now: datetime,
+        ok: bool,
+        status: str,
+        next_poll_at: datetime,
+        error: str = "",
+        etag: str | None = None,
+        last_modified: str | None = None,
+        new_items: int = 0,
+    ) -> SourceRecord:
+        """Record a poll's outcome; raise LookupError if the source was removed meanwhile."""
+        async with self._write() as conn:
+            return await sources.record_poll(
+                conn,
+                source_id,
+                now=now,
+                ok=ok,
+                status=status,
+                next_poll_at=next_poll_at,
+                error=error,
+                etag=etag,
+                last_modified=last_modified,
+                new_items=new_items,
+            )
+
+    # watches
+
+    async def add_watch(
+        self,
+        query: str,
+        destination: str,
+        *,
+        owner: str = "",
+        platform: str = "cli",
+        mode: str = "immediate",
+        tz: str = "UTC",
+        label: str = "",
+    ) -> WatchRecord:
+        """Store a watch rule and its destination."""
+        async with self._write() as conn:
+            return await watches.add_watch(
+                conn,
+                query,
+                destination,
+                owner=owner,
+                platform=platform,
+                mode=mode,
+                tz=tz,
+                label=label,
+                now=self._clock(),
+            )
+
+    async def get_watch(self, watch_id: int) -> WatchRecord | None:
+        """Return a watch by id."""
+        async with self._read() as conn:
+            return await watches.get_watch(conn, watch_id)
+
+    async def list_watches(
+        self,
+        *,
+        destination: str | None = None,
+        owner: str | None = None,
+        include_paused: bool = True,
+    ) -> list[WatchRecord]:
+        """Return watches, oldest first, optionally filtered."""
+        async with self._read() as conn:
+            return await watches.list_watches(
+                conn, destination=destination, owner=owner, include_paused=include_paused
+            )
+
+    async def remove_watch(self, watch_id: int) -> bool:
+        """Remove a watch and drop its deliveries; tell whether it existed."""
+        async with self._write() as conn:
+            return await watches.remove_watch(conn, watch_id)
+
+    async def set_watch_paused(
+        self, watch_id: int, paused: bool, reason: str = ""
+    ) -> WatchRecord | None:
+        """Pause a watch (saying why) or resume it."""
+        async with self._write() as conn:
+            return await watches.set_watch_paused(conn, watch_id, paused, reason)
+
+    async def count_watches(
+        self, *, owner: str | None = None, destination: str | None = None
+    ) -> int:
+        """Count watches, optionally of one owner or destination."""
+        async with self._read() as conn:
+            return await watches.count_watches(conn, owner=owner, destination=destination)
+
+    # deliveries
+
+    async def claim_deliveries(
+        self, now: datetime, *, limit: int = 50, lease_s: int = 120
+    ) -> list[DeliveryJob]:
+        """Claim due deliveries (and expired leases) of unpaused watches, oldest first."""
+        async with self._write() as conn:
+            return await outbox.claim_deliveries(conn, now, limit=limit, lease_s=lease_s)
+
+    async def mark_sent(self, delivery_id: int, *, now: datetime, external_ref: str | None) -> None:
+        """Record a delivery as posted."""
+        async with self._write() as conn:
+            await outbox.mark_sent(conn, delivery_id, now=now, external_ref=external_ref)
+
+    async def mark_retry(
+        self, delivery_id: int, *, now: datetime, error: str, retry_at: datetime
+    ) -> None:
+        """Queue a delivery again for `retry_at`, noting the error."""
+        require_utc(now)
+        async with self._write() as conn:
+            await outbox.mark_retry(conn, delivery_id, error=error, retry_at=retry_at)
+
+    async def mark_failed(self, delivery_id: int, *, now: datetime, error: str) -> None:
+        """Give up on a delivery for good, noting the error."""
+        require_utc(now)
+        async with self._write() as conn:
+            await outbox.mark_failed(conn, delivery_id, error=error)
+
+    async def mark_folded(
+        self,
+        delivery_ids: Sequence[int],
+        *,
+        now: datetime,
+        into: int | None,
+        external_ref: str | None,
+    ) -> None:
+        """Record deliveries as sent inside another message (digest or burst summary)."""
+        async with self._write() as conn:
+            await outbox.mark_folded(
+                conn, delivery_ids, now=now, into=into, external_ref=external_ref
+            )
+
+    async def get_delivery(self, delivery_id: int) -> DeliveryRecord | None:
+        """Return one delivery."""
+        async with self._read() as conn:
+            return await outbox.get_delivery(conn, delivery_id)
+
+    async def list_deliveries(
+        self, *, watch_id: int | None = None, status: str | None = None
+    ) -> list[DeliveryRecord]:
+        """Return deliveries, oldest first, optionally of one watch or status."""
+        async with self._read() as conn:
+            return await outbox.list_deliveries(conn, watch_id=watch_id, status=status)
+
+    async def count_sent_since(self, watch_id: int, since: datetime) -> int:
+        """Count messages posted for a watch since `since` (for the burst guard)."""
+        async with self._read() as conn:
+            return await outbox.count_sent_since(conn, watch_id, since)
+
+    async def cluster_sources(self, cluster_id: int) -> list[str]:
+        """Return the distinct source names of a story cluster, oldest first."""
+        async with self._read() as conn:
+            return await outbox.cluster_sources(conn, cluster_id)
+
+    async def pending_digest(self, watch_id: int, now: datetime) -> list[DeliveryJob]:
+        """Return the queued deliveries of a digest-mode watch, due or not."""
+        async with self._read() as conn:
+            return await outbox.pending_digest(conn, watch_id, now)
+
+    # archive
+
+    async def unseen(self, source_id: int, items: Sequence[Item]) -> list[Item]:
+        """Return the items none of whose keys is seen yet (read-only; ingest re-checks)."""
+        async with self._read() as conn:
+            return await archive.unseen(conn, source_id, items)
+
+    async def search_archive(
+        self, terms: list[str] | None, *, since: datetime | None = None, limit: int = 200
+    ) -> list[ArchivedItem]:
+        """Return archived items with a word starting with any term, newest first."""
+        async with self._read() as conn:
+            return await archive.search_archive(conn, terms, since=since, limit=limit)
+
+    async def recent_items(self, since: datetime) -> list[ArchivedItem]:
+        """Return items archived since `since`, oldest first."""
+        async with self._read() as conn:
+            return await archive.recent_items(conn, since)
+
+    async def get_item(self, item_id: int) -> ArchivedItem | None:
+        """Return one archived item."""
+        async with self._read() as conn:
+            return await archive.get_item(conn, item_id)
+
+    async def prune(
+        self, now: datetime, *, retention_days: float = 30, seen_days: float = 365
+    ) -> tuple[int, int]:
+        """Delete old items and seen keys; return (items, seen keys) removed."""
+        async with self._write() as conn:
+            return await archive.prune(
+                conn, now, retention_days=retention_days, seen_days=seen_days
+            )
+
+    async def counts(self) -> dict[str, int]:
+        """Return the number of sources, watches, items, seen keys and pending deliveries."""
+        async with self._read() as conn:
+            return await archive.counts(conn)

@@ -1,0 +1,106 @@
+"""Watch rows: add, read, list, pause, remove and count."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.store.records import WatchRecord
+from bot.store.rows import watch_record
+from bot.store.schema import deliveries, watches
+
+__all__ = [
+    "add_watch",
+    "count_watches",
+    "get_watch",
+    "list_watches",
+    "remove_watch",
+    "set_watch_paused",
+]
+
+
+async def add_watch(
+    conn: AsyncConnection,
+    query: str,
+    destination: str,
+    *,
+    owner: str,
+    platform: str,
+    mode: str,
+    tz: str,
+    label: str,
+    now: datetime,
+) -> WatchRecord:
+    """Insert a watch rule and where its alerts go."""
+    if not query.strip():
+        raise ValueError("a watch needs a non-empty query")
+    if not destination.strip():
+        raise ValueError("a watch needs a destination, e.g. console or slack:#news")
+    values = {
+        "query": query,
+        "destination": destination,
+        "owner": owner,
+        "platform": platform,
+        "mode": mode,
+        "tz": tz,
+        "paused": False,
+        "paused_reason": "",
+        "label": label,
+        "created_at": now,
+    }
+    row = (await conn.execute(sa.insert(watches).values(values).returning(*watches.c))).one()
+    return watch_record(row)
+
+
+async def get_watch(conn: AsyncConnection, watch_id: int) -> WatchRecord | None:
+    """Return the watch with this id, if any."""
+    row = (await conn.execute(sa.select(watches).where(watches.c.id == watch_id))).first()
+    return watch_record(row) if row else None
+
+
+def _filters(destination: str | None, owner: str | None) -> list[sa.ColumnElement[bool]]:
+    """Return the WHERE conditions for the optional destination and owner filters."""
+    conditions: list[sa.ColumnElement[bool]] = []
+    if destination is not None:
+        conditions.append(watches.c.destination == destination)
+    if owner is not None:
+        conditions.append(watches.c.owner == owner)
+    return conditions
+
+
+async def list_watches(
+    conn: AsyncConnection, *, destination: str | None, owner: str | None, include_paused: bool
+) -> list[WatchRecord]:
+    """Return watches, oldest first, optionally for one destination or owner."""
+    stmt = sa.select(watches).where(*_filters(destination, owner)).order_by(watches.c.id)
+    if not include_paused:
+        stmt = stmt.where(watches.c.paused.is_(False))
+    return [watch_record(row) for row in await conn.execute(stmt)]
+
+
+async def remove_watch(conn: AsyncConnection, watch_id: int) -> bool:
+    """Delete a watch and its deliveries; tell whether it existed."""
+    await conn.execute(sa.delete(deliveries).where(deliveries.c.watch_id == watch_id))
+    result = await conn.execute(sa.delete(watches).where(watches.c.id == watch_id))
+    return result.rowcount > 0
+
+
+async def set_watch_paused(
+    conn: AsyncConnection, watch_id: int, paused: bool, reason: str
+) -> WatchRecord | None:
+    """Pause (with a reason) or resume a watch."""
+    values: dict[str, Any] = {"paused": paused, "paused_reason": reason if paused else ""}
+    stmt = sa.update(watches).where(watches.c.id == watch_id).values(values)
+    row = (await conn.execute(stmt.returning(*watches.c))).first()
+    return watch_record(row) if row else None
+
+
+async def count_watches(
+    conn: AsyncConnection, *, owner: str | None, destination: str | None
+) -> int:
+    """Count watches, optionally of one owner or for one destination."""
+    stmt = sa.select(sa.func.count()).select_from(watches).where(*_filters(destination, owner))
+    return int((await conn.execute(stmt)).scalar_one())
