@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import Stemmer
 
-__all__ = ["Token", "fold", "stem", "stemmer_language", "tokenize", "words"]
+__all__ = ["Token", "fold", "stem", "stem_words", "stemmer_language", "tokenize", "words"]
 
 # Letters NFKD does not decompose into a base letter plus marks.
 _EXTRA_FOLDS = str.maketrans(
@@ -22,12 +22,35 @@ _EXTRA_FOLDS = str.maketrans(
 _WORD = re.compile(r"[^\W_]+")
 
 _LANGUAGES = {
-    "ar": "arabic", "ca": "catalan", "da": "danish", "de": "german", "el": "greek",
-    "en": "english", "es": "spanish", "eu": "basque", "fi": "finnish", "fr": "french",
-    "ga": "irish", "hi": "hindi", "hu": "hungarian", "hy": "armenian", "id": "indonesian",
-    "it": "italian", "lt": "lithuanian", "ne": "nepali", "nl": "dutch", "no": "norwegian",
-    "nb": "norwegian", "nn": "norwegian", "pt": "portuguese", "ro": "romanian",
-    "ru": "russian", "sr": "serbian", "sv": "swedish", "ta": "tamil", "tr": "turkish",
+    "ar": "arabic",
+    "ca": "catalan",
+    "da": "danish",
+    "de": "german",
+    "el": "greek",
+    "en": "english",
+    "es": "spanish",
+    "eu": "basque",
+    "fi": "finnish",
+    "fr": "french",
+    "ga": "irish",
+    "hi": "hindi",
+    "hu": "hungarian",
+    "hy": "armenian",
+    "id": "indonesian",
+    "it": "italian",
+    "lt": "lithuanian",
+    "ne": "nepali",
+    "nl": "dutch",
+    "no": "norwegian",
+    "nb": "norwegian",
+    "nn": "norwegian",
+    "pt": "portuguese",
+    "ro": "romanian",
+    "ru": "russian",
+    "sr": "serbian",
+    "sv": "swedish",
+    "ta": "tamil",
+    "tr": "turkish",
     "yi": "yiddish",
 }
 
@@ -70,9 +93,18 @@ def tokenize(text: str) -> list[Token]:
     return out
 
 
+def _fold_token(word: str) -> str:
+    folded = _fold_word(word)
+    return folded if folded.isalnum() else "".join(ch for ch in folded if ch.isalnum())
+
+
 def words(text: str) -> list[str]:
-    """Return the folded words of `text` (tokenize without spans)."""
-    return [t.text for t in tokenize(text)]
+    """Return the folded words of `text`: the texts of `tokenize(text)`, computed faster."""
+    found: list[str] = _WORD.findall(text)
+    if text.isascii():
+        return [w.lower() for w in found]
+    out = [w.lower() if w.isascii() else _fold_token(w) for w in found]
+    return [w for w in out if w] if "" in out else out
 
 
 def stemmer_language(lang: str) -> str:
@@ -91,3 +123,8 @@ def _stemmer(algorithm: str) -> Stemmer.Stemmer:
 def stem(word: str, lang: str = "en") -> str:
     """Stem one folded word with Snowball in the item's language (English when unknown)."""
     return str(_stemmer(stemmer_language(lang)).stemWord(word))
+
+
+def stem_words(folded: list[str], lang: str = "en") -> list[str]:
+    """Stem many folded words at once (one call into Snowball), in the order given."""
+    return [str(w) for w in _stemmer(stemmer_language(lang)).stemWords(folded)]

@@ -1,0 +1,247 @@
+"""An item analysed once for matching: folded words, stems, positions and spans, all lazy.
+
+Every watch rule checked against an item reads the same `AnalysedItem`, so folding,
+tokenising and stemming happen once per item however many rules look at it. Word lists and
+stem sets are computed on first use; positions and character spans only when a phrase, a
+NEAR operator or an explanation asks for them.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable
+
+from bot.core.item import Item
+from bot.core.text import stem_words, stemmer_language, tokenize, words
+
+__all__ = [
+    "FIELD_GAP",
+    "TEXT_FIELDS",
+    "TOKEN_FIELDS",
+    "AnalysedField",
+    "AnalysedItem",
+    "analyse",
+    "normalise_lang",
+]
+
+TEXT_FIELDS = ("title", "summary", "content")
+TOKEN_FIELDS = (*TEXT_FIELDS, "author", "source", "tag")
+
+# Empty placeholder words between the values of a multi-valued field (tags), so that no
+# phrase or NEAR window (at most 64 words plus a distance of 50) spans two values.
+FIELD_GAP = 128
+
+
+def normalise_lang(code: str) -> str:
+    """Return a language code lower-cased with "-" separators: "fr_FR" -> "fr-fr"."""
+    return code.strip().lower().replace("_", "-")
+
+
+class AnalysedField:
+    """One field of an item: its words, and lazily their stems, positions and spans."""
+
+    __slots__ = (
+        "_by_stem",
+        "_by_word",
+        "_owner",
+        "_sorted",
+        "_spans",
+        "_stem_set",
+        "_word_set",
+        "name",
+        "text",
+        "values",
+        "words",
+    )
+
+    def __init__(self, name: str, values: tuple[str, ...], owner: AnalysedItem) -> None:
+        self.name = name
+        self.values = values
+        self.text = ", ".join(values) if len(values) != 1 else values[0]
+        self._owner = owner
+        if len(values) == 1:
+            self.words: list[str] = words(values[0])
+        else:
+            joined: list[str] = []
+            for index, value in enumerate(values):
+                if index:
+                    joined.extend([""] * FIELD_GAP)
+                joined.extend(words(value))
+            self.words = joined
+        self._word_set: frozenset[str] | None = None
+        self._stem_set: frozenset[str] | None = None
+        self._sorted: list[str] | None = None
+        self._by_word: dict[str, list[int]] | None = None
+        self._by_stem: dict[str, list[int]] | None = None
+        self._spans: list[tuple[int, int]] | None = None
+
+    @property
+    def word_set(self) -> frozenset[str]:
+        """The distinct folded words of the field."""
+        if self._word_set is None:
+            found = set(self.words)
+            found.discard("")
+            self._word_set = frozenset(found)
+        return self._word_set
+
+    @property
+    def stem_set(self) -> frozenset[str]:
+        """The distinct stems of the field's words in the item's language."""
+        if self._stem_set is None:
+            stem_of = self._owner.stem_of
+            self._stem_set = frozenset(stem_of[w] for w in self.word_set)
+        return self._stem_set
+
+    def has_prefix(self, prefix: str) -> bool:
+        """Tell whether some word of the field starts with `prefix`."""
+        if self._sorted is None:
+            self._sorted = sorted(self.word_set)
+        ordered = self._sorted
+        index = bisect_left(ordered, prefix)
+        return index < len(ordered) and ordered[index].startswith(prefix)
+
+    def positions_of_word(self, word: str) -> list[int]:
+        """Positions where the folded word `word` occurs exactly."""
+        if self._by_word is None:
+            by_word: dict[str, list[int]] = {}
+            for position, w in enumerate(self.words):
+                if w:
+                    by_word.setdefault(w, []).append(position)
+            self._by_word = by_word
+        return self._by_word.get(word, [])
+
+    def positions_of_stem(self, stem: str) -> list[int]:
+        """Positions of the words whose stem is `stem`."""
+        if self._by_stem is None:
+            stem_of = self._owner.stem_of
+            by_stem: dict[str, list[int]] = {}
+            for position, w in enumerate(self.words):
+                if w:
+                    by_stem.setdefault(stem_of[w], []).append(position)
+            self._by_stem = by_stem
+        return self._by_stem.get(stem, [])
+
+    def positions_of_prefix(self, prefix: str) -> list[int]:
+        """Positions of the words starting with `prefix`, in order."""
+        return [p for p, w in enumerate(self.words) if w and w.startswith(prefix)]
+
+    def span(self, first: int, last: int) -> tuple[int, int]:
+        """Character span in `text` covering the words at positions `first`..`last`."""
+        if self._spans is None:
+            spans: list[tuple[int, int]] = []
+            offset = 0
+            for index, value in enumerate(self.values):
+                if index:
+                    spans.extend([(offset, offset)] * FIELD_GAP)
+                spans.extend((offset + t.start, offset + t.end) for t in tokenize(value))
+                offset += len(value) + 2
+            self._spans = spans
+        return self._spans[first][0], self._spans[last][1]
+
+
+class AnalysedItem:
+    """An item prepared for matching against many rules."""
+
+    __slots__ = (
+        "_fields",
+        "_scoped_stems",
+        "_scoped_words",
+        "_stem_of",
+        "_stem_set",
+        "_word_set",
+        "algorithm",
+        "host",
+        "item",
+        "lang",
+    )
+
+    def __init__(self, item: Item) -> None:
+        self.item = item
+        self.algorithm = stemmer_language(item.lang)
+        self.lang = normalise_lang(item.lang)
+        self.host = item.site
+        self._fields: dict[str, AnalysedField] = {}
+        self._stem_of: dict[str, str] | None = None
+        self._word_set: frozenset[str] | None = None
+        self._stem_set: frozenset[str] | None = None
+        self._scoped_stems: dict[str, frozenset[str]] = {}
+        self._scoped_words: dict[str, frozenset[str]] = {}
+
+    def fields_for(self, scope: str) -> tuple[AnalysedField, ...]:
+        """The analysed fields a rule scope reads: "text" is title, summary and content."""
+        if scope == "text":
+            return (self.field("title"), self.field("summary"), self.field("content"))
+        return (self.field(scope),)
+
+    def stems_in(self, scope: str) -> frozenset[str]:
+        """The distinct stems of the fields in `scope`."""
+        found = self._scoped_stems.get(scope)
+        if found is None:
+            found = _union(f.stem_set for f in self.fields_for(scope))
+            self._scoped_stems[scope] = found
+        return found
+
+    def words_in(self, scope: str) -> frozenset[str]:
+        """The distinct folded words of the fields in `scope`."""
+        found = self._scoped_words.get(scope)
+        if found is None:
+            found = _union(f.word_set for f in self.fields_for(scope))
+            self._scoped_words[scope] = found
+        return found
+
+    def field(self, name: str) -> AnalysedField:
+        """The analysed field `name` (one of TOKEN_FIELDS)."""
+        found = self._fields.get(name)
+        if found is None:
+            if name == "tag":
+                values: tuple[str, ...] = tuple(self.item.tags)
+            else:
+                values = (getattr(self.item, name),)
+            found = AnalysedField(name, values, self)
+            self._fields[name] = found
+        return found
+
+    @property
+    def stem_of(self) -> dict[str, str]:
+        """Map every distinct word of every field to its stem in the item's language."""
+        if self._stem_of is None:
+            distinct = list(self.word_set)
+            self._stem_of = dict(zip(distinct, stem_words(distinct, self.item.lang), strict=True))
+        return self._stem_of
+
+    @property
+    def word_set(self) -> frozenset[str]:
+        """The distinct folded words of all word fields."""
+        if self._word_set is None:
+            self._word_set = _union(self.field(name).word_set for name in TOKEN_FIELDS)
+        return self._word_set
+
+    @property
+    def stem_set(self) -> frozenset[str]:
+        """The distinct stems of all word fields."""
+        if self._stem_set is None:
+            stem_of = self.stem_of
+            self._stem_set = frozenset(stem_of[w] for w in self.word_set)
+        return self._stem_set
+
+    def host_keys(self) -> list[str]:
+        """The host and every parent domain: "www.bbc.co.uk", "bbc.co.uk", "co.uk", "uk"."""
+        parts = self.host.split(".") if self.host else []
+        return [".".join(parts[i:]) for i in range(len(parts))]
+
+    def lang_keys(self) -> list[str]:
+        """The language code and its shorter forms: "fr-fr", "fr"."""
+        parts = self.lang.split("-") if self.lang else []
+        return ["-".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def _union(sets: Iterable[frozenset[str]]) -> frozenset[str]:
+    out: set[str] = set()
+    for s in sets:
+        out |= s
+    return frozenset(out)
+
+
+def analyse(item: Item) -> AnalysedItem:
+    """Prepare `item` for matching."""
+    return AnalysedItem(item)
