@@ -93,9 +93,7 @@ async def add_new_items(
     all_keys = [key for item in batch for key in item_keys(source_id, item)]
     fresh = await _mark_seen(conn, all_keys, now)
     new = [
-        (item, keys)
-        for item, keys in _first_of_each(source_id, batch)
-        if fresh.issuperset(keys)
+        (item, keys) for item, keys in _first_of_each(source_id, batch) if fresh.issuperset(keys)
     ]
     if not new:
         return []
@@ -149,7 +147,9 @@ async def set_clusters(conn: AsyncConnection, clusters: Mapping[int, int]) -> No
     await conn.execute(stmt, params)
 
 
-def _matches(conn: AsyncConnection, terms: Sequence[str]) -> sa.ColumnElement[bool] | None:
+def _matches(
+    conn: AsyncConnection, terms: Sequence[str]
+) -> sa.ColumnElement[bool] | sa.TextClause | None:
     """Return the full-text condition for `terms`, or None when no term has a word."""
     if is_postgres(conn):
         query = tsquery(terms)

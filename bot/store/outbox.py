@@ -63,9 +63,7 @@ def _claimable(now: datetime) -> sa.ColumnElement[bool]:
     )
 
 
-async def enqueue(
-    conn: AsyncConnection, new: Sequence[NewDelivery], *, now: datetime
-) -> int:
+async def enqueue(conn: AsyncConnection, new: Sequence[NewDelivery], *, now: datetime) -> int:
     """Insert deliveries, ignoring any already queued for the same (watch, item, kind)."""
     rows = [
         {

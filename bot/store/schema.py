@@ -17,7 +17,7 @@ sources = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.Text, nullable=False),
-    sa.Column("url", sa.Text, nullable=False, unique=True),
+    sa.Column("url", sa.Text, nullable=False),
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("interval_s", sa.Integer, nullable=False),
     sa.Column("options", sa.JSON, nullable=False),
@@ -35,6 +35,8 @@ sources = sa.Table(
     sa.Column("disabled_reason", sa.Text, nullable=False),
     sa.Column("baseline_done", sa.Boolean, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("url", name="uq_sources_url"),
+    sa.Index("ix_sources_due", "enabled", "next_poll_at"),
 )
 
 items = sa.Table(
@@ -57,6 +59,10 @@ items = sa.Table(
     sa.Column("sort_at", UTCDateTime, nullable=False),
     sa.Column("cluster_id", sa.Integer),
     sa.Column("search_text", sa.Text, nullable=False),
+    sa.Index("ix_items_sort_at", "sort_at"),
+    sa.Index("ix_items_fetched_at", "fetched_at"),
+    sa.Index("ix_items_cluster_id", "cluster_id"),
+    sa.Index("ix_items_source_id", "source_id"),
 )
 
 seen = sa.Table(
@@ -64,6 +70,7 @@ seen = sa.Table(
     metadata,
     sa.Column("key", sa.Text, primary_key=True),
     sa.Column("seen_at", UTCDateTime, nullable=False),
+    sa.Index("ix_seen_seen_at", "seen_at"),
 )
 
 watches = sa.Table(
@@ -80,6 +87,8 @@ watches = sa.Table(
     sa.Column("paused_reason", sa.Text, nullable=False),
     sa.Column("label", sa.Text, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index("ix_watches_destination", "destination"),
+    sa.Index("ix_watches_owner", "owner"),
 )
 
 deliveries = sa.Table(
@@ -87,9 +96,17 @@ deliveries = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column(
-        "watch_id", sa.Integer, sa.ForeignKey("watches.id", ondelete="CASCADE"), nullable=False
+        "watch_id",
+        sa.Integer,
+        sa.ForeignKey("watches.id", ondelete="CASCADE", name="fk_deliveries_watch"),
+        nullable=False,
     ),
-    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    sa.Column(
+        "item_id",
+        sa.Integer,
+        sa.ForeignKey("items.id", ondelete="CASCADE", name="fk_deliveries_item"),
+        nullable=False,
+    ),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False),
@@ -102,4 +119,11 @@ deliveries = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("sent_at", UTCDateTime),
     sa.UniqueConstraint("watch_id", "item_id", "kind", name="uq_deliveries_watch_item_kind"),
+    sa.CheckConstraint(
+        "status IN ('pending', 'sending', 'sent', 'failed', 'folded')", name="ck_deliveries_status"
+    ),
+    sa.Index("ix_deliveries_due", "status", "due_at"),
+    sa.Index("ix_deliveries_lease", "status", "lease_until"),
+    sa.Index("ix_deliveries_watch_sent", "watch_id", "status", "sent_at"),
+    sa.Index("ix_deliveries_item_id", "item_id"),
 )

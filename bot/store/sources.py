@@ -166,7 +166,7 @@ async def record_poll(
     last_modified: str | None,
     new_items: int,
 ) -> SourceRecord:
-    """Store the outcome of one poll and when to poll next; raise LookupError if the source is gone."""
+    """Store a poll's outcome and the next poll time; LookupError if the source is gone."""
     values: dict[str, Any] = {
         "last_polled_at": now,
         "last_status": status,

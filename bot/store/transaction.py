@@ -38,5 +38,5 @@ class StoreTransaction:
         return await outbox.find_cluster_alert(self._conn, watch_id, cluster_id, since)
 
     async def enqueue(self, deliveries: Sequence[NewDelivery], *, now: datetime) -> int:
-        """Queue deliveries (duplicates of (watch, item, kind) ignored); return how many were new."""
+        """Queue deliveries, ignoring (watch, item, kind) duplicates; return how many are new."""
         return await outbox.enqueue(self._conn, deliveries, now=require_utc(now))

@@ -1,0 +1,92 @@
+"""Fixtures running every store test against SQLite (a temp file) and PostgreSQL (own schema)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.store import Store
+
+PG_URL_ENV = "WIREWATCH_TEST_DATABASE_URL"
+START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime = START) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        """Return the current fake time."""
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        """Move time forward and return the new time."""
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@dataclass(frozen=True)
+class Database:
+    """Where a test's store lives: a URL and, on PostgreSQL, a private schema."""
+
+    url: str
+    schema: str | None = None
+
+    async def open(self, clock: Clock | None = None, *, migrate: bool = True) -> Store:
+        """Open a store on this database."""
+        return await Store.open(self.url, schema=self.schema, clock=clock, migrate=migrate)
+
+
+def _postgres_url() -> str:
+    """Return the test PostgreSQL URL, or skip (fail in CI) when none is configured."""
+    url = os.environ.get(PG_URL_ENV, "")
+    if url:
+        return url
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{PG_URL_ENV} is not set: CI must run the store tests against PostgreSQL")
+    pytest.skip(f"{PG_URL_ENV} not set")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """Yield an empty database of each backend; PostgreSQL gets a random schema, dropped after."""
+    if request.param == "sqlite":
+        yield Database(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}")
+        return
+    url = _postgres_url()
+    schema = f"test_store_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(url)
+    try:
+        async with admin.begin() as conn:
+            await conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        yield Database(url, schema)
+    finally:
+        async with admin.begin() as conn:
+            await conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        await admin.dispose()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """Return a fake clock starting at START."""
+    return Clock()
+
+
+@pytest.fixture
+async def store(database: Database, clock: Clock) -> AsyncIterator[Store]:
+    """Yield a migrated store on each backend."""
+    opened = await database.open(clock)
+    try:
+        yield opened
+    finally:
+        await opened.close()
