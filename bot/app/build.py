@@ -1,0 +1,211 @@
+"""The composition root: builds every part of the bot from settings, and nothing else does."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+from rich.console import Console
+
+from bot.abstractive import AbstractiveSummarizer
+from bot.app.pipeline import Pipeline
+from bot.app.relay import Relay
+from bot.app.settings import Secrets, Settings
+from bot.app.watch_index import WatchIndex
+from bot.chat.console import ConsoleNotifier
+from bot.chat.jsonl import JsonlNotifier
+from bot.chat.webhook import WebhookNotifier
+from bot.commands import AccessPolicy, CommandService
+from bot.core.cluster import StoryClusters
+from bot.fetch import FetchPolicy, SafeClient
+from bot.ports import Notifier
+from bot.store import DuplicateError, Store
+
+__all__ = ["App", "ChatAdapter", "build_app", "fetch_policy"]
+
+log = logging.getLogger(__name__)
+
+
+class ChatAdapter(Protocol):
+    """A chat platform integration (Slack, Discord): commands in, alerts out."""
+
+    notifier: Any
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def fetch_policy(settings: Settings) -> FetchPolicy:
+    """Map the [fetch] section onto the safe client's policy."""
+    f = settings.fetch
+    return FetchPolicy(
+        allow_private_networks=f.allow_private_networks,
+        allow_hosts=tuple(f.allow_hosts),
+        max_bytes=f.max_bytes,
+        timeout_s=f.timeout,
+        connect_timeout_s=f.connect_timeout,
+        max_redirects=f.max_redirects,
+        per_host_concurrency=f.per_host_concurrency,
+        min_host_spacing_s=f.min_host_spacing,
+        user_agent=f.user_agent,
+        proxy=f.proxy,
+    )
+
+
+@dataclass
+class App:
+    """Everything `wirewatch run` needs, wired together."""
+
+    settings: Settings
+    secrets: Secrets
+    store: Store
+    client: SafeClient
+    index: WatchIndex
+    clusters: StoryClusters
+    notifiers: dict[str, Notifier]
+    relay: Relay
+    pipeline: Pipeline
+    service: CommandService
+    adapters: list[ChatAdapter] = field(default_factory=list)
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    _webhook_client: httpx.AsyncClient | None = None
+
+    async def sync_config(self) -> None:
+        """Make the store's sources and config-defined watches follow the config file."""
+        for entry in self.settings.sources:
+            options = dict(entry.options)
+            if entry.backfill is not None:
+                options["backfill"] = entry.backfill
+            if entry.fetch_article:
+                options["fetch_article"] = True
+            interval = int(entry.interval or self.settings.poll.interval)
+            if interval < 60:
+                log.warning("source %r polls every %ss: under a minute is impolite to most "
+                            "publishers", entry.name, interval)
+            existing = await self.store.get_source_by_url(entry.url)
+            if existing is None:
+                try:
+                    await self.store.add_source(entry.name, entry.url, kind=entry.kind,
+                                                interval_s=interval, options=options,
+                                                owner="config")
+                except DuplicateError:
+                    pass
+            elif (existing.name, existing.interval_s, existing.options, existing.kind) != (
+                entry.name, interval, options, entry.kind
+            ):
+                await self.store.update_source(existing.id, name=entry.name, interval_s=interval,
+                                               options=options)
+        wanted = {(w.query, w.to) for w in self.settings.watches}
+        current = await self.store.list_watches()
+        present = set()
+        for watch in current:
+            if watch.platform != "config":
+                continue
+            if (watch.query, watch.destination) in wanted:
+                present.add((watch.query, watch.destination))
+            else:
+                await self.store.remove_watch(watch.id)
+        for entry in self.settings.watches:
+            if (entry.query, entry.to) not in present:
+                await self.store.add_watch(entry.query, entry.to, owner="config",
+                                           platform="config", mode=entry.mode, tz=entry.tz)
+                present.add((entry.query, entry.to))
+        await self.refresh_watches()
+
+    async def refresh_watches(self) -> None:
+        """Reload the active watches into the matcher (picks up changes from other processes)."""
+        self.index.sync(await self.store.list_watches(include_paused=False))
+
+    async def warm_clusters(self) -> None:
+        """Rebuild the story-cluster index from the archive's recent items."""
+        since = self.clock() - timedelta(seconds=self.settings.alerts.cluster_window)
+        for archived in sorted(await self.store.recent_items(since), key=lambda a: a.id):
+            self.clusters.assign(archived.id, archived.item,
+                                 archived.item.published or archived.fetched_at)
+
+    async def aclose(self) -> None:
+        """Close connections (adapters first, store last)."""
+        for adapter in self.adapters:
+            try:
+                await adapter.stop()
+            except Exception:
+                log.exception("stopping %s failed", type(adapter).__name__)
+        for notifier in self.notifiers.values():
+            await notifier.aclose()
+        if self._webhook_client is not None:
+            await self._webhook_client.aclose()
+        await self.client.aclose()
+        await self.store.close()
+
+
+def _policy(section: Any, *, needs_manage: bool) -> AccessPolicy:
+    return AccessPolicy(
+        admins=frozenset(section.admins), open_sources=section.open_sources,
+        quota_user=section.quota_user, quota_channel=section.quota_channel,
+        channel_watch_needs_manage=needs_manage,
+    )
+
+
+async def build_app(
+    settings: Settings,
+    secrets: Secrets | None = None,
+    *,
+    console: Console | None = None,
+    with_chat: bool = True,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    jsonl_base: Path | None = None,
+) -> App:
+    """Open the store and build every component; chat adapters only when enabled."""
+    secrets = secrets or Secrets()
+    store = await Store.open(settings.database.url)
+    client = SafeClient(fetch_policy(settings))
+    index = WatchIndex()
+    clusters = StoryClusters(window=timedelta(seconds=settings.alerts.cluster_window))
+    webhook_client = httpx.AsyncClient(timeout=15.0, trust_env=False, follow_redirects=False)
+    notifiers: dict[str, Notifier] = {
+        "console": ConsoleNotifier(console),
+        "jsonl": JsonlNotifier(jsonl_base),
+        "webhook": WebhookNotifier(webhook_client),
+    }
+    summarizer = None
+    if settings.summary.provider == "openai":
+        key = secrets.get(settings.summary.api_key_env)
+        summarizer = AbstractiveSummarizer(
+            base_url=settings.summary.base_url, model=settings.summary.model,
+            api_key=key.get_secret_value() if key else None, timeout_s=settings.summary.timeout,
+        )
+    relay = Relay(store, notifiers, index, alerts=settings.alerts, summarizer=summarizer,
+                  clock=clock)
+    pipeline = Pipeline(store, client, index, clusters, poll=settings.poll,
+                        alerts=settings.alerts, clock=clock, rand=random.Random(),  # noqa: S311
+                        notify_owner=relay.tell_owner, on_enqueued=relay.wake)
+    service = CommandService(
+        store, index, client,
+        policies={"slack": _policy(settings.slack, needs_manage=False),
+                  "discord": _policy(settings.discord, needs_manage=True)},
+        clock=clock, default_interval_s=int(settings.poll.interval),
+        summary_chars=settings.alerts.summary_chars,
+    )
+    app = App(settings, secrets, store, client, index, clusters, notifiers, relay, pipeline,
+              service, clock=clock, _webhook_client=webhook_client)
+    if with_chat and settings.slack.enabled:
+        from bot.chat.slack_app import SlackAdapter
+
+        slack = SlackAdapter(settings.slack, secrets, service, updates_mode=settings.alerts.updates)
+        notifiers["slack"] = slack.notifier
+        app.adapters.append(slack)
+    if with_chat and settings.discord.enabled:
+        from bot.chat.discord_bot import DiscordAdapter
+
+        discord = DiscordAdapter(settings.discord, secrets, service,
+                                 updates_mode=settings.alerts.updates)
+        notifiers["discord"] = discord.notifier
+        app.adapters.append(discord)
+    return app

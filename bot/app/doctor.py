@@ -1,0 +1,150 @@
+"""`wirewatch doctor`: check a config, the database and each output without starting the bot."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+from rich.text import Text
+
+from bot.app.settings import ConfigError, Secrets, Settings, load_settings
+from bot.core.destination import DestinationError, parse_destination
+from bot.store import Store
+
+__all__ = ["run_doctor"]
+
+
+class _Report:
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.failures = 0
+
+    def ok(self, what: str, detail: str = "") -> None:
+        self.console.print(Text("  ok    ", style="green") + Text(what) +
+                           Text(f"  {detail}" if detail else "", style="dim"))
+
+    def fail(self, what: str, detail: str) -> None:
+        self.failures += 1
+        self.console.print(Text("  FAIL  ", style="bold red") + Text(what) +
+                           Text(f"  {detail}", style="red"))
+
+    def warn(self, what: str, detail: str) -> None:
+        self.console.print(Text("  warn  ", style="yellow") + Text(what) + Text(f"  {detail}"))
+
+
+async def run_doctor(console: Console, config: str | None, *, quick: bool = False) -> int:
+    """Print one line per check; exit 0 when everything needed works, 1 otherwise, 2 bad config."""
+    report = _Report(console)
+    console.print(Text("configuration", style="bold"))
+    try:
+        settings = load_settings(config)
+    except ConfigError as err:
+        console.print(Text(str(err), style="red"))
+        return 2
+    report.ok("config", f"{len(settings.sources)} sources, {len(settings.watches)} watches")
+    console.print(Text("database", style="bold"))
+    destinations = {w.to for w in settings.watches}
+    try:
+        store = await Store.open(settings.database.url)
+        try:
+            await store.ping()
+            counts = await store.counts()
+            report.ok(_redact(settings.database.url), ", ".join(f"{k} {v}" for k, v in counts.items()))
+            destinations |= {w.destination for w in await store.list_watches()}
+            failing = [s for s in await store.list_sources() if s.consecutive_failures or not s.enabled]
+        finally:
+            await store.close()
+    except Exception as err:  # any driver error: report it, do not crash
+        report.fail(_redact(settings.database.url), f"{type(err).__name__}: {err}")
+        return 1
+    if quick:
+        return 1 if report.failures else 0
+    for source in failing:
+        report.warn(f"source #{source.id} {source.name}",
+                    source.disabled_reason or f"{source.consecutive_failures} failures: "
+                    f"{source.last_error}")
+    console.print(Text("outputs", style="bold"))
+    await _check_outputs(report, settings, destinations)
+    return 1 if report.failures else 0
+
+
+def _redact(url: str) -> str:
+    head, sep, tail = url.partition("@")
+    if not sep or "://" not in head:
+        return url
+    scheme, _, _ = head.partition("://")
+    return f"{scheme}://***@{tail}"
+
+
+async def _check_outputs(report: _Report, settings: Settings, destinations: set[str]) -> None:
+    secrets = Secrets()
+    schemes: set[str] = set()
+    for text in sorted(destinations):
+        try:
+            dest = parse_destination(text)
+        except DestinationError as err:
+            report.fail(text, str(err))
+            continue
+        schemes.add(dest.scheme)
+        if dest.scheme == "jsonl":
+            parent = Path(dest.target).expanduser().resolve().parent
+            while not parent.exists() and parent != parent.parent:
+                parent = parent.parent
+            if os.access(parent, os.W_OK):
+                report.ok(text, "writable")
+            else:
+                report.fail(text, f"{parent} is not writable by this user")
+        elif dest.scheme in {"console", "webhook"}:
+            report.ok(text)
+    if settings.slack.enabled or "slack" in schemes:
+        await _check_slack(report, settings, secrets)
+    if settings.discord.enabled or "discord" in schemes:
+        await _check_discord(report, settings, secrets)
+
+
+async def _check_slack(report: _Report, settings: Settings, secrets: Secrets) -> None:
+    if not settings.slack.enabled:
+        report.fail("slack", "watches deliver to Slack but [slack] enabled = false")
+        return
+    if secrets.slack_bot_token is None:
+        report.fail("slack", "SLACK_BOT_TOKEN is not set")
+        return
+    if settings.slack.mode == "socket" and secrets.slack_app_token is None:
+        report.fail("slack", "Socket Mode needs SLACK_APP_TOKEN (xapp-...)")
+    if settings.slack.mode == "http" and secrets.slack_signing_secret is None:
+        report.fail("slack", "HTTP mode needs SLACK_SIGNING_SECRET")
+    from slack_sdk.errors import SlackApiError
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    client = AsyncWebClient(token=secrets.slack_bot_token.get_secret_value(),
+                            base_url=settings.slack.api_url, timeout=10)
+    try:
+        answer = await client.auth_test()
+        report.ok("slack", f"connected as {answer.get('user')} in {answer.get('team')}")
+    except SlackApiError as err:
+        report.fail("slack", f"auth.test failed: {err.response.get('error')}")
+    except Exception as err:
+        report.fail("slack", f"cannot reach {settings.slack.api_url}: {type(err).__name__}")
+
+
+async def _check_discord(report: _Report, settings: Settings, secrets: Secrets) -> None:
+    if not settings.discord.enabled:
+        report.fail("discord", "watches deliver to Discord but [discord] enabled = false")
+        return
+    if secrets.discord_bot_token is None:
+        report.fail("discord", "DISCORD_BOT_TOKEN is not set")
+        return
+    base = (settings.discord.api_url or "https://discord.com/api/v10").rstrip("/")
+    headers = {"Authorization": f"Bot {secrets.discord_bot_token.get_secret_value()}"}
+    try:
+        async with httpx.AsyncClient(timeout=10, trust_env=False) as client:
+            answer = await client.get(f"{base}/users/@me", headers=headers)
+    except httpx.HTTPError as err:
+        report.fail("discord", f"cannot reach {base}: {type(err).__name__}")
+        return
+    if answer.status_code == 200:
+        report.ok("discord", f"connected as {answer.json().get('username')}")
+    else:
+        report.fail("discord", f"GET /users/@me answered {answer.status_code}: check the token")

@@ -1,0 +1,281 @@
+"""The relay: claims pending deliveries from the outbox and sends them through the notifiers.
+
+Immediate alerts go out one message each, paced by each notifier; past `burst_limit` alerts a
+minute for one watch, the rest fold into one "N more matches" message. Digest entries become one
+digest message per watch when due. Story updates edit (or answer) the alert they update.
+A temporary failure is retried with backoff; a permanent one pauses the watch and tells its owner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from bot.abstractive import AbstractiveSummarizer
+from bot.app.settings import AlertSettings
+from bot.app.stories import story_for
+from bot.app.watch_index import WatchIndex
+from bot.core.alert import Alert, AlertKind, Marked, Story, WatchRef
+from bot.core.destination import DestinationError, parse_destination
+from bot.core.query import Query, QuerySyntaxError, parse
+from bot.ports import DeliveryError, Notifier, PermanentDeliveryError
+from bot.store import Store
+from bot.store.records import DeliveryJob, WatchRecord
+
+__all__ = ["MAX_ATTEMPTS", "Relay"]
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 12
+UNCONFIGURED_RETRY_S = 600.0
+ORIGINAL_PENDING_RETRY_S = 5.0
+
+
+@dataclass(slots=True)
+class _Outgoing:
+    """One message to send and the deliveries it settles."""
+
+    alert: Alert
+    watch: WatchRecord
+    delivery_ids: list[int]
+    attempts: int
+
+
+class Relay:
+    """Sends what the pipeline queued."""
+
+    def __init__(
+        self,
+        store: Store,
+        notifiers: dict[str, Notifier],
+        index: WatchIndex,
+        *,
+        alerts: AlertSettings,
+        summarizer: AbstractiveSummarizer | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        rand: random.Random | None = None,
+        batch: int = 200,
+    ) -> None:
+        self.store = store
+        self.notifiers = notifiers
+        self.index = index
+        self.alerts = alerts
+        self.summarizer = summarizer
+        self.clock = clock
+        self.rand = rand or random.Random()  # noqa: S311 - jitter, not cryptography
+        self.batch = batch
+        self._wake = asyncio.Event()
+        self.sent = 0
+
+    def wake(self) -> None:
+        """Ask the relay loop to look at the outbox now."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event, *, idle_s: float = 1.0) -> None:
+        """Relay until `stop` is set; the batch in flight when it is set is finished first."""
+        while not stop.is_set():
+            try:
+                handled = await self.run_once()
+            except Exception:
+                log.exception("relay cycle failed; retrying shortly")
+                handled = 0
+            if handled:
+                continue
+            self._wake.clear()
+            waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+            _, pending = await asyncio.wait(waiters, timeout=idle_s,
+                                            return_when=asyncio.FIRST_COMPLETED)
+            for task in pending:
+                task.cancel()
+
+    async def drain(self) -> int:
+        """Relay until nothing is due (for `poll --once` and the demo); return messages sent."""
+        before = self.sent
+        while await self.run_once():
+            pass
+        return self.sent - before
+
+    async def run_once(self) -> int:
+        """Claim one batch of due deliveries and send it; return how many deliveries it handled."""
+        now = self.clock()
+        jobs = await self.store.claim_deliveries(now, limit=self.batch)
+        if not jobs:
+            return 0
+        outgoing = await self._compose(jobs, now)
+        by_destination: dict[str, list[_Outgoing]] = defaultdict(list)
+        for out in outgoing:
+            by_destination[out.watch.destination].append(out)
+        await asyncio.gather(*(self._send_all(msgs) for msgs in by_destination.values()))
+        return len(jobs)
+
+    # ---- composing -----------------------------------------------------------------------
+    async def _compose(self, jobs: list[DeliveryJob], now: datetime) -> list[_Outgoing]:
+        immediate: dict[int, list[DeliveryJob]] = defaultdict(list)
+        digests: dict[int, list[DeliveryJob]] = defaultdict(list)
+        out: list[_Outgoing] = []
+        for job in jobs:
+            if job.delivery.kind == "update":
+                update = await self._update(job, now)
+                if update is not None:
+                    out.append(update)
+            elif job.watch.mode == "immediate":
+                immediate[job.watch.id].append(job)
+            else:
+                digests[job.watch.id].append(job)
+        for group in immediate.values():
+            out += await self._immediate(group, now)
+        for group in digests.values():
+            out.append(await self._folded(group, "digest"))
+        return out
+
+    def _query(self, watch: WatchRecord) -> Query | None:
+        query = self.index.query_of(watch.id)
+        if query is not None:
+            return query
+        try:
+            return parse(watch.query)
+        except QuerySyntaxError:
+            return None
+
+    async def _story(self, job: DeliveryJob, *, abstractive: bool) -> Story:
+        query = self._query(job.watch)
+        story = story_for(job.item, query, max_chars=self.alerts.summary_chars)
+        if abstractive and self.summarizer is not None:
+            text = await self.summarizer.summarize(job.item.item, job.watch.query, story.summary)
+            if text.text != story.summary.text and query is not None:
+                marks = tuple(query.highlight(text.text, job.item.item.lang))
+                story = replace(story, summary=Marked(text.text, marks))
+        return story
+
+    @staticmethod
+    def _ref(watch: WatchRecord) -> WatchRef:
+        return WatchRef(watch.id, watch.query, watch.destination, watch.owner)
+
+    async def _immediate(self, group: list[DeliveryJob], now: datetime) -> list[_Outgoing]:
+        watch = group[0].watch
+        since = now - timedelta(seconds=self.alerts.burst_window)
+        recent = await self.store.count_sent_since(watch.id, since)
+        allowed = max(0, self.alerts.burst_limit - recent)
+        out = []
+        for job in group[:allowed]:
+            story = await self._story(job, abstractive=True)
+            alert = Alert(job.delivery.id, "alert", self._ref(watch), (story,))
+            out.append(_Outgoing(alert, watch, [job.delivery.id], job.delivery.attempts))
+        if len(group) > allowed:
+            out.append(await self._folded(group[allowed:], "burst"))
+        return out
+
+    async def _folded(self, group: list[DeliveryJob], kind: AlertKind) -> _Outgoing:
+        watch = group[0].watch
+        ordered = sorted(group, key=lambda j: j.item.item.published or j.item.fetched_at,
+                         reverse=True)
+        limit = self.alerts.digest_limit
+        stories = tuple([await self._story(j, abstractive=False) for j in ordered[:limit]])
+        ids = sorted(j.delivery.id for j in group)
+        alert = Alert(ids[0], kind, self._ref(watch), stories, more=max(0, len(group) - limit))
+        return _Outgoing(alert, watch, ids, max(j.delivery.attempts for j in group))
+
+    async def _update(self, job: DeliveryJob, now: datetime) -> _Outgoing | None:
+        original_id = int(job.delivery.payload.get("updates_delivery", 0))
+        original = await self.store.get_delivery(original_id) if original_id else None
+        if original is None or original.status == "failed":
+            await self.store.mark_failed(job.delivery.id, now=now,
+                                         error="the alert it updates was never delivered")
+            return None
+        if original.status != "sent":
+            await self.store.mark_retry(job.delivery.id, now=now, error="waiting for the alert",
+                                        retry_at=now + timedelta(seconds=ORIGINAL_PENDING_RETRY_S))
+            return None
+        original_item = await self.store.get_item(original.item_id)
+        cluster = job.item.cluster_id or job.item.id
+        names = await self.store.cluster_sources(cluster)
+        first = original_item.item.source if original_item else ""
+        also = tuple(n for n in names if n and n != first)
+        story = await self._story(job, abstractive=False)
+        alert = Alert(job.delivery.id, "update", self._ref(job.watch), (story,),
+                      also_reported_by=also, updates=original.external_ref,
+                      extra={"updates_delivery": str(original.id)})
+        return _Outgoing(alert, job.watch, [job.delivery.id], job.delivery.attempts)
+
+    # ---- sending -------------------------------------------------------------------------
+    async def _send_all(self, messages: list[_Outgoing]) -> None:
+        for message in messages:  # one destination: in order, the notifier paces
+            await self._send(message)
+
+    async def _send(self, out: _Outgoing) -> None:
+        primary, rest = out.delivery_ids[0], out.delivery_ids[1:]
+        try:
+            destination = parse_destination(out.watch.destination)
+        except DestinationError as err:
+            await self._refused(out, str(err))
+            return
+        notifier = self.notifiers.get(destination.scheme)
+        if notifier is None:
+            await self._retry(out, f"{destination.scheme} is not enabled in this process",
+                              UNCONFIGURED_RETRY_S)
+            return
+        try:
+            ref = await notifier.send(destination.target, out.alert)
+        except PermanentDeliveryError as err:
+            await self._refused(out, err.message)
+            return
+        except DeliveryError as err:
+            await self._retry(out, err.message, err.retry_after)
+            return
+        except Exception as err:
+            log.exception("notifier %s failed on delivery %s", destination.scheme, primary)
+            await self._retry(out, f"internal error ({type(err).__name__})", None)
+            return
+        now = self.clock()
+        await self.store.mark_sent(primary, now=now, external_ref=ref)
+        if rest:
+            await self.store.mark_folded(rest, now=now, into=primary, external_ref=ref)
+        self.sent += 1
+
+    async def _retry(self, out: _Outgoing, error: str, retry_after: float | None) -> None:
+        now = self.clock()
+        if out.attempts >= MAX_ATTEMPTS:
+            for delivery_id in out.delivery_ids:
+                await self.store.mark_failed(delivery_id, now=now,
+                                             error=f"gave up after {out.attempts} tries: {error}")
+            log.error("delivery %s to %s abandoned: %s", out.delivery_ids[0],
+                      out.watch.destination, error)
+            return
+        delay = min(3600.0, 5.0 * 2 ** max(0, out.attempts - 1))
+        delay = max(delay * self.rand.uniform(0.8, 1.2), retry_after or 0.0)
+        log.warning("delivery %s to %s failed (%s); retry in %.0fs", out.delivery_ids[0],
+                    out.watch.destination, error, delay)
+        for delivery_id in out.delivery_ids:
+            await self.store.mark_retry(delivery_id, now=now, error=error,
+                                        retry_at=now + timedelta(seconds=delay))
+
+    async def _refused(self, out: _Outgoing, error: str) -> None:
+        now = self.clock()
+        for delivery_id in out.delivery_ids:
+            await self.store.mark_failed(delivery_id, now=now, error=error)
+        reason = f"{out.watch.destination} refused delivery: {error}"
+        await self.store.set_watch_paused(out.watch.id, True, reason)
+        self.index.drop(out.watch.id)
+        log.warning("watch #%s paused: %s", out.watch.id, reason)
+        await self.tell_owner(
+            out.watch.owner,
+            f"Your Wirewatch watch #{out.watch.id} (`{out.watch.query}`) was paused: {reason}. "
+            f"Fix the channel or permissions, then `/watch resume {out.watch.id}`.",
+        )
+
+    async def tell_owner(self, owner: str, text: str) -> None:
+        """Message a watch's or source's owner on their platform; log when there is none."""
+        platform = owner.partition(":")[0]
+        notifier = self.notifiers.get(platform)
+        if notifier is None:
+            log.warning("to %s: %s", owner or "the operator", text)
+            return
+        try:
+            await notifier.notify_owner(owner, text)
+        except Exception:
+            log.exception("could not tell %s", owner)

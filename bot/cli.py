@@ -1,0 +1,329 @@
+"""The `wirewatch` command: run, demo, poll, check, watch, sources, db, doctor."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import Progress
+from rich.text import Text
+
+from bot.app.settings import ConfigError, Secrets, Settings, load_settings
+from bot.cli_render import marked_text, render_reply
+from bot.commands import Caller
+from bot.core.item import Item
+from bot.core.query import QuerySyntaxError, parse
+
+__all__ = ["main"]
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _setup_logging(level: str, *, quiet: bool = False) -> None:
+    handler = RichHandler(console=err, show_path=False, rich_tracebacks=False, markup=False)
+    logging.basicConfig(level="WARNING" if quiet else level, handlers=[handler],
+                        format="%(message)s", force=True)
+    for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite", "asyncio", "slack_bolt",
+                  "slack_sdk", "discord", "trafilatura", "alembic"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(args.config)
+
+
+def _cli_caller() -> Caller:
+    try:
+        user = getpass.getuser()
+    except Exception:
+        user = "operator"
+    return Caller(platform="cli", user_id=user, is_admin=True)
+
+
+async def _with_app(args: argparse.Namespace, body: Callable[..., Awaitable[int]],
+                    *, with_chat: bool = False) -> int:
+    from bot.app.build import build_app
+
+    settings = _settings(args)
+    _setup_logging(settings.log_level, quiet=not getattr(args, "verbose", False))
+    app = await build_app(settings, Secrets(), console=out, with_chat=with_chat)
+    try:
+        return await body(app)
+    finally:
+        await app.aclose()
+
+
+# ---- commands ---------------------------------------------------------------------------------
+async def cmd_run(args: argparse.Namespace) -> int:
+    from bot.app.build import build_app
+    from bot.app.runtime import BotRuntime
+
+    settings = _settings(args)
+    _setup_logging(settings.log_level)
+    app = await build_app(settings, Secrets(), console=out)
+    runtime = BotRuntime(app)
+    runtime.install_signal_handlers()
+    try:
+        await runtime.run()
+    finally:
+        await app.aclose()
+    return 0
+
+
+async def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.app.demo import run_demo
+
+    _setup_logging("WARNING")
+    return await run_demo(out, database=args.db, interval_s=args.interval)
+
+
+async def cmd_poll(args: argparse.Namespace) -> int:
+    async def body(app) -> int:  # type: ignore[no-untyped-def]
+        await app.sync_config()
+        await app.warm_clusters()
+        sources = [s for s in await app.store.list_sources() if s.enabled]
+        reports = []
+        with Progress(console=err, transient=True) as progress:
+            task = progress.add_task("polling", total=len(sources))
+            gate = asyncio.Semaphore(app.settings.poll.concurrency)
+
+            async def one(source):  # type: ignore[no-untyped-def]
+                async with gate:
+                    report = await app.pipeline.poll_source(source)
+                progress.advance(task)
+                return report
+
+            reports = await asyncio.gather(*(one(s) for s in sources))
+        sent = await app.relay.drain()
+        failed = [r for r in reports if not r.ok]
+        new = sum(r.new_items for r in reports)
+        out.print(f"polled {len(reports)} sources: {new} new items, {sent} messages sent, "
+                  f"{len(failed)} failed")
+        for report in failed:
+            out.print(Text(f"  source #{report.source_id}: {report.error}", style="red"))
+        return 0
+
+    return await _with_app(args, body, with_chat=True)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    try:
+        query = parse(args.query)
+    except QuerySyntaxError as error:
+        err.print(Text(f"syntax error: {error.message}", style="bold red"))
+        err.print(Text(str(error), style="cyan"))
+        return 2
+    out.print(Text("rule: ", style="bold") + Text(str(query)))
+    for warning in query.warnings:
+        out.print(Text(f"warning: {warning}", style="yellow"))
+    text = args.text
+    if args.file:
+        try:
+            text = Path(args.file).read_text(encoding="utf-8", errors="replace")
+        except OSError as error:
+            err.print(Text(f"cannot read {args.file}: {error.strerror}", style="red"))
+            return 2
+    if text is None and args.title is None:
+        return 0
+    item = Item(title=args.title or "", content=text or "", lang=args.lang or "")
+    match = query.explain(item)
+    if match is None:
+        out.print(Text("no match", style="bold red"))
+        return 1
+    out.print(Text("match: ", style="bold green") + Text(", ".join(match.terms)))
+    from bot.core.alert import Marked
+
+    for field_name in ("title", "content"):
+        value = getattr(item, field_name)
+        spans = tuple((s, e) for f, s, e in match.spans if f == field_name)
+        if value and spans:
+            out.print(Text(f"{field_name}: ", style="dim") + marked_text(Marked(value, spans)))
+    return 0
+
+
+async def cmd_watch(args: argparse.Namespace) -> int:
+    async def body(app) -> int:  # type: ignore[no-untyped-def]
+        await app.refresh_watches()
+        caller = _cli_caller()
+        service = app.service
+        if args.action == "add":
+            reply = await service.watch_add(caller, args.query, channel=args.to,
+                                            digest=args.digest)
+        elif args.action == "list":
+            reply = await service.watch_list(caller)
+            reply.watches = await app.store.list_watches()
+            reply.title = f"{len(reply.watches)} watches"
+        else:
+            action = {"remove": service.watch_remove, "pause": service.watch_pause,
+                      "resume": service.watch_resume}[args.action]
+            reply = await action(caller, args.id)
+        render_reply(out, reply)
+        return 0 if reply.ok else 1
+
+    return await _with_app(args, body)
+
+
+async def cmd_sources(args: argparse.Namespace) -> int:
+    async def body(app) -> int:  # type: ignore[no-untyped-def]
+        caller = _cli_caller()
+        service = app.service
+        if args.action == "add":
+            if args.kind or args.name:
+                from bot.store import DuplicateError
+
+                try:
+                    source = await app.store.add_source(
+                        args.name or args.url, args.url, kind=args.kind or "rss",
+                        interval_s=int(app.settings.poll.interval), owner="cli")
+                except DuplicateError:
+                    err.print(Text("that URL is already a source (wirewatch sources list)",
+                                   style="red"))
+                    return 1
+                out.print(f"source #{source.id} added: {source.name}")
+                return 0
+            reply = await service.sources_add(caller, args.url)
+        elif args.action == "list":
+            reply = await service.sources_list(caller)
+        elif args.action == "remove":
+            reply = await service.sources_remove(caller, args.id)
+        else:
+            return await _import_opml(app, Path(args.file))
+        render_reply(out, reply)
+        return 0 if reply.ok else 1
+
+    return await _with_app(args, body)
+
+
+async def _import_opml(app, path: Path) -> int:  # type: ignore[no-untyped-def]
+    from bot.sources.opml import parse_opml
+    from bot.store import DuplicateError
+
+    try:
+        entries = parse_opml(path.read_bytes())
+    except OSError as error:
+        err.print(Text(f"cannot read {path}: {error.strerror}", style="red"))
+        return 2
+    except ValueError as error:
+        err.print(Text(f"{path}: {error}", style="red"))
+        return 2
+    added = skipped = 0
+    for entry in entries:
+        try:
+            await app.store.add_source(entry.title or entry.url, entry.url,
+                                       interval_s=int(app.settings.poll.interval), owner="cli")
+            added += 1
+        except DuplicateError:
+            skipped += 1
+    out.print(f"imported {added} sources from {path} ({skipped} already present)")
+    return 0
+
+
+async def cmd_db(args: argparse.Namespace) -> int:
+    from bot.store import Store
+
+    settings = _settings(args)
+    store = await Store.open(settings.database.url)
+    try:
+        await store.upgrade()
+        counts = await store.counts()
+    finally:
+        await store.close()
+    out.print("database is at the latest schema: " +
+              ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return 0
+
+
+async def cmd_doctor(args: argparse.Namespace) -> int:
+    from bot.app.doctor import run_doctor
+
+    return await run_doctor(out, args.config, quick=args.quick)
+
+
+# ---- parser -----------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `wirewatch`."""
+    parser = argparse.ArgumentParser(
+        prog="wirewatch", description="Watch the news for your team: boolean watch rules, "
+        "summaries, alerts to Slack, Discord, the console, JSONL files and webhooks.")
+    parser.add_argument("--config", "-c", help="config file (default: $WIREWATCH_CONFIG or "
+                        "config/wirewatch.toml)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("run", help="run the bot: poll on schedule, deliver alerts, answer commands")
+    demo = sub.add_parser("demo", help="show the whole product offline with bundled sample news")
+    demo.add_argument("--db", help="SQLite file to use (default: a temporary one)")
+    demo.add_argument("--interval", type=float, default=2.0, help=argparse.SUPPRESS)
+    poll = sub.add_parser("poll", help="poll every source once, deliver, exit")
+    poll.add_argument("--once", action="store_true", required=True,
+                      help="one cycle of every source (required)")
+    poll.add_argument("--verbose", "-v", action="store_true")
+
+    check = sub.add_parser("check", help="check a rule; with text, show whether and why it "
+                           "matches (exit 0 match, 1 no match, 2 syntax error)")
+    check.add_argument("query")
+    given = check.add_mutually_exclusive_group()
+    given.add_argument("--text", help="text to test the rule against")
+    given.add_argument("--file", help="file whose text to test the rule against")
+    check.add_argument("--title", help="an item title to test as well")
+    check.add_argument("--lang", help="language of the text (en, fr, ...)")
+
+    watch = sub.add_parser("watch", help="manage watches").add_subparsers(
+        dest="action", required=True, metavar="ACTION")
+    add = watch.add_parser("add", help="add a watch")
+    add.add_argument("query")
+    add.add_argument("--to", default="console", help="console | jsonl:PATH | webhook:URL | "
+                     "slack:CHANNEL | discord:CHANNEL_ID (default console)")
+    add.add_argument("--digest", help='hourly | "daily 08:00 [Area/City]"')
+    watch.add_parser("list", help="list every watch")
+    for name in ("remove", "pause", "resume"):
+        action = watch.add_parser(name, help=f"{name} a watch")
+        action.add_argument("id")
+
+    sources = sub.add_parser("sources", help="manage sources").add_subparsers(
+        dest="action", required=True, metavar="ACTION")
+    sadd = sources.add_parser("add", help="add a feed (a site URL finds its feeds)")
+    sadd.add_argument("url")
+    sadd.add_argument("--name")
+    sadd.add_argument("--kind", help="rss | jsonfeed | gdelt | html (skips discovery)")
+    sources.add_parser("list", help="list sources and their health")
+    srem = sources.add_parser("remove", help="remove a source")
+    srem.add_argument("id")
+    simp = sources.add_parser("import", help="import sources from an OPML file")
+    simp.add_argument("file")
+
+    db = sub.add_parser("db", help="database maintenance").add_subparsers(
+        dest="action", required=True, metavar="ACTION")
+    db.add_parser("upgrade", help="apply migrations")
+    doctor = sub.add_parser("doctor", help="check the config, the database and each output")
+    doctor.add_argument("--quick", action="store_true", help="config and database only")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `wirewatch` command."""
+    args = build_parser().parse_args(argv)
+    handlers: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
+        "run": cmd_run, "demo": cmd_demo, "poll": cmd_poll, "watch": cmd_watch,
+        "sources": cmd_sources, "db": cmd_db, "doctor": cmd_doctor,
+    }
+    try:
+        if args.command == "check":
+            return cmd_check(args)
+        return asyncio.run(handlers[args.command](args))
+    except ConfigError as error:
+        err.print(Text(str(error), style="red"))
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,481 @@
+"""Every slash command's logic, shared by Slack, Discord and the CLI: parse, authorise, act, reply.
+
+Adapters translate a platform request into a `Caller` and a method call, and render the `Reply`.
+Nothing here knows Block Kit or embeds; nothing here raises into a chat channel: every user error
+becomes a `Reply.error` that says what was wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from bot.app.durations import format_duration, parse_duration
+from bot.app.stories import story_for
+from bot.app.watch_index import WatchIndex
+from bot.command_text import parse_since, parse_watch_add, split_subcommand
+from bot.core.digest import DigestModeError, parse_digest_mode
+from bot.core.item import host_of
+from bot.core.query import Query, QuerySyntaxError, parse
+from bot.fetch.client import SafeClient
+from bot.ports import FetchError
+from bot.replies import Reply
+from bot.sources.discover import discover_feeds
+from bot.store import DuplicateError, Store
+from bot.store.records import ArchivedItem, SourceRecord, WatchRecord
+
+__all__ = ["AccessPolicy", "Caller", "CommandService", "source_health"]
+
+log = logging.getLogger(__name__)
+
+PREVIEW_WINDOW = timedelta(days=7)
+PREVIEW_SCAN_LIMIT = 5000
+NEWS_LIMIT = 10
+CHOICES_LIMIT = 25
+
+WATCH_USAGE = (
+    "/watch add <rule> [#channel] [digest hourly | digest daily HH:MM [Area/City]]",
+    "/watch list",
+    "/watch remove <id>   /watch pause <id>   /watch resume <id>",
+    "/watch test <rule>",
+)
+NEWS_USAGE = ("/news <rule> [since 7d]",)
+SOURCES_USAGE = ("/sources add <url>", "/sources list", "/sources remove <id>")
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who typed a command, and where."""
+
+    platform: str
+    user_id: str
+    channel_id: str = ""
+    is_dm: bool = False
+    is_admin: bool = False
+    can_manage_channel: bool = True
+    channel_name: str = ""
+    user_name: str = ""
+
+    @property
+    def owner(self) -> str:
+        """The owner string stored with watches and sources."""
+        return f"{self.platform}:{self.user_id}"
+
+    @property
+    def personal_destination(self) -> str:
+        """Where this caller's personal watches are delivered (a DM; the console on the CLI)."""
+        return "console" if self.platform == "cli" else f"{self.platform}:@{self.user_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class AccessPolicy:
+    """Per-platform permissions and quotas."""
+
+    admins: frozenset[str] = frozenset()
+    open_sources: bool = False
+    quota_user: int = 50
+    quota_channel: int = 200
+    channel_watch_needs_manage: bool = False
+
+
+@dataclass
+class CommandService:
+    """The platform-neutral command logic."""
+
+    store: Store
+    index: WatchIndex
+    client: SafeClient | None = None
+    policies: dict[str, AccessPolicy] = field(default_factory=dict)
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    default_interval_s: int = 300
+    summary_chars: int = 300
+    on_sources_changed: Callable[[], Awaitable[None]] | None = None
+
+    # ---- helpers -------------------------------------------------------------------------
+    def _policy(self, caller: Caller) -> AccessPolicy:
+        return self.policies.get(caller.platform, AccessPolicy())
+
+    def _is_admin(self, caller: Caller) -> bool:
+        return caller.platform == "cli" or caller.is_admin or (
+            caller.user_id in self._policy(caller).admins
+        )
+
+    def _channel_destination(self, caller: Caller, channel: str | None) -> str:
+        if caller.platform == "cli":
+            return channel or "console"
+        if channel:
+            return f"{caller.platform}:{channel.lstrip('#')}"
+        if caller.is_dm or not caller.channel_id:
+            return caller.personal_destination
+        return f"{caller.platform}:{caller.channel_id}"
+
+    @staticmethod
+    def _parse_id(text: str, what: str) -> int | Reply:
+        raw = text.strip().lstrip("#")
+        if not raw.isdigit() or len(raw) > 12:
+            return Reply.error(
+                f"{text.strip() or 'nothing'} is not a {what} id",
+                f"Give the number shown by `/{what}s list`, e.g. `12` or `#12`.",
+            )
+        return int(raw)
+
+    @staticmethod
+    def _syntax_error(err: QuerySyntaxError) -> Reply:
+        return Reply.error(
+            "That rule has a syntax error",
+            f"{err.message} (at column {err.position + 1}).",
+            "See `/watch help` or the query language in the README.",
+            code=str(err),
+        )
+
+    def _may_change(self, caller: Caller, watch: WatchRecord) -> bool:
+        return watch.owner == caller.owner or self._is_admin(caller)
+
+    def _visible(self, caller: Caller, watch: WatchRecord) -> bool:
+        if watch.owner == caller.owner or self._is_admin(caller):
+            return True
+        return watch.destination == self._channel_destination(caller, None)
+
+    async def _matching_archive(
+        self, query: Query, since: datetime, limit: int
+    ) -> tuple[int, list[ArchivedItem]]:
+        candidates = await self.store.search_archive(
+            query.search_terms(), since=since, limit=PREVIEW_SCAN_LIMIT
+        )
+        hits = [a for a in candidates if query.explain(a.item) is not None]
+        return len(hits), hits[:limit]
+
+    async def _preview(self, reply: Reply, query: Query) -> None:
+        now = self.clock()
+        count, newest = await self._matching_archive(query, now - PREVIEW_WINDOW, 3)
+        reply.lines.append(
+            f"It would have matched {count} archived item{'s' if count != 1 else ''} "
+            "in the last 7 days" + (f"; the newest {len(newest)}:" if newest else ".")
+        )
+        reply.stories = [story_for(a, query, max_chars=self.summary_chars) for a in newest]
+
+    # ---- /watch ----------------------------------------------------------------------------
+    async def watch_add(
+        self, caller: Caller, query: str, *, channel: str | None = None, digest: str | None = None
+    ) -> Reply:
+        """Subscribe a channel (or the caller, by DM) to a rule."""
+        if not query.strip():
+            return Reply.error("A watch needs a rule", *WATCH_USAGE[:1])
+        try:
+            parsed = parse(query)
+        except QuerySyntaxError as err:
+            return self._syntax_error(err)
+        try:
+            mode = parse_digest_mode(digest)
+        except DigestModeError as err:
+            return Reply.error("That digest cannot be used", str(err))
+        destination = self._channel_destination(caller, channel)
+        personal = destination == caller.personal_destination
+        policy = self._policy(caller)
+        if (
+            not personal
+            and policy.channel_watch_needs_manage
+            and not (caller.can_manage_channel or self._is_admin(caller))
+        ):
+            return Reply.error(
+                "You cannot add watches to this channel",
+                "Channel watches need the Manage Channels permission or the Wirewatch admin role.",
+                "Add a personal watch instead by using the command in a DM with the bot.",
+            )
+        if caller.platform != "cli":
+            if await self.store.count_watches(owner=caller.owner) >= policy.quota_user:
+                return Reply.error(
+                    f"You already have {policy.quota_user} watches (the limit)",
+                    "Remove one with `/watch remove <id>` first.",
+                )
+            if await self.store.count_watches(destination=destination) >= policy.quota_channel:
+                return Reply.error(
+                    f"This channel already has {policy.quota_channel} watches (the limit)",
+                    "Remove one with `/watch remove <id>` first.",
+                )
+        watch = await self.store.add_watch(
+            str(parsed), destination, owner=caller.owner, platform=caller.platform,
+            mode=mode.text, tz=mode.tz, label=caller.channel_name,
+        )
+        self.index.put(watch)
+        where = "you, by direct message" if personal and caller.platform != "cli" else destination
+        reply = Reply(title=f"Watch #{watch.id} added", ephemeral=False)
+        reply.lines.append(f"Rule: `{parsed}`")
+        reply.lines.append(f"Alerts go to {where}" + (
+            "" if mode.kind == "immediate" else f" as a {mode.text} digest ({mode.tz})"
+        ) + ".")
+        reply.warnings = list(parsed.warnings)
+        reply.watches = [watch]
+        await self._preview(reply, parsed)
+        return reply
+
+    async def watch_list(self, caller: Caller) -> Reply:
+        """This channel's watches and the caller's own, with status and recent match counts."""
+        here = self._channel_destination(caller, None)
+        found: dict[int, WatchRecord] = {}
+        for w in await self.store.list_watches(destination=here):
+            found[w.id] = w
+        for w in await self.store.list_watches(owner=caller.owner):
+            found[w.id] = w
+        watches = sorted(found.values(), key=lambda w: w.id)
+        reply = Reply(title=f"{len(watches)} watch{'es' if len(watches) != 1 else ''}")
+        if not watches:
+            reply.lines.append("No watches here yet. Add one: " + WATCH_USAGE[0])
+        since = self.clock() - PREVIEW_WINDOW
+        for w in watches:
+            deliveries = await self.store.list_deliveries(watch_id=w.id)
+            reply.watch_counts[w.id] = sum(
+                1 for d in deliveries
+                if d.kind == "alert" and d.created_at is not None and d.created_at >= since
+            )
+        reply.watches = watches
+        return reply
+
+    async def _change_watch(self, caller: Caller, watch_id: str, action: str) -> Reply:
+        wid = self._parse_id(watch_id, "watch")
+        if isinstance(wid, Reply):
+            return wid
+        watch = await self.store.get_watch(wid)
+        if watch is None or not self._visible(caller, watch):
+            return Reply.error(f"There is no watch #{wid} here", "See `/watch list` for the ids.")
+        if not self._may_change(caller, watch):
+            return Reply.error(
+                f"Only the creator of watch #{wid} or a Wirewatch admin can {action} it"
+            )
+        if action == "remove":
+            await self.store.remove_watch(wid)
+            self.index.drop(wid)
+            return Reply(title=f"Watch #{wid} removed", lines=[f"Rule was: `{watch.query}`"],
+                         ephemeral=False)
+        paused = action == "pause"
+        updated = await self.store.set_watch_paused(wid, paused, f"paused by {caller.owner}"
+                                                     if paused else "")
+        if updated is None:
+            return Reply.error(f"Watch #{wid} was removed meanwhile")
+        self.index.put(updated)
+        verb = "paused" if paused else "resumed"
+        return Reply(title=f"Watch #{wid} {verb}", lines=[f"Rule: `{watch.query}`"],
+                     watches=[updated], ephemeral=False)
+
+    async def watch_remove(self, caller: Caller, watch_id: str) -> Reply:
+        """Delete a watch (its creator or an admin)."""
+        return await self._change_watch(caller, watch_id, "remove")
+
+    async def watch_pause(self, caller: Caller, watch_id: str) -> Reply:
+        """Stop alerts from a watch until resumed."""
+        return await self._change_watch(caller, watch_id, "pause")
+
+    async def watch_resume(self, caller: Caller, watch_id: str) -> Reply:
+        """Resume a paused watch."""
+        return await self._change_watch(caller, watch_id, "resume")
+
+    async def watch_test(self, caller: Caller, query: str) -> Reply:
+        """Dry-run a rule: canonical form, warnings, and what it would have matched."""
+        if not query.strip():
+            return Reply.error("Give a rule to test", "/watch test <rule>")
+        try:
+            parsed = parse(query)
+        except QuerySyntaxError as err:
+            return self._syntax_error(err)
+        reply = Reply(title="The rule is valid", lines=[f"Rule: `{parsed}`"])
+        reply.warnings = list(parsed.warnings)
+        await self._preview(reply, parsed)
+        return reply
+
+    # ---- /news -----------------------------------------------------------------------------
+    async def news(self, caller: Caller, query: str, *, since: str | None = None) -> Reply:
+        """Look the archive up with the rule language, newest first, only for the asker."""
+        if not query.strip():
+            return Reply.error("Give a rule to look up", *NEWS_USAGE)
+        try:
+            window = parse_duration(since) if since else PREVIEW_WINDOW.total_seconds()
+        except ValueError as err:
+            return Reply.error("That period cannot be used", str(err))
+        try:
+            parsed = parse(query)
+        except QuerySyntaxError as err:
+            return self._syntax_error(err)
+        start = self.clock() - timedelta(seconds=window)
+        count, newest = await self._matching_archive(parsed, start, NEWS_LIMIT)
+        reply = Reply(
+            title=f"{count} item{'s' if count != 1 else ''} for `{parsed}` "
+            f"in the last {format_duration(window)}",
+            shareable=bool(newest),
+        )
+        reply.warnings = list(parsed.warnings)
+        reply.stories = [story_for(a, parsed, max_chars=self.summary_chars) for a in newest]
+        if count > len(newest):
+            reply.lines.append(f"Showing the newest {len(newest)}.")
+        return reply
+
+    # ---- /sources --------------------------------------------------------------------------
+    def _may_manage_sources(self, caller: Caller) -> bool:
+        return self._is_admin(caller) or self._policy(caller).open_sources
+
+    async def sources_add(self, caller: Caller, url: str) -> Reply:
+        """Add a feed, or find the feeds a web page offers."""
+        if not self._may_manage_sources(caller):
+            return Reply.error("Only Wirewatch admins can add sources",
+                               "Ask an admin, or set open_sources = true in the config.")
+        url = url.strip().strip("<>").split("|")[0]
+        if not url:
+            return Reply.error("Give a feed or site URL", *SOURCES_USAGE[:1])
+        if "://" not in url:
+            url = "https://" + url
+        if not url.lower().startswith(("http://", "https://")):
+            return Reply.error("Only http and https URLs can be watched", f"Got {url!r}.")
+        existing = await self.store.get_source_by_url(url)
+        if existing:
+            return Reply.error(f"Source #{existing.id} already polls that URL",
+                               f"{existing.name}: {existing.url}")
+        if self.client is None:
+            return await self._store_source(caller, url, host_of(url) or url)
+        try:
+            feeds = await discover_feeds(self.client, url)
+        except FetchError as err:
+            return Reply.error("That URL could not be read", err.message)
+        if not feeds:
+            return Reply.error(
+                "No feed found there",
+                "The page is not a feed and links to none. Give the feed's own URL "
+                "(often /rss, /feed or /atom.xml).",
+            )
+        chosen = feeds[0]
+        existing = await self.store.get_source_by_url(chosen.url)
+        if existing:
+            return Reply.error(f"Source #{existing.id} already polls that feed",
+                               f"{existing.name}: {existing.url}")
+        reply = await self._store_source(caller, chosen.url, chosen.title or host_of(url),
+                                         kind=chosen.kind)
+        if len(feeds) > 1:
+            reply.lines.append("The page offers other feeds too:")
+            reply.lines += [f"• {f.title or f.url}: `/sources add {f.url}`" for f in feeds[1:6]]
+        return reply
+
+    async def _store_source(self, caller: Caller, url: str, name: str, *, kind: str = "rss"
+                            ) -> Reply:
+        try:
+            source = await self.store.add_source(
+                name[:200] or url, url, kind=kind, interval_s=self.default_interval_s,
+                owner=caller.owner,
+            )
+        except DuplicateError:
+            return Reply.error("That URL is already a source", "See `/sources list`.")
+        if self.on_sources_changed is not None:
+            await self.on_sources_changed()
+        return Reply(title=f"Source #{source.id} added: {source.name}",
+                     lines=[f"{source.url} — polled every {format_duration(source.interval_s)}. "
+                            "The first poll only records what is there; new items alert after it."],
+                     sources=[source], ephemeral=False)
+
+    async def sources_list(self, caller: Caller) -> Reply:
+        """Every source with its health."""
+        sources = await self.store.list_sources()
+        reply = Reply(title=f"{len(sources)} source{'s' if len(sources) != 1 else ''}",
+                      sources=sources)
+        if not sources:
+            reply.lines.append("No sources yet. " + SOURCES_USAGE[0])
+        return reply
+
+    async def sources_remove(self, caller: Caller, source_id: str) -> Reply:
+        """Stop polling a source."""
+        if not self._may_manage_sources(caller):
+            return Reply.error("Only Wirewatch admins can remove sources")
+        sid = self._parse_id(source_id, "source")
+        if isinstance(sid, Reply):
+            return sid
+        source = await self.store.get_source(sid)
+        if source is None or not await self.store.remove_source(sid):
+            return Reply.error(f"There is no source #{sid}", "See `/sources list` for the ids.")
+        if self.on_sources_changed is not None:
+            await self.on_sources_changed()
+        return Reply(title=f"Source #{sid} removed", lines=[f"{source.name}: {source.url}"],
+                     ephemeral=False)
+
+    # ---- text dispatch, choices, home --------------------------------------------------------
+    async def run_text(self, caller: Caller, command: str, text: str) -> Reply:
+        """Run a Slack-style command: "/watch" + "add Algeria AND readmission <#C1|desk>"."""
+        name = command.strip().lstrip("/").lower()
+        sub, rest = split_subcommand(text)
+        try:
+            if name == "watch":
+                return await self._run_watch(caller, sub, rest)
+            if name == "news":
+                query, since = parse_since(text)
+                return await self.news(caller, query, since=since) if query else Reply(
+                    title="Look up the news archive", lines=list(NEWS_USAGE))
+            if name == "sources":
+                return await self._run_sources(caller, sub, rest)
+        except Exception:  # a bug must never reach the channel as a traceback
+            log.exception("command /%s %r failed", name, text)
+            return Reply.error("Something went wrong on our side",
+                               "The error was logged; please try again in a moment.")
+        return Reply.error(f"Unknown command /{name}", *WATCH_USAGE, *NEWS_USAGE, *SOURCES_USAGE)
+
+    async def _run_watch(self, caller: Caller, sub: str, rest: str) -> Reply:
+        if sub == "add":
+            parts = parse_watch_add(rest)
+            return await self.watch_add(caller, parts.query, channel=parts.channel,
+                                        digest=parts.digest)
+        simple = {"remove": self.watch_remove, "pause": self.watch_pause,
+                  "resume": self.watch_resume, "test": self.watch_test}
+        if sub in simple:
+            return await simple[sub](caller, rest)
+        if sub in {"list", "ls"}:
+            return await self.watch_list(caller)
+        title = "Watch the news" if sub in {"", "help"} else f"Unknown sub-command {sub!r}"
+        return Reply(title=title, ok=sub in {"", "help"}, lines=list(WATCH_USAGE))
+
+    async def _run_sources(self, caller: Caller, sub: str, rest: str) -> Reply:
+        if sub == "add":
+            return await self.sources_add(caller, rest)
+        if sub in {"list", "ls"}:
+            return await self.sources_list(caller)
+        if sub == "remove":
+            return await self.sources_remove(caller, rest)
+        title = "Sources" if sub in {"", "help"} else f"Unknown sub-command {sub!r}"
+        return Reply(title=title, ok=sub in {"", "help"}, lines=list(SOURCES_USAGE))
+
+    async def watch_choices(self, caller: Caller, typed: str) -> list[tuple[str, str]]:
+        """Watch ids the caller may act on, filtered by what they typed (autocomplete)."""
+        listed = await self.watch_list(caller)
+        typed = typed.strip().lstrip("#").lower()
+        out = []
+        for w in listed.watches:
+            label = f"#{w.id} · {w.query}" + (" (paused)" if w.paused else "")
+            if not typed or typed in label.lower():
+                out.append((str(w.id), label[:100]))
+        return out[:CHOICES_LIMIT]
+
+    async def source_choices(self, caller: Caller, typed: str) -> list[tuple[str, str]]:
+        """Source ids filtered by what was typed (autocomplete)."""
+        typed = typed.strip().lstrip("#").lower()
+        out = []
+        for s in await self.store.list_sources():
+            label = f"#{s.id} · {s.name}"
+            if not typed or typed in label.lower() or typed in s.url.lower():
+                out.append((str(s.id), label[:100]))
+        return out[:CHOICES_LIMIT]
+
+    async def home(self, caller: Caller) -> Reply:
+        """The caller's watches and those delivered to channels they created watches in."""
+        own = await self.store.list_watches(owner=caller.owner)
+        channels = {w.destination for w in own if w.destination != caller.personal_destination}
+        shared: dict[int, WatchRecord] = {w.id: w for w in own}
+        for dest in sorted(channels):
+            for w in await self.store.list_watches(destination=dest):
+                shared.setdefault(w.id, w)
+        watches = sorted(shared.values(), key=lambda w: w.id)
+        return Reply(title="Your Wirewatch", watches=watches,
+                     lines=[] if watches else ["No watches yet. " + WATCH_USAGE[0]])
+
+
+def source_health(source: SourceRecord) -> str:
+    """One line on a source's health for lists."""
+    if not source.enabled:
+        return f"disabled: {source.disabled_reason or source.last_error or 'by an admin'}"
+    if source.consecutive_failures:
+        return f"failing ({source.consecutive_failures}×): {source.last_error}"
+    return source.last_status or "not polled yet"
