@@ -52,9 +52,11 @@ def refusal_reason(address: IPAddress) -> str | None:
         return f"{prefix} a carrier-grade NAT address (100.64.0.0/10)"
     if isinstance(inner, ipaddress.IPv6Address) and inner in _NAT64_LOCAL:
         return f"{prefix} a local-use NAT64 address"
+    if inner.is_reserved:
+        return f"{prefix} a reserved address"
     if inner.is_private:
         return f"{prefix} a private-network address"
-    if inner.is_reserved or not inner.is_global:
+    if not inner.is_global:
         return f"{prefix} not a public address"
     return None
 
