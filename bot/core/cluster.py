@@ -1,0 +1,167 @@
+"""Near-duplicate story detection: one alert per story, however many outlets carry it.
+
+Each item is reduced to the set of stemmed content words of its title and lede (the first
+sentence of its body), stop words dropped. Candidates come from MinHash LSH (datasketch,
+fixed seed, bands of two rows, so pairs sharing about 15% of their words are found); each
+candidate is then verified with an IDF-weighted cosine similarity, the document frequencies
+being those of the items currently inside the window. Rare words (names, places, figures)
+therefore weigh far more than "government" or "rates", which is what separates a second
+Algeria story from a syndicated copy of the first. An item joins the story of its most
+similar verified candidate published within `window` of it; otherwise it starts a story.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from datasketch import MinHash, MinHashLSH
+
+from bot.core.boilerplate import is_boilerplate, strip_boilerplate
+from bot.core.cleaning import html_to_text
+from bot.core.item import Item
+from bot.core.sentences import split_sentences
+from bot.core.text import stem, tokenize
+
+__all__ = ["DEFAULT_THRESHOLD", "StoryClusters", "story_words"]
+
+DEFAULT_THRESHOLD = 0.25
+"""Minimum IDF-weighted cosine similarity for two items to be one story."""
+_SEED = 1
+_ROWS_PER_BAND = 2
+_STOP_WORDS_TEXT = """
+    a an the of in on at to for and or but with by from as is are was were be been being has
+    have had it its this that these those after before over under into about than then their
+    his her they he she we you not no will would could should can may might said says say told
+    also more most new first last week month year years day days people officials official
+    according other some such which who whom what when where while there here up out off all
+    one two three monday tuesday wednesday thursday friday saturday sunday
+    de la le les des du un une et en au aux pour par sur dans est sont ont avec qui que se sa
+    son ses leur leurs ce cette il elle ils elles lundi mardi mercredi jeudi vendredi samedi
+    dimanche selon apres plus entre ne pas deux trois mois annonce
+"""
+_STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
+
+
+def story_words(item: Item) -> frozenset[str]:
+    """Return the stemmed content words of the item's title and lede."""
+    words: set[str] = set()
+    for part in (html_to_text(item.title), _lede(item)):
+        for token in tokenize(part):
+            word = token.text
+            if word in _STOP_WORDS or (len(word) < 2 and not word.isdigit()):
+                continue
+            words.add(stem(word, item.lang))
+    return frozenset(words)
+
+
+def _lede(item: Item) -> str:
+    raw = item.content if item.content.strip() else item.summary
+    text = strip_boilerplate(html_to_text(raw))
+    for start, end in split_sentences(text, item.lang):
+        if not is_boilerplate(text[start:end]):
+            return text[start:end]
+    return ""
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class _Member:
+    cluster: int
+    at: datetime
+    words: frozenset[str]
+
+
+class StoryClusters:
+    """Assign items to stories, online, within a sliding time window."""
+
+    def __init__(
+        self,
+        *,
+        window: timedelta = timedelta(hours=48),
+        threshold: float = DEFAULT_THRESHOLD,
+        num_perm: int = 128,
+    ) -> None:
+        """Cluster items published within `window` of each other whose similarity >= threshold."""
+        if num_perm < _ROWS_PER_BAND:
+            raise ValueError(f"num_perm must be at least {_ROWS_PER_BAND}, got {num_perm}")
+        self._window = window
+        self._threshold = threshold
+        self._num_perm = num_perm
+        self._lsh = MinHashLSH(
+            num_perm=num_perm, params=(num_perm // _ROWS_PER_BAND, _ROWS_PER_BAND)
+        )
+        self._members: dict[int, _Member] = {}
+        self._document_frequency: Counter[str] = Counter()
+        self._documents = 0
+
+    def __len__(self) -> int:
+        """Return the number of items remembered."""
+        return len(self._members)
+
+    def assign(self, item_id: int, item: Item, at: datetime) -> int:
+        """Return the story id for the item: the first item_id of the story it joins, or its own."""
+        known = self._members.get(item_id)
+        if known is not None:
+            return known.cluster
+        at = _utc(at)
+        words = story_words(item)
+        if not words:
+            self._members[item_id] = _Member(item_id, at, words)
+            return item_id
+        self._document_frequency.update(words)
+        self._documents += 1
+        signature = self._signature(words)
+        cluster = self._best_cluster(words, at, self._lsh.query(signature))
+        story = item_id if cluster is None else cluster
+        self._members[item_id] = _Member(story, at, words)
+        self._lsh.insert(item_id, signature)
+        return story
+
+    def forget_before(self, cutoff: datetime) -> None:
+        """Drop the items published before `cutoff`."""
+        cutoff = _utc(cutoff)
+        for item_id in [i for i, member in self._members.items() if member.at < cutoff]:
+            member = self._members.pop(item_id)
+            if member.words:
+                self._lsh.remove(item_id)
+                self._document_frequency.subtract(member.words)
+                self._documents -= 1
+        self._document_frequency = +self._document_frequency
+
+    def similarity(self, a: frozenset[str], b: frozenset[str]) -> float:
+        """Return the IDF-weighted cosine similarity of two word sets, given the window's items."""
+        if not a or not b:
+            return 0.0
+        shared = sum(self._idf(w) ** 2 for w in a & b)
+        if not shared:
+            return 0.0
+        norm_a = math.sqrt(sum(self._idf(w) ** 2 for w in a))
+        norm_b = math.sqrt(sum(self._idf(w) ** 2 for w in b))
+        return shared / (norm_a * norm_b)
+
+    def _idf(self, word: str) -> float:
+        return math.log((self._documents + 1) / (self._document_frequency[word] + 0.5))
+
+    def _signature(self, words: frozenset[str]) -> MinHash:
+        signature = MinHash(num_perm=self._num_perm, seed=_SEED)
+        signature.update_batch([w.encode() for w in sorted(words)])
+        return signature
+
+    def _best_cluster(
+        self, words: frozenset[str], at: datetime, candidates: list[int]
+    ) -> int | None:
+        best: tuple[float, int] | None = None
+        for candidate in sorted(candidates):
+            member = self._members[candidate]
+            if abs(member.at - at) > self._window:
+                continue
+            score = self.similarity(words, member.words)
+            if score >= self._threshold and (best is None or score > best[0]):
+                best = (score, member.cluster)
+        return None if best is None else best[1]

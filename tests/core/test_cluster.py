@@ -1,0 +1,214 @@
+"""Story clustering: the labelled set is the spec; unit cases pin the window and the edges."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.core.cluster import StoryClusters, story_words
+from bot.core.item import Item
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "stories.jsonl"
+T0 = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
+
+SECURITY = Item(
+    title="France and Algeria agree to resume security cooperation",
+    summary="Paris and Algiers will resume security cooperation after months of diplomatic "
+    "tension, the two governments said on Tuesday. Algeria also agreed to speed up the "
+    "readmission of its nationals.",
+    source="Meridian Wire",
+)
+SECURITY_COPY = Item(
+    title="France, Algeria agree to resume security cooperation",
+    summary="<p>Paris and Algiers will resume security cooperation after months of diplomatic "
+    "tension, the two governments said Tuesday.</p><p>Read more</p>",
+    source="Harbour Times",
+)
+SECURITY_REWORDED = Item(
+    title="Algeria and France restore security ties after months of tension",
+    summary="Algeria and France said on Tuesday they were restoring security cooperation, "
+    "ending a freeze that began during a diplomatic row.",
+    source="Continental Post",
+)
+VISAS = Item(
+    title="France and Algeria clash over visa quotas",
+    summary="France and Algeria traded accusations on Monday over visa quotas, with Paris "
+    "threatening to cut permits granted to Algerian students.",
+    source="Meridian Wire",
+)
+FIRES = Item(
+    title="Wildfires kill 12 in Algeria's Kabylie region",
+    summary="At least 12 people were killed as wildfires swept through forests in Algeria's "
+    "Kabylie region overnight, civil protection officials said.",
+)
+BACKGROUND = [
+    Item(title="ECB holds rates at 2%, signals patience"),
+    Item(title="Orbitel to cut 4,000 jobs in restructuring"),
+    Item(title="Magnitude 7.1 earthquake strikes off northeastern Japan"),
+    Item(title="Storm Elowen batters Brittany, leaving 300,000 without power"),
+    Item(title="Okafor wins Paris Masters title"),
+]
+
+
+def load_rows() -> list[dict[str, str | int]]:
+    return [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line]
+
+
+def with_background(clusters: StoryClusters, at: datetime = T0) -> StoryClusters:
+    """Seed unrelated items so document frequencies look like a real window."""
+    for offset, item in enumerate(BACKGROUND):
+        clusters.assign(1000 + offset, item, at - timedelta(hours=1))
+    return clusters
+
+
+def pairwise_precision_recall(labels: dict[int, str], found: dict[int, int]) -> tuple[float, float]:
+    def pairs(counter: Counter[object]) -> int:
+        return sum(n * (n - 1) // 2 for n in counter.values())
+
+    tp = pairs(Counter((labels[i], found[i]) for i in labels))
+    fp = pairs(Counter(found[i] for i in labels)) - tp
+    fn = pairs(Counter(labels.values())) - tp
+    return tp / (tp + fp), tp / (tp + fn)
+
+
+def cluster_rows(rows: list[dict[str, str | int]]) -> dict[int, int]:
+    clusters = StoryClusters()
+    found: dict[int, int] = {}
+    for row in sorted(rows, key=lambda r: (str(r["published"]), int(r["id"]))):
+        item = Item(
+            title=str(row["title"]),
+            summary=str(row["summary"]),
+            source=str(row["source"]),
+            lang=str(row["lang"]),
+        )
+        at = datetime.fromisoformat(str(row["published"]))
+        found[int(row["id"])] = clusters.assign(int(row["id"]), item, at)
+    return found
+
+
+def test_labelled_set_is_big_and_varied_enough() -> None:
+    rows = load_rows()
+    stories = Counter(str(r["story"]) for r in rows)
+    assert len(rows) >= 200
+    assert len({r["id"] for r in rows}) == len(rows)
+    assert sum(1 for n in stories.values() if n >= 3) >= 25
+    assert sum(1 for r in rows if r["lang"] == "fr") >= 20
+    assert sum(1 for r in rows if "Algeria" in str(r["title"])) >= 8
+    assert {"id", "story", "source", "title", "summary", "published"} <= set(rows[0])
+
+
+def test_clustering_meets_the_precision_and_recall_targets_on_the_labelled_set() -> None:
+    rows = load_rows()
+    labels = {int(r["id"]): str(r["story"]) for r in rows}
+    precision, recall = pairwise_precision_recall(labels, cluster_rows(rows))
+    assert precision >= 0.95
+    assert recall >= 0.9
+
+
+def test_clustering_is_deterministic() -> None:
+    rows = load_rows()[:80]
+    assert cluster_rows(rows) == cluster_rows(rows)
+
+
+def test_syndicated_copy_and_reworded_headline_join_the_first_item() -> None:
+    clusters = with_background(StoryClusters())
+    assert clusters.assign(1, SECURITY, T0) == 1
+    assert clusters.assign(2, SECURITY_COPY, T0 + timedelta(hours=1)) == 1
+    assert clusters.assign(3, SECURITY_REWORDED, T0 + timedelta(hours=3)) == 1
+
+
+def test_different_events_about_the_same_place_stay_apart() -> None:
+    clusters = with_background(StoryClusters())
+    assert clusters.assign(1, SECURITY, T0) == 1
+    assert clusters.assign(2, VISAS, T0 + timedelta(hours=2)) == 2
+    assert clusters.assign(3, FIRES, T0 + timedelta(hours=3)) == 3
+
+
+def test_same_story_outside_the_window_starts_a_new_story() -> None:
+    clusters = with_background(StoryClusters(window=timedelta(hours=48)))
+    clusters.assign(1, SECURITY, T0)
+    assert clusters.assign(2, SECURITY_COPY, T0 + timedelta(hours=49)) == 2
+    assert clusters.assign(3, SECURITY_COPY, T0 + timedelta(hours=47)) == 1
+
+
+def test_an_older_item_arriving_late_still_joins_within_the_window() -> None:
+    clusters = with_background(StoryClusters())
+    clusters.assign(1, SECURITY, T0)
+    assert clusters.assign(2, SECURITY_COPY, T0 - timedelta(hours=5)) == 1
+
+
+def test_forget_before_drops_old_items_and_their_stories() -> None:
+    clusters = StoryClusters()
+    clusters.assign(1, SECURITY, T0)
+    clusters.assign(2, FIRES, T0 + timedelta(hours=30))
+    assert len(clusters) == 2
+    clusters.forget_before(T0 + timedelta(hours=1))
+    assert len(clusters) == 1
+    assert clusters.assign(3, SECURITY_COPY, T0 + timedelta(hours=2)) == 3
+
+
+def test_a_story_keeps_its_id_after_its_first_item_is_forgotten() -> None:
+    clusters = StoryClusters()
+    clusters.assign(1, SECURITY, T0)
+    with_background(clusters, at=T0 + timedelta(hours=8))
+    clusters.assign(2, SECURITY_COPY, T0 + timedelta(hours=10))
+    clusters.forget_before(T0 + timedelta(hours=5))
+    assert clusters.assign(3, SECURITY_REWORDED, T0 + timedelta(hours=12)) == 1
+
+
+def test_assigning_the_same_id_twice_returns_the_same_story() -> None:
+    clusters = StoryClusters()
+    assert clusters.assign(7, SECURITY, T0) == 7
+    assert clusters.assign(7, FIRES, T0) == 7
+    assert len(clusters) == 1
+
+
+def test_naive_and_aware_timestamps_mix_as_utc() -> None:
+    clusters = with_background(StoryClusters())
+    clusters.assign(1, SECURITY, T0.replace(tzinfo=None))
+    assert clusters.assign(2, SECURITY_COPY, T0 + timedelta(hours=1)) == 1
+    clusters.forget_before(T0.replace(tzinfo=None) + timedelta(days=5))
+    assert len(clusters) == 0
+
+
+def test_items_without_words_are_their_own_story() -> None:
+    clusters = StoryClusters()
+    assert clusters.assign(1, Item(title="!!!"), T0) == 1
+    assert clusters.assign(2, Item(title="<p> </p>", summary="Read more"), T0) == 2
+    assert len(clusters) == 2
+    clusters.forget_before(T0 + timedelta(hours=1))
+    assert len(clusters) == 0
+
+
+def test_story_words_use_title_and_lede_only_without_stop_words() -> None:
+    item = Item(
+        title="The ECB holds rates",
+        summary="<p>It kept the deposit rate at 2%.</p><p>Markets rallied strongly afterwards.</p>",
+    )
+    assert story_words(item) == frozenset({"ecb", "hold", "rate", "kept", "deposit", "2"})
+
+
+def test_invalid_num_perm_is_rejected_with_a_clear_message() -> None:
+    with pytest.raises(ValueError, match="num_perm must be at least 2"):
+        StoryClusters(num_perm=1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.text(max_size=120), st.text(max_size=200), st.integers(0, 96))))
+def test_assign_never_crashes_and_points_to_an_earlier_or_own_id(
+    entries: list[tuple[str, str, int]],
+) -> None:
+    clusters = StoryClusters(num_perm=16)
+    for item_id, (title, body, hours) in enumerate(entries):
+        story = clusters.assign(
+            item_id, Item(title=title, summary=body), T0 + timedelta(hours=hours)
+        )
+        assert 0 <= story <= item_id
+    clusters.forget_before(T0 + timedelta(hours=48))
+    assert len(clusters) <= len(entries)
