@@ -64,18 +64,26 @@ class Token:
     end: int
 
 
+def _fold_once(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_EXTRA_FOLDS))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 @lru_cache(maxsize=65536)
 def _fold_word(word: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", word.casefold().translate(_EXTRA_FOLDS))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return fold(word)
 
 
 def fold(text: str) -> str:
-    """Lower-case `text` and strip accents: "Nuñez" -> "nunez", "Algérie" -> "algerie"."""
+    """Lower-case `text` and strip accents: "Nuñez" -> "nunez", "Algérie" -> "algerie".
+
+    Folding twice gives the same result: compatibility forms that decompose into capitals
+    (mathematical "𝗔" -> "A") are folded again.
+    """
     if text.isascii():
         return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_EXTRA_FOLDS))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    once = _fold_once(text)
+    return once if once.isascii() and once.islower() else _fold_once(once)
 
 
 def tokenize(text: str) -> list[Token]:

@@ -1,0 +1,167 @@
+"""The matcher: presearch + verification returns exactly the rules whose explain() matches."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.item import Item
+from bot.core.matcher import Hit, Matcher, index_keys
+from bot.core.query import parse
+
+RULES = {
+    "readmission": "Algeria AND readmission",
+    "french": "ressortissant",
+    "phrase": '"pro independence" vote',
+    "near": "minister NEAR/3 deal",
+    "prefix": "readmi*",
+    "site": "site:bbc.co.uk",
+    "lang": "lang:fr sport",
+    "either": "Tunisia OR Morocco",
+    "exclude": "Algeria -football",
+    "tag": "tag:politics",
+    "author": "author:doe",
+}
+
+EN = Item(
+    title="Algeria and France resume readmission talks",
+    summary="The minister said the deal was close.",
+    url="https://www.bbc.co.uk/news/1",
+    lang="en",
+    tags=("Politics",),
+)
+FR = Item(
+    title="Les ressortissants tunisiens et le sport",
+    summary="Le vote pro-independence au Morocco",
+    url="https://lemonde.fr/a",
+    lang="fr-FR",
+    author="Jane Doe",
+)
+
+
+@pytest.fixture
+def matcher() -> Matcher:
+    m = Matcher()
+    for rule_id, rule in RULES.items():
+        m.add(rule_id, parse(rule))
+    return m
+
+
+def brute_force(rules: dict[str, str], item: Item) -> list[str]:
+    return sorted(rid for rid, rule in rules.items() if parse(rule).explain(item) is not None)
+
+
+@pytest.mark.parametrize("item", [EN, FR])
+def test_match_equals_evaluating_every_rule(matcher: Matcher, item: Item) -> None:
+    hits = matcher.match(item)
+    assert [h.rule_id for h in hits] == brute_force(RULES, item)
+    for hit in hits:
+        assert isinstance(hit, Hit)
+        assert hit.match == parse(RULES[hit.rule_id]).explain(item)
+
+
+def test_expected_hits(matcher: Matcher) -> None:
+    assert [h.rule_id for h in matcher.match(EN)] == [
+        "exclude",
+        "near",
+        "prefix",
+        "readmission",
+        "site",
+        "tag",
+    ]
+    assert [h.rule_id for h in matcher.match(FR)] == [
+        "author",
+        "either",
+        "french",
+        "lang",
+        "phrase",
+    ]
+
+
+def test_add_and_remove_between_matches(matcher: Matcher) -> None:
+    assert len(matcher) == len(RULES)
+    matcher.match(FR)  # builds the French stem index
+    matcher.add("new", parse("tunisien"))
+    matcher.remove("french")
+    ids = [h.rule_id for h in matcher.match(FR)]
+    assert "new" in ids
+    assert "french" not in ids
+    assert "french" not in matcher
+    assert len(matcher) == len(RULES)
+    with pytest.raises(KeyError, match="no rule with id 'french'"):
+        matcher.remove("french")
+
+
+def test_add_replaces_a_rule_with_the_same_id(matcher: Matcher) -> None:
+    matcher.add("site", parse("site:lemonde.fr"))
+    assert "site" not in [h.rule_id for h in matcher.match(EN)]
+    assert "site" in [h.rule_id for h in matcher.match(FR)]
+    assert len(matcher) == len(RULES)
+
+
+def test_rule_ids_in_insertion_order(matcher: Matcher) -> None:
+    assert matcher.rule_ids() == list(RULES)
+
+
+def test_removing_every_rule_empties_every_bucket(matcher: Matcher) -> None:
+    matcher.match(EN)
+    matcher.match(FR)
+    for rule_id in list(RULES):
+        matcher.remove(rule_id)
+    stats = matcher.stats()
+    assert stats["rules"] == 0
+    assert stats["buckets"] == {"stem": 0, "word": 0, "prefix": 0, "site": 0, "lang": 0}
+    assert matcher.match(EN) == []
+
+
+def test_plain_word_found_whatever_the_item_language() -> None:
+    m = Matcher()
+    m.add("r", parse("ressortissant"))
+    assert [h.rule_id for h in m.match(Item(title="ressortissants", lang="fr"))] == ["r"]
+    assert [h.rule_id for h in m.match(Item(title="ressortissants", lang="en"))] == ["r"]
+    assert m.stats()["stemmers_seen"] == ["english", "french"]
+
+
+def test_stats_report_buckets_and_candidates(matcher: Matcher) -> None:
+    matcher.match(EN)
+    matcher.match(FR)
+    stats = matcher.stats()
+    assert stats["rules"] == len(RULES)
+    assert stats["items_matched"] == 2
+    assert stats["buckets"]["site"] == 1
+    assert stats["buckets"]["prefix"] == 1
+    assert stats["candidates_per_item"] >= stats["hits_per_item"] > 0
+    assert stats["rules_per_bucket_max"] >= 1
+    assert stats["largest_buckets"]
+
+
+def test_candidates_are_few_when_rules_do_not_share_words() -> None:
+    m = Matcher()
+    for i in range(500):
+        m.add(f"r{i}", parse(f"word{i} AND news"))
+    doc_hits = m.match(Item(title="word7 and news things"))
+    assert [h.rule_id for h in doc_hits] == ["r7"]
+    assert m.stats()["candidates_max"] == 1
+
+
+def test_and_is_indexed_under_its_rarest_child() -> None:
+    assert index_keys(parse("the AND readmission").root) == {("stem", "readmission")}
+    assert index_keys(parse("site:bbc.co.uk AND iran").root) == {("stem", "iran")}
+    assert index_keys(parse("a OR readmi*").root) == {("stem", "a"), ("prefix", "readmi")}
+    assert index_keys(parse('"the hague" court').root) == {("word", "hague")}
+
+
+def test_frequency_estimates_choose_the_key() -> None:
+    query = parse("iran AND sanctions")
+    assert index_keys(query.root) == {("stem", "sanctions")}
+    assert index_keys(query.root, {"sanctions": 0.2, "iran": 0.01}) == {("stem", "iran")}
+
+
+def test_hostile_items_do_not_crash(matcher: Matcher) -> None:
+    weird = Item(
+        title="\x00\ufeff" + "é" * 5000,
+        summary="<script>" * 100,
+        url="http://[::1",
+        lang="zz_ZZ-@@@",
+        tags=("", " "),
+    )
+    assert matcher.match(weird) == []
