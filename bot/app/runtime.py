@@ -31,10 +31,14 @@ class BotRuntime:
         app.service.on_sources_changed = self.sync_sources
 
     async def _poll_job(self, source_id: int) -> PollReport | None:
-        report = await self.app.pipeline.poll_source_id(source_id)
+        try:
+            report = await self.app.pipeline.poll_source_id(source_id)
+        except Exception:  # the database went away, a bug: log, keep the job, try next time
+            log.exception("polling source #%s failed", source_id)
+            return None
         self.polls += 1
         if report is None:
-            self.scheduler.unschedule_source(source_id)
+            self.scheduler.unschedule_source(source_id)  # removed or disabled meanwhile
         elif report.next_poll_at is not None and not self.stop.is_set():
             self.scheduler.schedule_source(source_id, report.interval_s, report.next_poll_at)
         return report

@@ -178,6 +178,24 @@ class WatchEntry(_Section):
     mode: str = "immediate"
     tz: str = "UTC"
 
+    @field_validator("query")
+    @classmethod
+    def _rule(cls, value: str) -> str:
+        from bot.core.query import QuerySyntaxError, parse
+
+        try:
+            parse(value)
+        except QuerySyntaxError as err:
+            raise ValueError(f"{err.message} at column {err.position + 1}") from None
+        return value
+
+    @field_validator("mode")
+    @classmethod
+    def _mode(cls, value: str) -> str:
+        from bot.core.digest import parse_digest_mode
+
+        return parse_digest_mode(value).text
+
     @field_validator("to")
     @classmethod
     def _destination(cls, value: str) -> str:

@@ -1,0 +1,43 @@
+"""Slack-style command text: channel mentions, digest clauses, `since` periods."""
+
+import pytest
+
+from bot.command_text import parse_since, parse_watch_add, split_subcommand
+from bot.core.digest import DigestModeError, parse_digest_mode
+
+
+def test_watch_add_with_channel_and_digest():
+    parsed = parse_watch_add("Algeria AND readmission <#C0123|maghreb-desk> digest daily 08:00 "
+                             "Europe/Paris")
+    assert parsed.query == "Algeria AND readmission"
+    assert parsed.channel == "C0123"
+    assert parsed.digest == "daily 08:00 Europe/Paris"
+
+
+def test_watch_add_plain_rule_keeps_quotes_and_words():
+    parsed = parse_watch_add('"digest hourly" OR Algeria')
+    assert parsed == type(parsed)(query='"digest hourly" OR Algeria', channel=None, digest=None)
+
+
+def test_split_and_since():
+    assert split_subcommand("  ADD a b ") == ("add", "a b")
+    assert parse_since("Algeria since 24h") == ("Algeria", "24h")
+    assert parse_since("since when") == ("since when", None)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "stored", "tz"),
+    [(None, "immediate", "immediate", "UTC"), ("hourly", "hourly", "hourly", "UTC"),
+     ("daily 8:05", "daily", "daily 08:05", "UTC"),
+     ("daily 18:30 America/New_York", "daily", "daily 18:30", "America/New_York")],
+)
+def test_digest_modes(text, kind, stored, tz):
+    mode = parse_digest_mode(text)
+    assert (mode.kind, mode.text, mode.tz) == (kind, stored, tz)
+
+
+@pytest.mark.parametrize("text", ["weekly", "daily 24:00", "daily 08:00 Mars/Olympus", "daily"])
+def test_bad_digest_modes(text):
+    with pytest.raises(DigestModeError) as caught:
+        parse_digest_mode(text)
+    assert "use" in str(caught.value)
