@@ -103,7 +103,9 @@ class Relay:
     async def run_once(self) -> int:
         """Claim one batch of due deliveries and send it; return how many deliveries it handled."""
         now = self.clock()
-        jobs = await self.store.claim_deliveries(now, limit=self.batch)
+        jobs = await self.store.claim_deliveries(
+            now, limit=self.batch, lease_s=int(max(1.0, self.alerts.delivery_lease))
+        )
         if not jobs:
             return 0
         outgoing = await self._compose(jobs, now)

@@ -110,6 +110,7 @@ class AlertSettings(_Section):
     burst_window: Seconds = 60.0
     digest_limit: int = Field(15, ge=1, le=100)
     summary_chars: int = Field(300, ge=80, le=2000)
+    delivery_lease: Seconds = 120.0
 
 
 class SummarySettings(_Section):
