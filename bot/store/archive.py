@@ -76,13 +76,11 @@ async def unseen(conn: AsyncConnection, source_id: int, batch: Sequence[Item]) -
 
 async def _mark_seen(conn: AsyncConnection, keys: Sequence[str], now: datetime) -> set[str]:
     """Insert seen keys; return those that were not there before (race-safe)."""
-    fresh: set[str] = set()
-    for chunk in _chunks(list(dict.fromkeys(keys))):
-        stmt = insert_ignoring_conflicts(conn, seen).values(
-            [{"key": key, "seen_at": now} for key in chunk]
-        )
-        fresh.update((await conn.execute(stmt.returning(seen.c.key))).scalars())
-    return fresh
+    rows = [{"key": key, "seen_at": now} for key in dict.fromkeys(keys)]
+    if not rows:
+        return set()
+    stmt = insert_ignoring_conflicts(conn, seen).returning(seen.c.key)
+    return set((await conn.execute(stmt, rows)).scalars())
 
 
 async def add_new_items(
@@ -98,11 +96,13 @@ async def add_new_items(
     if not new:
         return []
     rows = [_item_row(source_id, item, keys[0], now) for item, keys in new]
-    stmt = sa.insert(items).returning(items.c.id, sort_by_parameter_order=True)
-    ids = list((await conn.execute(stmt, rows)).scalars())
+    # Keys are unique within `new`, so they map ids back without ordering RETURNING
+    # (sort_by_parameter_order makes SQLite insert row by row, five times slower).
+    inserted = await conn.execute(sa.insert(items).returning(items.c.key, items.c.id), rows)
+    id_of: dict[str, int] = {key: item_id for key, item_id in inserted}
     return [
-        ArchivedItem(id=item_id, source_id=source_id, key=keys[0], item=item, fetched_at=now)
-        for item_id, (item, keys) in zip(ids, new, strict=True)
+        ArchivedItem(id=id_of[keys[0]], source_id=source_id, key=keys[0], item=item, fetched_at=now)
+        for item, keys in new
     ]
 
 

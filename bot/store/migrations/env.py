@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+
 import sqlalchemy as sa
 from alembic import context
+
+from bot.store.engine import create_engine_for
 
 # Any constant works; it only has to be the same in every process migrating this database.
 _MIGRATION_LOCK_ID = 7_206_342_001
@@ -12,16 +17,26 @@ _MIGRATION_LOCK_ID = 7_206_342_001
 def run_migrations_online() -> None:
     """Apply migrations inside the caller's transaction, one process at a time on PostgreSQL."""
     connection = context.config.attributes.get("connection")
-    if connection is None:
-        url = context.config.get_main_option("sqlalchemy.url")
-        if not url:
-            raise RuntimeError("set sqlalchemy.url in alembic.ini or run `wirewatch db upgrade`")
-        engine = sa.create_engine(url)
-        with engine.begin() as own_connection:
-            _run(own_connection)
-        engine.dispose()
+    if connection is not None:
+        _run(connection)
         return
-    _run(connection)
+    # Run from the `alembic` command line (developers): connect ourselves.
+    url = context.config.get_main_option("sqlalchemy.url") or os.environ.get(
+        "WIREWATCH_DATABASE_URL", ""
+    )
+    if not url:
+        raise RuntimeError("set WIREWATCH_DATABASE_URL (or sqlalchemy.url in alembic.ini)")
+    asyncio.run(_run_on_own_engine(url))
+
+
+async def _run_on_own_engine(url: str) -> None:
+    """Open an engine for `url` and migrate it in one transaction."""
+    engine = create_engine_for(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_run)
+    finally:
+        await engine.dispose()
 
 
 def _run(connection: sa.Connection) -> None:
