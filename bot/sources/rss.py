@@ -1,0 +1,164 @@
+"""RSS 0.9x/1.0/2.0, Atom and RDF feeds, parsed by feedparser from bytes only."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import feedparser
+
+from bot.core.item import Item
+from bot.fetch.client import SafeClient
+from bot.ports import FetchError, FetchResult, FetchState
+from bot.sources.conditional import FEED_ACCEPT, MAX_ITEMS_PER_FETCH, conditional_get, result_from
+from bot.sources.fields import (
+    MAX_CONTENT_CHARS,
+    MAX_SUMMARY_CHARS,
+    MAX_TITLE_CHARS,
+    absolute_http_url,
+    clean_tags,
+    clean_text,
+    language_code,
+)
+
+__all__ = ["ParsedFeed", "RssSource", "parse_feed"]
+
+log = logging.getLogger(__name__)
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """A feed's title and its items (duplicates removed, capped)."""
+
+    title: str
+    items: list[Item]
+
+
+def _struct_to_datetime(value: object) -> datetime | None:
+    if not isinstance(value, time.struct_time):
+        return None
+    try:
+        return datetime(*value[:6], tzinfo=UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _entry_content(entry: Any) -> str:
+    for part in entry.get("content") or ():
+        value = part.get("value") if isinstance(part, dict) else None
+        if isinstance(value, str) and value.strip():
+            return clean_text(value, MAX_CONTENT_CHARS)
+    return ""
+
+
+def _entry_language(entry: Any, feed_language: str) -> str:
+    for detail in (entry.get("content") or [None])[0], entry.get("summary_detail"):
+        if isinstance(detail, dict):
+            code = language_code(detail.get("language"))
+            if code:
+                return code
+    return feed_language
+
+
+def _entry_item(entry: Any, *, base_url: str, source: str, feed_language: str) -> Item | None:
+    guid = entry.get("id")
+    guid = guid.strip()[:1000] if isinstance(guid, str) else ""
+    url = absolute_http_url(base_url, entry.get("link"))
+    title = clean_text(entry.get("title"), MAX_TITLE_CHARS)
+    summary = clean_text(entry.get("summary"), MAX_SUMMARY_CHARS)
+    content = _entry_content(entry)
+    if not title:
+        title = (summary or content)[:120].strip()
+    if not title and not url:
+        return None
+    published = _struct_to_datetime(entry.get("published_parsed")) or _struct_to_datetime(
+        entry.get("updated_parsed")
+    )
+    tags = clean_tags(t.get("term") or t.get("label") for t in entry.get("tags") or ())
+    return Item(
+        title=title or url,
+        summary=summary,
+        content=content,
+        url=url,
+        source=source,
+        author=clean_text(entry.get("author"), 200),
+        lang=_entry_language(entry, feed_language),
+        published=published,
+        tags=tags,
+        guid=guid,
+    )
+
+
+def _parse(data: bytes, base_url: str, source_name: str, content_type: str) -> ParsedFeed:
+    if not data.strip():
+        raise FetchError(f"{base_url} returned an empty body, not a feed")
+    try:
+        parsed = feedparser.parse(
+            io.BytesIO(data), sanitize_html=False, resolve_relative_uris=False
+        )
+    except Exception as exc:  # feedparser on hostile bytes: report, never crash the poller
+        raise FetchError(f"{base_url} is not a readable feed ({type(exc).__name__})") from None
+    feed = parsed.get("feed") or {}
+    entries = parsed.get("entries") or []
+    if not parsed.get("version") and not entries:
+        if content_type in _HTML_TYPES or data.lstrip()[:200].lower().startswith(
+            (b"<!doctype html", b"<html")
+        ):
+            raise FetchError(
+                f"{base_url} is a web page, not a feed: add the site with /sources add to find "
+                "its feeds, or use the html source kind"
+            )
+        problem = parsed.get("bozo_exception")
+        detail = f" ({str(problem)[:200]})" if problem else ""
+        raise FetchError(f"{base_url} is not an RSS, Atom or RDF feed{detail}")
+    feed_title = clean_text(feed.get("title"), MAX_TITLE_CHARS)
+    source = source_name or feed_title
+    feed_language = language_code(feed.get("language"))
+    items: list[Item] = []
+    identities: set[str] = set()
+    for entry in entries:
+        item = _entry_item(entry, base_url=base_url, source=source, feed_language=feed_language)
+        if item is None:
+            continue
+        key = item.identity
+        if key in identities:  # duplicate guid (or URL) inside one feed: keep the first
+            continue
+        identities.add(key)
+        items.append(item)
+        if len(items) >= MAX_ITEMS_PER_FETCH:
+            log.info("%s lists more than %d items; the rest are ignored", base_url, len(items))
+            break
+    return ParsedFeed(feed_title, items)
+
+
+async def parse_feed(
+    data: bytes, *, base_url: str, source_name: str = "", content_type: str = ""
+) -> ParsedFeed:
+    """Parse feed bytes (in a worker thread); raise FetchError when they are not a feed."""
+    return await asyncio.to_thread(_parse, data, base_url, source_name, content_type)
+
+
+class RssSource:
+    """RSS, Atom and RDF feeds with conditional GET; a 304 is not parsed."""
+
+    kind: ClassVar[str] = "rss"
+
+    async def fetch(self, client: SafeClient, state: FetchState) -> FetchResult:
+        """Fetch and parse the feed at `state.url`."""
+        response = await conditional_get(client, state, accept=FEED_ACCEPT)
+        if response.not_modified:
+            return result_from(response, state, [], title=None)
+        parsed = await parse_feed(
+            response.body,
+            base_url=response.url,
+            source_name=state.name,
+            content_type=response.content_type,
+        )
+        return result_from(response, state, parsed.items, title=parsed.title or None)
