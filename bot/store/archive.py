@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.item import Item, canonical_url
-from bot.store.columns import require_utc
+from bot.store.columns import clean_text, require_utc
 from bot.store.dialect import insert_ignoring_conflicts, is_postgres
 from bot.store.records import ArchivedItem
 from bot.store.rows import archived_item
@@ -34,11 +35,28 @@ _CHUNK = 1000
 
 def item_keys(source_id: int, item: Item) -> list[str]:
     """Return an item's seen keys: per source identity, and its canonical URL (global)."""
-    keys = [f"{source_id}:{item.identity}"]
+    keys = [clean_text(f"{source_id}:{item.identity}")]
     canonical = canonical_url(item.url) if item.url else ""
     if canonical:
-        keys.append("url:" + canonical)
+        keys.append(clean_text("url:" + canonical))
     return keys
+
+
+def _cleaned(item: Item) -> Item:
+    """Return the item as it will be stored: text without NULs or lone surrogates."""
+    cleaned = replace(
+        item,
+        title=clean_text(item.title),
+        summary=clean_text(item.summary),
+        content=clean_text(item.content),
+        url=clean_text(item.url),
+        source=clean_text(item.source),
+        author=clean_text(item.author),
+        lang=clean_text(item.lang),
+        guid=clean_text(item.guid),
+        tags=tuple(clean_text(tag) for tag in item.tags),
+    )
+    return item if cleaned == item else cleaned
 
 
 def _chunks(values: Sequence[Any], size: int = _CHUNK) -> list[Sequence[Any]]:
@@ -91,7 +109,9 @@ async def add_new_items(
     all_keys = [key for item in batch for key in item_keys(source_id, item)]
     fresh = await _mark_seen(conn, all_keys, now)
     new = [
-        (item, keys) for item, keys in _first_of_each(source_id, batch) if fresh.issuperset(keys)
+        (_cleaned(item), keys)
+        for item, keys in _first_of_each(source_id, batch)
+        if fresh.issuperset(keys)
     ]
     if not new:
         return []

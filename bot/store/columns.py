@@ -1,4 +1,4 @@
-"""Column types shared by the schema: timezone-aware UTC datetimes on every backend."""
+"""Column types shared by the schema: aware UTC datetimes and text any backend accepts."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import Dialect
-from sqlalchemy.types import DateTime, TypeDecorator
+from sqlalchemy.types import DateTime, Text, TypeDecorator
 
-__all__ = ["UTCDateTime", "require_utc"]
+__all__ = ["CleanText", "UTCDateTime", "clean_text", "require_utc"]
 
 
 def require_utc(value: datetime, what: str = "datetime") -> datetime:
@@ -40,3 +40,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
         return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+def clean_text(value: str) -> str:
+    """Drop NUL characters and replace lone surrogates: PostgreSQL and UTF-8 refuse both."""
+    if value.isascii():
+        return value.replace("\x00", "") if "\x00" in value else value
+    return value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+
+
+class CleanText(TypeDecorator[str]):
+    """Unbounded text, cleaned of what a database would refuse (hostile feeds send it)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        """Clean strings on their way in."""
+        return clean_text(value) if isinstance(value, str) else value

@@ -72,7 +72,7 @@ async def enqueue(conn: AsyncConnection, new: Sequence[NewDelivery], *, now: dat
             "kind": d.kind,
             "status": "pending",
             "attempts": 0,
-            "due_at": d.due_at,
+            "due_at": require_utc(d.due_at, "due_at") if d.due_at else None,
             "error": "",
             "payload": dict(d.payload),
             "created_at": now,

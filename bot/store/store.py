@@ -33,6 +33,13 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _positive(value: int, name: str) -> int:
+    """Return `value` if it is a usable count of rows or seconds, else explain."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
+    return value
+
+
 class Store:
     """Sources, watches, the item archive and the delivery outbox, on SQLite or PostgreSQL."""
 
@@ -164,7 +171,12 @@ class Store:
     ) -> list[SourceRecord]:
         """Claim due sources for polling; no two claimers ever get the same source."""
         async with self._write() as conn:
-            return await sources.claim_due_sources(conn, now, limit=limit, lease_s=lease_s)
+            return await sources.claim_due_sources(
+                conn,
+                require_utc(now, "now"),
+                limit=_positive(limit, "limit"),
+                lease_s=_positive(lease_s, "lease_s"),
+            )
 
     async def record_poll(
         self,
@@ -184,10 +196,10 @@ class Store:
             return await sources.record_poll(
                 conn,
                 source_id,
-                now=now,
+                now=require_utc(now, "now"),
                 ok=ok,
                 status=status,
-                next_poll_at=next_poll_at,
+                next_poll_at=require_utc(next_poll_at, "next_poll_at"),
                 error=error,
                 etag=etag,
                 last_modified=last_modified,
@@ -265,24 +277,32 @@ class Store:
     ) -> list[DeliveryJob]:
         """Claim due deliveries (and expired leases) of unpaused watches, oldest first."""
         async with self._write() as conn:
-            return await outbox.claim_deliveries(conn, now, limit=limit, lease_s=lease_s)
+            return await outbox.claim_deliveries(
+                conn,
+                require_utc(now, "now"),
+                limit=_positive(limit, "limit"),
+                lease_s=_positive(lease_s, "lease_s"),
+            )
 
     async def mark_sent(self, delivery_id: int, *, now: datetime, external_ref: str | None) -> None:
         """Record a delivery as posted."""
         async with self._write() as conn:
-            await outbox.mark_sent(conn, delivery_id, now=now, external_ref=external_ref)
+            await outbox.mark_sent(
+                conn, delivery_id, now=require_utc(now, "now"), external_ref=external_ref
+            )
 
     async def mark_retry(
         self, delivery_id: int, *, now: datetime, error: str, retry_at: datetime
     ) -> None:
         """Queue a delivery again for `retry_at`, noting the error."""
-        require_utc(now)
+        require_utc(now, "now")
+        retry_at = require_utc(retry_at, "retry_at")
         async with self._write() as conn:
             await outbox.mark_retry(conn, delivery_id, error=error, retry_at=retry_at)
 
     async def mark_failed(self, delivery_id: int, *, now: datetime, error: str) -> None:
         """Give up on a delivery for good, noting the error."""
-        require_utc(now)
+        require_utc(now, "now")
         async with self._write() as conn:
             await outbox.mark_failed(conn, delivery_id, error=error)
 
@@ -297,7 +317,11 @@ class Store:
         """Record deliveries as sent inside another message (digest or burst summary)."""
         async with self._write() as conn:
             await outbox.mark_folded(
-                conn, delivery_ids, now=now, into=into, external_ref=external_ref
+                conn,
+                delivery_ids,
+                now=require_utc(now, "now"),
+                into=into,
+                external_ref=external_ref,
             )
 
     async def get_delivery(self, delivery_id: int) -> DeliveryRecord | None:
@@ -315,7 +339,7 @@ class Store:
     async def count_sent_since(self, watch_id: int, since: datetime) -> int:
         """Count messages posted for a watch since `since` (for the burst guard)."""
         async with self._read() as conn:
-            return await outbox.count_sent_since(conn, watch_id, since)
+            return await outbox.count_sent_since(conn, watch_id, require_utc(since, "since"))
 
     async def cluster_sources(self, cluster_id: int) -> list[str]:
         """Return the distinct source names of a story cluster, oldest first."""
@@ -325,7 +349,7 @@ class Store:
     async def pending_digest(self, watch_id: int, now: datetime) -> list[DeliveryJob]:
         """Return the queued deliveries of a digest-mode watch, due or not."""
         async with self._read() as conn:
-            return await outbox.pending_digest(conn, watch_id, now)
+            return await outbox.pending_digest(conn, watch_id, require_utc(now, "now"))
 
     # archive
 
@@ -338,13 +362,16 @@ class Store:
         self, terms: list[str] | None, *, since: datetime | None = None, limit: int = 200
     ) -> list[ArchivedItem]:
         """Return archived items with a word starting with any term, newest first."""
+        since = require_utc(since, "since") if since is not None else None
         async with self._read() as conn:
-            return await archive.search_archive(conn, terms, since=since, limit=limit)
+            return await archive.search_archive(
+                conn, terms, since=since, limit=_positive(limit, "limit")
+            )
 
     async def recent_items(self, since: datetime) -> list[ArchivedItem]:
         """Return items archived since `since`, oldest first."""
         async with self._read() as conn:
-            return await archive.recent_items(conn, since)
+            return await archive.recent_items(conn, require_utc(since, "since"))
 
     async def get_item(self, item_id: int) -> ArchivedItem | None:
         """Return one archived item."""

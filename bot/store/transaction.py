@@ -35,6 +35,7 @@ class StoreTransaction:
         self, watch_id: int, cluster_id: int, since: datetime
     ) -> DeliveryRecord | None:
         """Return this watch's earliest alert about the cluster created since `since`."""
+        since = require_utc(since, "since")
         return await outbox.find_cluster_alert(self._conn, watch_id, cluster_id, since)
 
     async def enqueue(self, deliveries: Sequence[NewDelivery], *, now: datetime) -> int:

@@ -408,6 +408,42 @@ async def test_naive_datetimes_are_refused_and_feed_dates_read_as_utc(store: Sto
     assert polled.last_polled_at.utcoffset() == timedelta(0)
 
 
+async def test_naive_datetimes_and_bad_limits_are_refused_with_a_message(store: Store) -> None:
+    source_id, watch_id = await source_and_watch(store)
+    naive = datetime(2026, 3, 1, 12, 0)
+    (item,) = await ingest(store, source_id, [Item("a", guid="a")])
+    with pytest.raises(ValueError, match="since must be timezone-aware"):
+        await store.search_archive(["a"], since=naive)
+    with pytest.raises(ValueError, match="retry_at must be timezone-aware"):
+        await store.mark_retry(1, now=START, error="x", retry_at=naive)
+    with pytest.raises(ValueError, match="due_at must be timezone-aware"):
+        await queue(store, watch_id, [item.id], due_at=naive)
+    with pytest.raises(ValueError, match="limit must be a whole number"):
+        await store.search_archive(None, limit=0)
+    with pytest.raises(ValueError, match="lease_s must be a whole number"):
+        await store.claim_deliveries(START, lease_s=-1)
+    assert (await store.counts())["pending"] == 0
+
+
+async def test_hostile_text_is_stored_cleaned_not_crashing(store: Store) -> None:
+    source = await store.add_source("Evil\x00Feed", "https://evil.example/\x00rss")
+    watch = await store.add_watch("alg\x00eria \ud800", "console", label="\x00")
+    assert watch.query == "algeria ?" and source.name == "EvilFeed"
+    assert await store.get_watch(watch.id) == watch
+    hostile = Item(
+        "Null\x00 title \udcff",
+        summary="a\x00b",
+        guid="g\x00",
+        tags=("t\x00",),
+        url="https://evil.example/a\x00",
+    )
+    (stored,) = await ingest(store, source.id, [hostile])
+    assert stored.item.title == "Null title ?" and stored.item.tags == ("t",)
+    assert await store.get_item(stored.id) == stored
+    assert [a.id for a in await store.search_archive(["null"])] == [stored.id]
+    assert await ingest(store, source.id, [hostile]) == []
+
+
 # deliveries
 
 
