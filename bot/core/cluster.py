@@ -1,7 +1,9 @@
 """Near-duplicate story detection: one alert per story, however many outlets carry it.
 
 Each item is reduced to the set of stemmed content words of its title and lede (the first
-sentence of its body), stop words dropped. Candidates come from MinHash LSH (datasketch,
+sentence of its body), stop words dropped, and demonyms, acronyms and common synonyms
+mapped to one form ("Algerian" -> "algeria", "European Central Bank" -> "ecb", "quake" ->
+"earthquake"). Candidates come from MinHash LSH (datasketch,
 fixed seed, bands of two rows, so pairs sharing about 15% of their words are found); each
 candidate is then verified with an IDF-weighted cosine similarity, the document frequencies
 being those of the items currently inside the window. Rare words (names, places, figures)
@@ -27,7 +29,7 @@ from bot.core.text import stem, tokenize
 
 __all__ = ["DEFAULT_THRESHOLD", "StoryClusters", "story_words"]
 
-DEFAULT_THRESHOLD = 0.25
+DEFAULT_THRESHOLD = 0.26
 """Minimum IDF-weighted cosine similarity for two items to be one story."""
 _SEED = 1
 _ROWS_PER_BAND = 2
@@ -44,17 +46,73 @@ _STOP_WORDS_TEXT = """
 """
 _STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 
+# News vocabulary: outlets reword the same fact with a demonym, an acronym or a synonym.
+# Folded words (and phrases) are mapped to one form before stemming.
+_SAME_WORD = {
+    # demonyms -> country (English, then French)
+    "algerian": "algeria", "algerians": "algeria", "french": "france", "japanese": "japan",
+    "german": "germany", "germans": "germany", "portuguese": "portugal", "chilean": "chile",
+    "kenyan": "kenya", "turkish": "turkey", "spanish": "spain", "british": "britain",
+    "uk": "britain", "italian": "italy", "sudanese": "sudan", "nigerian": "nigeria",
+    "belgian": "belgium", "mexican": "mexico", "chinese": "china", "american": "us",
+    "greek": "greece", "canadian": "canada", "polish": "poland", "moroccan": "morocco",
+    "egyptian": "egypt", "russian": "russia", "ukrainian": "ukraine", "israeli": "israel",
+    "iranian": "iran", "indian": "india", "tunisian": "tunisia", "malian": "mali",
+    "libyan": "libya", "european": "europe", "african": "africa",
+    "algerien": "algerie", "algerienne": "algerie", "algeriens": "algerie",
+    "algeriennes": "algerie", "francais": "france", "francaise": "france",
+    "allemand": "allemagne", "allemande": "allemagne", "espagnol": "espagne",
+    "espagnole": "espagne", "italien": "italie", "italienne": "italie", "marocain": "maroc",
+    "marocaine": "maroc", "tunisien": "tunisie", "tunisienne": "tunisie", "europeen": "europe",
+    "europeenne": "europe", "africain": "afrique", "africaine": "afrique",
+    # the same fact in other words
+    "quake": "earthquake", "quakes": "earthquake", "tremor": "earthquake",
+    "tremors": "earthquake", "wildfire": "fire", "wildfires": "fire", "blaze": "fire",
+    "blazes": "fire", "fires": "fire", "feux": "incendie", "incendies": "incendie",
+    "envoy": "ambassador", "ceasefire": "truce", "dead": "killed", "death": "killed",
+    "deaths": "killed", "kill": "killed", "kills": "killed", "died": "killed",
+    "morts": "mort", "tues": "mort", "trims": "cut", "trim": "cut", "lowers": "cut",
+    "lowered": "cut", "slashes": "cut", "axes": "cut", "quits": "resign", "quit": "resign",
+    "resignation": "resign", "hikes": "raise", "hike": "raise",
+}  # fmt: skip
+_SAME_PHRASE = {
+    ("european", "central", "bank"): "ecb", ("federal", "reserve"): "fed",
+    ("us", "central", "bank"): "fed", ("bank", "of", "england"): "boe",
+    ("bank", "of", "japan"): "boj", ("prime", "minister"): "pm", ("premier", "ministre"): "pm",
+    ("premiere", "ministre"): "pm", ("united", "states"): "us", ("u", "s"): "us",
+    ("united", "nations"): "un", ("u", "n"): "un", ("european", "union"): "eu",
+    ("united", "kingdom"): "britain", ("rapid", "support", "forces"): "rsf",
+    ("death", "toll"): "killed", ("basis", "points"): "bp", ("quarter", "point"): "bp",
+}  # fmt: skip
+_LONGEST_PHRASE = max(len(phrase) for phrase in _SAME_PHRASE)
+
 
 def story_words(item: Item) -> frozenset[str]:
     """Return the stemmed content words of the item's title and lede."""
     words: set[str] = set()
     for part in (html_to_text(item.title), _lede(item)):
-        for token in tokenize(part):
-            word = token.text
+        for word in _normalise([token.text for token in tokenize(part)]):
             if word in _STOP_WORDS or (len(word) < 2 and not word.isdigit()):
                 continue
             words.add(stem(word, item.lang))
     return frozenset(words)
+
+
+def _normalise(words: list[str]) -> list[str]:
+    """Map demonyms, acronyms' long forms and synonyms to one form (longest phrase first)."""
+    out: list[str] = []
+    index = 0
+    while index < len(words):
+        for length in range(min(_LONGEST_PHRASE, len(words) - index), 1, -1):
+            phrase = tuple(words[index : index + length])
+            if phrase in _SAME_PHRASE:
+                out.append(_SAME_PHRASE[phrase])
+                index += length
+                break
+        else:
+            out.append(_SAME_WORD.get(words[index], words[index]))
+            index += 1
+    return out
 
 
 def _lede(item: Item) -> str:

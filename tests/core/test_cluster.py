@@ -194,6 +194,14 @@ def test_story_words_use_title_and_lede_only_without_stop_words() -> None:
     assert story_words(item) == frozenset({"ecb", "hold", "rate", "kept", "deposit", "2"})
 
 
+def test_story_words_map_demonyms_acronyms_and_synonyms_to_one_form() -> None:
+    long_form = Item(title="Algerian wildfires: European Central Bank and U.S. envoy")
+    short_form = Item(title="Algeria fire: ECB and US ambassador")
+    assert story_words(long_form) == story_words(short_form)
+    french = Item(title="Incendies : l'ambassadeur algérien convoqué", lang="fr")
+    assert {"alger", "incend"} <= story_words(french)
+
+
 def test_invalid_num_perm_is_rejected_with_a_clear_message() -> None:
     with pytest.raises(ValueError, match="num_perm must be at least 2"):
         StoryClusters(num_perm=1)
