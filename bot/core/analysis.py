@@ -12,7 +12,7 @@ from bisect import bisect_left
 from collections.abc import Iterable
 
 from bot.core.item import Item
-from bot.core.text import stem_words, stemmer_language, tokenize, words
+from bot.core.text import stem_words, stemmer_language, word_spans, words
 
 __all__ = [
     "FIELD_GAP",
@@ -133,7 +133,10 @@ class AnalysedField:
             for index, value in enumerate(self.values):
                 if index:
                     spans.extend([(offset, offset)] * FIELD_GAP)
-                spans.extend((offset + t.start, offset + t.end) for t in tokenize(value))
+                if offset:
+                    spans.extend((offset + s, offset + e) for s, e in word_spans(value))
+                else:
+                    spans.extend(word_spans(value))
                 offset += len(value) + 2
             self._spans = spans
         return self._spans[first][0], self._spans[last][1]

@@ -169,14 +169,13 @@ class Matcher:
         self._items += 1
         self._candidates += len(candidates)
         self._most_candidates = max(self._most_candidates, len(candidates))
-        hits: list[Hit] = []
         rules = self._rules
-        for rule_id in sorted(candidates):
-            query = rules[rule_id][0]
-            if query.root.matches(doc):
-                found = query.explain(doc)
-                if found is not None:
-                    hits.append(Hit(rule_id, found))
+        matched = [r for r in candidates if rules[r][0].root.matches(doc)]
+        hits: list[Hit] = []
+        for rule_id in sorted(matched):
+            found = rules[rule_id][0].explain(doc)
+            if found is not None:
+                hits.append(Hit(rule_id, found))
         self._hits += len(hits)
         return hits
 

@@ -117,7 +117,21 @@ class Word(Positional):
 
     def matches(self, doc: AnalysedItem) -> bool:
         """Tell whether a word of the scope has the same stem."""
-        return self.stem_for(doc) in doc.stems_in(self.scope)
+        found = self._stems.get(doc.algorithm)
+        if found is None:
+            found = self.stem_for(doc)
+        return found in doc.stems_in(self.scope)
+
+    def explain(self, doc: AnalysedItem, out: list[Evidence]) -> bool:
+        """Append the span of every word sharing the stem."""
+        target = self.stem_for(doc)
+        if target not in doc.stems_in(self.scope):
+            return False
+        for fld in doc.fields_for(self.scope):
+            for p in fld.positions_of_stem(target):
+                start, end = fld.span(p, p)
+                out.append((self.label, fld.name, start, end))
+        return True
 
     def occurrences(self, doc: AnalysedItem, fld: AnalysedField) -> list[Occurrence]:
         """Positions of the words sharing the stem."""
@@ -298,8 +312,11 @@ class And(Node):
     precedence = PREC_AND
 
     def matches(self, doc: AnalysedItem) -> bool:
-        """Short-circuit over the children."""
-        return all(part.matches(doc) for part in self.parts)
+        """Short-circuit over the children (a plain loop: this is the matcher's hot path)."""
+        for part in self.parts:  # noqa: SIM110
+            if not part.matches(doc):
+                return False
+        return True
 
     def explain(self, doc: AnalysedItem, out: list[Evidence]) -> bool:
         """Collect the evidence of every child, or none."""
@@ -328,8 +345,11 @@ class Or(Positional):
     precedence = PREC_OR
 
     def matches(self, doc: AnalysedItem) -> bool:
-        """Short-circuit over the children."""
-        return any(part.matches(doc) for part in self.parts)
+        """Short-circuit over the children (a plain loop: this is the matcher's hot path)."""
+        for part in self.parts:  # noqa: SIM110
+            if part.matches(doc):
+                return True
+        return False
 
     def explain(self, doc: AnalysedItem, out: list[Evidence]) -> bool:
         """Collect the evidence of every matching child."""

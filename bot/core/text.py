@@ -13,13 +13,24 @@ from functools import lru_cache
 
 import Stemmer
 
-__all__ = ["Token", "fold", "stem", "stem_words", "stemmer_language", "tokenize", "words"]
+__all__ = [
+    "Token",
+    "fold",
+    "stem",
+    "stem_words",
+    "stemmer_language",
+    "tokenize",
+    "word_spans",
+    "words",
+]
 
 # Letters NFKD does not decompose into a base letter plus marks.
 _EXTRA_FOLDS = str.maketrans(
     {"œ": "oe", "æ": "ae", "ø": "o", "đ": "d", "ł": "l", "ß": "ss", "þ": "th", "ı": "i", "ŀ": "l"}
 )
 _WORD = re.compile(r"[^\W_]+")
+# Every ASCII character that is not a letter or digit becomes a space (fast path of `words`).
+_ASCII_SEPARATORS = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
 
 _LANGUAGES = {
     "ar": "arabic",
@@ -101,6 +112,13 @@ def tokenize(text: str) -> list[Token]:
     return out
 
 
+def word_spans(text: str) -> list[tuple[int, int]]:
+    """Return the (start, end) spans of `tokenize(text)`, computed faster."""
+    if text.isascii():
+        return [m.span() for m in _WORD.finditer(text)]
+    return [(t.start, t.end) for t in tokenize(text)]
+
+
 def _fold_token(word: str) -> str:
     folded = _fold_word(word)
     return folded if folded.isalnum() else "".join(ch for ch in folded if ch.isalnum())
@@ -108,9 +126,9 @@ def _fold_token(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """Return the folded words of `text`: the texts of `tokenize(text)`, computed faster."""
-    found: list[str] = _WORD.findall(text)
     if text.isascii():
-        return [w.lower() for w in found]
+        return text.lower().translate(_ASCII_SEPARATORS).split()
+    found: list[str] = _WORD.findall(text)
     out = [w.lower() if w.isascii() else _fold_token(w) for w in found]
     return [w for w in out if w] if "" in out else out
 
@@ -119,6 +137,10 @@ def stemmer_language(lang: str) -> str:
     """Map an ISO 639-1 code ("fr", "fr-FR") to a Snowball algorithm; English when unknown."""
     code = (lang or "").strip().lower().replace("_", "-").split("-")[0]
     return _LANGUAGES.get(code, "english")
+
+
+_STEM_CACHE_LIMIT = 100_000
+_stem_caches: dict[str, dict[str, str]] = {}
 
 
 @lru_cache(maxsize=64)
@@ -130,9 +152,20 @@ def _stemmer(algorithm: str) -> Stemmer.Stemmer:
 
 def stem(word: str, lang: str = "en") -> str:
     """Stem one folded word with Snowball in the item's language (English when unknown)."""
-    return str(_stemmer(stemmer_language(lang)).stemWord(word))
+    cache = _stem_caches.get(stemmer_language(lang))
+    found = cache.get(word) if cache is not None else None
+    return found if found is not None else stem_words([word], lang)[0]
 
 
 def stem_words(folded: list[str], lang: str = "en") -> list[str]:
-    """Stem many folded words at once (one call into Snowball), in the order given."""
-    return [str(w) for w in _stemmer(stemmer_language(lang)).stemWords(folded)]
+    """Stem many folded words at once, in the order given (cached per language)."""
+    algorithm = stemmer_language(lang)
+    cache = _stem_caches.setdefault(algorithm, {})
+    missing = [w for w in folded if w not in cache]
+    if missing:
+        if len(cache) + len(missing) > _STEM_CACHE_LIMIT:
+            cache.clear()
+            missing = list(dict.fromkeys(folded))
+        stems = _stemmer(algorithm).stemWords(missing)
+        cache.update(zip(missing, map(str, stems), strict=True))
+    return [cache[w] for w in folded]

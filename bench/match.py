@@ -1,0 +1,494 @@
+"""Benchmark the watch-rule matcher against evaluating every rule and tantivy percolation.
+
+Run: uv run --group bench python bench/match.py [--rules 100000] [--items 2000] [--long-items 500]
+
+Generates N rules with a realistic mix (1 to 6 terms drawn from a Zipf vocabulary of named
+entities and topic words, with AND, OR, NOT, phrases, prefixes, NEAR and fields) and items of
+two sizes (title + summary, about 100 words; full text, about 800 words), then measures on one
+core: rule parse and add time, items/s, candidates per item, match rate, peak RSS; and, side
+by side on the same items, (a) evaluating every rule per item and (b) tantivy percolating a
+batch of items through an in-memory index for the rules tantivy can express. It checks that
+every method returns the same matches and prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import itertools
+import platform
+import random
+import resource
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.core.analysis import analyse
+from bot.core.item import Item
+from bot.core.matcher import Matcher
+from bot.core.query import Query, parse
+from bot.core.rule_nodes import And, Node, Not, Or, Phrase, Word
+from bot.core.text import stem, words
+
+SYLLABLES = [
+    "ka",
+    "ri",
+    "to",
+    "ma",
+    "ne",
+    "lo",
+    "sa",
+    "vi",
+    "de",
+    "ru",
+    "po",
+    "li",
+    "an",
+    "el",
+    "or",
+    "us",
+    "ta",
+    "mi",
+    "go",
+    "be",
+    "zu",
+    "ha",
+    "ke",
+    "fo",
+    "ni",
+    "tra",
+    "gel",
+    "mon",
+    "dar",
+    "vek",
+    "sil",
+    "bor",
+    "qua",
+    "ist",
+    "ven",
+    "lud",
+]
+INFLECTIONS = ("", "", "", "s", "ing", "ed", "ion", "ions", "er", "ers")
+COMMON = [
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "a",
+    "is",
+    "that",
+    "for",
+    "on",
+    "with",
+    "as",
+    "was",
+    "by",
+    "at",
+    "from",
+    "it",
+    "are",
+    "be",
+    "this",
+    "said",
+    "has",
+    "have",
+    "an",
+    "not",
+    "but",
+    "its",
+    "after",
+    "over",
+    "were",
+    "new",
+    "more",
+    "will",
+    "which",
+    "their",
+    "who",
+    "been",
+    "two",
+    "also",
+    "than",
+    "into",
+    "government",
+    "people",
+    "year",
+    "first",
+    "last",
+    "up",
+    "about",
+    "would",
+    "could",
+    "other",
+    "out",
+    "some",
+    "when",
+    "all",
+    "there",
+]
+SITES = [f"news{i}.example.org" for i in range(40)] + ["www.bbc.co.uk", "www.lemonde.fr"]
+
+
+class Zipf:
+    """Draw from a list with probability proportional to 1 / rank ** s."""
+
+    def __init__(self, values: Sequence[str], s: float = 1.0) -> None:
+        self.values = list(values)
+        weights = [1.0 / (rank**s) for rank in range(1, len(values) + 1)]
+        self.cumulative = list(itertools.accumulate(weights))
+
+    def draw(self, rng: random.Random, k: int = 1) -> list[str]:
+        return rng.choices(self.values, cum_weights=self.cumulative, k=k)
+
+    def probability(self) -> dict[str, float]:
+        total = self.cumulative[-1]
+        return {v: (1.0 / (r + 1)) / total for r, v in enumerate(self.values)}
+
+
+def _pseudo_words(rng: random.Random, count: int, syllables: tuple[int, int]) -> list[str]:
+    out: dict[str, None] = {}
+    while len(out) < count:
+        size = rng.randint(*syllables)
+        out["".join(rng.choice(SYLLABLES) for _ in range(size))] = None
+    return list(out)
+
+
+@dataclass
+class World:
+    """The synthetic vocabulary: function words, content words and named entities.
+
+    Items draw content words and entities from Zipf distributions over large vocabularies;
+    rules draw from flatter Zipf distributions (people watch the long tail of names and
+    topics, not only the headlines), and never watch the 200 most common content words.
+    """
+
+    entities: Zipf
+    content: Zipf
+    topics: Zipf
+    function: Zipf
+    watched_entities: Zipf
+    watched_topics: Zipf
+
+
+def make_world(rng: random.Random, rule_skew: float) -> World:
+    entities = [w.capitalize() for w in _pseudo_words(rng, 100_000, (2, 4))]
+    taken = {w.lower() for w in entities}
+    content = [w for w in _pseudo_words(rng, 32_000, (2, 4)) if w not in taken][:30_000]
+    return World(
+        entities=Zipf(entities, 1.0),
+        content=Zipf(content, 1.0),
+        topics=Zipf(content[200:], 1.0),
+        function=Zipf(COMMON, 1.0),
+        watched_entities=Zipf(entities, rule_skew),
+        watched_topics=Zipf(content[200:], rule_skew),
+    )
+
+
+def make_rule(rng: random.Random, world: World) -> str:
+    """One rule in the realistic mix; 1 to 6 terms."""
+    ent = lambda: world.watched_entities.draw(rng)[0]  # noqa: E731
+    top = lambda: world.watched_topics.draw(rng)[0]  # noqa: E731
+    kind = rng.random()
+    if kind < 0.30:
+        return " AND ".join([ent()] + [top() for _ in range(rng.randint(1, 3))])
+    if kind < 0.45:
+        group = " OR ".join(ent() for _ in range(rng.randint(2, 4)))
+        return f"({group}) AND {top()}"
+    if kind < 0.55:
+        return f'"{ent()} {ent()}" {top()}'
+    if kind < 0.63:
+        word = top()
+        return f"{word[: max(4, len(word) - 2)]}* AND {ent()}"
+    if kind < 0.73:
+        return f"{ent()} {top()} -{top()}"
+    if kind < 0.81:
+        return f"{ent()} NEAR/{rng.randint(2, 10)} {top()}"
+    if kind < 0.86:
+        return f"title:{ent()} {top()}"
+    if kind < 0.90:
+        return f"site:{rng.choice(SITES).removeprefix('www.')} {ent()}"
+    if kind < 0.94:
+        return f"lang:fr {ent()} {top()}"
+    if kind < 0.96:
+        return ent()
+    return f"{ent()} OR {ent()} OR ({top()} AND {top()})"
+
+
+def make_text(
+    rng: random.Random, world: World, size: int, focus: tuple[list[str], list[str]]
+) -> str:
+    """Words of one article: function words, general vocabulary, and its own topics and names."""
+    entities, topics = focus
+    out: list[str] = []
+    for roll in (rng.random() for _ in range(size)):
+        if roll < 0.45:
+            out.append(world.function.draw(rng)[0])
+        elif roll < 0.75:
+            out.append(world.content.draw(rng)[0] + rng.choice(INFLECTIONS))
+        elif roll < 0.90:
+            out.append(rng.choice(topics) + rng.choice(INFLECTIONS))
+        else:
+            out.append(rng.choice(entities))
+    return " ".join(out)
+
+
+def make_item(rng: random.Random, world: World, full_text: bool) -> Item:
+    """An article about a few named entities and a dozen topic words."""
+    focus = (world.entities.draw(rng, 4), world.topics.draw(rng, 12))
+    lang = "fr" if rng.random() < 0.15 else "en"
+    return Item(
+        title=make_text(rng, world, 12, focus),
+        summary=make_text(rng, world, 88, focus),
+        content=make_text(rng, world, 700, focus) if full_text else "",
+        url=f"https://{rng.choice(SITES)}/story/{rng.randint(1, 10**9)}",
+        source="Synthetic wire",
+        lang=lang,
+    )
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def timed(fn: Callable[[], object]) -> tuple[float, object]:
+    """Run `fn`; return the CPU seconds it used (fair on a shared machine) and its result."""
+    start = time.process_time()
+    result = fn()
+    return time.process_time() - start, result
+
+
+def match_all(matcher: Matcher, batch: list[Item]) -> list[list[str]]:
+    return [[h.rule_id for h in matcher.match(item)] for item in batch]
+
+
+def brute_force(rules: dict[str, Query], batch: list[Item]) -> list[list[str]]:
+    out = []
+    for item in batch:
+        doc = analyse(item)
+        out.append(sorted(r for r, q in rules.items() if q.explain(doc) is not None))
+    return out
+
+
+# tantivy ------------------------------------------------------------------------------------
+
+TEXT_FIELDS = ("title", "summary", "content")
+
+
+def expressible(node: Node) -> bool:
+    """Rules tantivy can run with the same meaning: words, exact phrases, AND, OR, NOT, text."""
+    if isinstance(node, Word | Phrase):
+        return node.scope == "text" and (not isinstance(node, Phrase) or node.slop is None)
+    if isinstance(node, And | Or):
+        return all(expressible(p) for p in node.parts)
+    if isinstance(node, Not):
+        return expressible(node.child)
+    return False
+
+
+def to_tantivy(node: Node, schema: object, lang_stem: Callable[[str], str]) -> object:
+    import tantivy
+
+    should = tantivy.Occur.Should
+    if isinstance(node, Word):
+        term = lang_stem(node.word)
+        return tantivy.Query.boolean_query(
+            [(should, tantivy.Query.term_query(schema, f"{f}_stem", term)) for f in TEXT_FIELDS]
+        )
+    if isinstance(node, Phrase):
+        if len(node.words) == 1:
+            parts = [
+                tantivy.Query.term_query(schema, f"{f}_raw", node.words[0]) for f in TEXT_FIELDS
+            ]
+        else:
+            parts = [
+                tantivy.Query.phrase_query(schema, f"{f}_raw", list(node.words))
+                for f in TEXT_FIELDS
+            ]
+        return tantivy.Query.boolean_query([(should, p) for p in parts])
+    if isinstance(node, Or):
+        return tantivy.Query.boolean_query(
+            [(should, to_tantivy(p, schema, lang_stem)) for p in node.parts]
+        )
+    assert isinstance(node, And)
+    clauses = []
+    for part in node.parts:
+        if isinstance(part, Not):
+            clauses.append((tantivy.Occur.MustNot, to_tantivy(part.child, schema, lang_stem)))
+        else:
+            clauses.append((tantivy.Occur.Must, to_tantivy(part, schema, lang_stem)))
+    return tantivy.Query.boolean_query(clauses)
+
+
+def tantivy_percolate(rules: dict[str, Query], batch: list[Item]) -> tuple[float, list[list[str]]]:
+    """Index `batch` in memory, run every rule; return seconds and hits per item."""
+    import tantivy
+
+    start = time.process_time()
+    builder = tantivy.SchemaBuilder()
+    for f in TEXT_FIELDS:
+        builder.add_text_field(f"{f}_stem", tokenizer_name="en_stem")
+        builder.add_text_field(f"{f}_raw", tokenizer_name="default")
+    builder.add_integer_field("id", stored=True, indexed=True, fast=True)
+    schema = builder.build()
+    index = tantivy.Index(schema)
+    writer = index.writer(heap_size=100_000_000, num_threads=1)
+    for number, item in enumerate(batch):
+        doc = tantivy.Document()
+        doc.add_integer("id", number)
+        for f in TEXT_FIELDS:
+            value = " ".join(words(getattr(item, f)))
+            doc.add_text(f"{f}_stem", value)
+            doc.add_text(f"{f}_raw", value)
+        writer.add_document(doc)
+    writer.commit()
+    writer.wait_merging_threads()
+    index.reload()
+    searcher = index.searcher()
+    english = lambda w: stem(w, "en")  # noqa: E731
+    hits: list[list[str]] = [[] for _ in batch]
+    for rule_id, query in rules.items():
+        found = searcher.search(
+            to_tantivy(query.root, schema, english), limit=len(batch), count=False
+        )
+        for _score, address in found.hits:
+            hits[searcher.doc(address)["id"][0]].append(rule_id)
+    elapsed = time.process_time() - start
+    return elapsed, [sorted(h) for h in hits]
+
+
+# main ---------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rules", type=int, default=100_000)
+    parser.add_argument("--items", type=int, default=2000, help="title+summary items")
+    parser.add_argument("--long-items", type=int, default=300, help="full-text items")
+    parser.add_argument("--brute-items", type=int, default=10, help="items for (a)")
+    parser.add_argument("--tantivy-batch", type=int, default=1000, help="items for (b)")
+    parser.add_argument(
+        "--frequency", action="store_true", help="give the matcher word frequencies"
+    )
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--rule-skew", type=float, default=0.6, help="Zipf exponent of the words rules watch"
+    )
+    args = parser.parse_args(argv)
+
+    rng = random.Random(args.seed)
+    world = make_world(rng, args.rule_skew)
+    rule_texts = [make_rule(rng, world) for _ in range(args.rules)]
+    short = [make_item(rng, world, False) for _ in range(args.items)]
+    long = [make_item(rng, world, True) for _ in range(args.long_items)]
+    print(f"generated {len(rule_texts)} rules, {len(short)} short and {len(long)} long items")
+
+    parse_s, parsed = timed(lambda: [parse(t) for t in rule_texts])
+    rules = {f"r{i}": q for i, q in enumerate(parsed)}  # type: ignore[arg-type]
+    frequency = None
+    if args.frequency:
+        frequency = _estimate_frequency(rng, world)
+    matcher = Matcher(frequency)
+    gc.collect()
+    add_s, _ = timed(lambda: [matcher.add(r, q) for r, q in rules.items()])
+    rows: list[tuple[str, str]] = [
+        ("rules", f"{len(rules):,}"),
+        ("parse all rules", f"{parse_s:.2f} s ({parse_s / len(rules) * 1e6:.1f} µs/rule)"),
+        ("add all rules (index build)", f"{add_s:.2f} s ({add_s / len(rules) * 1e6:.1f} µs/rule)"),
+    ]
+    for label, batch in (("title+summary", short), ("full text", long)):
+        warm = batch[: max(1, len(batch) // 20)]
+        match_all(matcher, warm)  # builds the per-language stem indexes
+        before = matcher.stats()
+        seconds, hits = timed(lambda b=batch: match_all(matcher, b))
+        after = matcher.stats()
+        n_new = after["items_matched"] - before["items_matched"]
+        cands = (
+            after["candidates_per_item"] * after["items_matched"]
+            - before["candidates_per_item"] * before["items_matched"]
+        ) / n_new
+        hit_lists: list[list[str]] = hits  # type: ignore[assignment]
+        rate = sum(1 for h in hit_lists if h) / len(hit_lists)
+        per_item = sum(len(h) for h in hit_lists) / len(hit_lists)
+        rows.append((f"{label}: items/s (matcher)", f"{len(batch) / seconds:,.0f}"))
+        rows.append((f"{label}: candidates per item", f"{cands:,.1f}"))
+        rows.append((f"{label}: items with a hit / hits per item", f"{rate:.1%} / {per_item:.2f}"))
+    rss_matcher = peak_rss_mb()
+    rows.append(("peak RSS after matcher runs", f"{rss_matcher:,.0f} MB"))
+
+    # (a) evaluating every rule
+    for label, batch in (("title+summary", short), ("full text", long)):
+        sample = batch[: args.brute_items]
+        brute_s, brute = timed(lambda s=sample: brute_force(rules, s))
+        fast_s, fast = timed(lambda s=sample: match_all(matcher, s))
+        assert fast == brute, f"matcher and brute force disagree on {label} items"
+        speedup = brute_s / fast_s
+        rows.append(
+            (
+                f"{label}: items/s evaluating every rule",
+                f"{len(sample) / brute_s:,.1f} (matcher {speedup:,.0f}x faster, same hits)",
+            )
+        )
+
+    # (b) tantivy
+    try:
+        import tantivy  # noqa: F401
+    except ImportError:
+        rows.append(("tantivy", "not installed: run with `uv run --group bench`"))
+    else:
+        portable = {r: q for r, q in rules.items() if expressible(q.root)}
+        batch = short[: args.tantivy_batch]
+        english = [i for i in batch if i.lang == "en"]
+        tv_s, tv_hits = tantivy_percolate(portable, english)
+        fast_s, fast_hits = timed(lambda: match_all(matcher, english))
+        restricted = [[r for r in h if r in portable] for h in fast_hits]  # type: ignore[attr-defined]
+        agree = restricted == tv_hits
+        rows.append(("tantivy: rules it can express", f"{len(portable):,} of {len(rules):,}"))
+        rows.append(
+            (
+                "tantivy: batch percolation items/s (title+summary)",
+                f"{len(english) / tv_s:,.0f} for {len(portable):,} rules; matcher "
+                f"{len(english) / fast_s:,.0f} for all {len(rules):,} rules"
+                f" ({'same' if agree else 'DIFFERENT'} hits)",
+            )
+        )
+        if not agree:
+            diff = sum(1 for a, b in zip(restricted, tv_hits, strict=True) if a != b)
+            rows.append(("tantivy: items with different hits", str(diff)))
+        rows.append(("peak RSS after tantivy", f"{peak_rss_mb():,.0f} MB"))
+
+    stats = matcher.stats()
+    rows.append(("largest buckets", ", ".join(f"{k} ({n})" for k, n in stats["largest_buckets"])))
+    rows.append(
+        (
+            "rules per bucket (mean / max)",
+            f"{stats['rules_per_bucket_mean']:.2f} / {stats['rules_per_bucket_max']}",
+        )
+    )
+    print()
+    print(
+        f"Python {platform.python_version()}, {platform.machine()}; seed {args.seed},"
+        f" rule skew {args.rule_skew}, frequency estimates {'on' if args.frequency else 'off'}"
+    )
+    print("| measure | value |")
+    print("|---|---|")
+    for name, value in rows:
+        print(f"| {name} | {value} |")
+
+
+def _estimate_frequency(rng: random.Random, world: World) -> dict[str, float]:
+    """Word document frequencies from a sample of items, as the archive would provide."""
+    sample = [make_item(rng, world, False) for _ in range(2000)]
+    counts: dict[str, int] = {}
+    for item in sample:
+        for w in set(words(f"{item.title} {item.summary}")):
+            counts[w] = counts.get(w, 0) + 1
+    return {w: n / len(sample) for w, n in counts.items()}
+
+
+if __name__ == "__main__":
+    main()
