@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from bot.core.alert import Marked
 from bot.core.boilerplate import is_boilerplate, strip_boilerplate
 from bot.core.item import Item
+from bot.core.query import parse
 from bot.core.sentences import split_sentences
 from bot.core.summary import ELLIPSIS, Highlighter, summarize
 
@@ -54,6 +55,14 @@ def test_france_algeria_summary_contains_the_readmission_sentence_with_marks() -
     assert summary.text.startswith("Paris and Algiers said on Tuesday")
     assert marked_words(summary) == ["Algeria", "readmission"]
     assert len(summary.text) <= 330
+
+
+@pytest.mark.parametrize("rule", ["Algeria AND readmission", "Algeria AND readmission*"])
+def test_france_algeria_summary_with_the_real_watch_rule_highlighter(rule: str) -> None:
+    query = parse(rule)
+    summary = summarize(ALGERIA, lambda text: query.highlight(text, ALGERIA.lang))
+    assert "readmission of its nationals" in summary.text
+    assert marked_words(summary) == ["Algeria", "readmission"]
 
 
 def test_without_highlighter_the_summary_is_the_lede_and_the_next_sentence() -> None:
