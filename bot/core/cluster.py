@@ -32,6 +32,8 @@ __all__ = ["DEFAULT_THRESHOLD", "StoryClusters", "story_words"]
 DEFAULT_THRESHOLD = 0.26
 """Minimum IDF-weighted cosine similarity for two items to be one story."""
 _SEED = 1
+# The lede is in the first paragraphs; a huge article is not cleaned whole to find it.
+_LEDE_SOURCE_CHARS = 20_000
 _ROWS_PER_BAND = 2
 _STOP_WORDS_TEXT = """
     a an the of in on at to for and or but with by from as is are was were be been being has
@@ -117,7 +119,7 @@ def _normalise(words: list[str]) -> list[str]:
 
 def _lede(item: Item) -> str:
     raw = item.content if item.content.strip() else item.summary
-    text = strip_boilerplate(html_to_text(raw))
+    text = strip_boilerplate(html_to_text(raw[:_LEDE_SOURCE_CHARS]))
     for start, end in split_sentences(text, item.lang):
         if not is_boilerplate(text[start:end]):
             return text[start:end]

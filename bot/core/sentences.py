@@ -16,162 +16,42 @@ import re
 
 __all__ = ["split_sentences"]
 
-_ENGLISH_ABBREVIATIONS = frozenset(
+# _Abbreviations written with a capital (titles, months, "No."): matched case-sensitively, so
+# the ordinary words "no", "me", "est" or "art" still end a sentence.
+_ENGLISH_TITLES = frozenset(
     {
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "prof",
-        "st",
-        "jr",
-        "sr",
-        "gen",
-        "col",
-        "lt",
-        "sgt",
-        "capt",
-        "cmdr",
-        "adm",
-        "gov",
-        "sen",
-        "rep",
-        "rev",
-        "hon",
-        "pres",
-        "supt",
-        "insp",
-        "no",
-        "nos",
-        "vs",
-        "v",
-        "cf",
-        "fig",
-        "figs",
-        "vol",
-        "p",
-        "pp",
-        "approx",
-        "dept",
-        "est",
-        "inc",
-        "ltd",
-        "co",
-        "corp",
-        "bros",
-        "mt",
-        "ft",
-        "ave",
-        "blvd",
-        "rd",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "etc",
-        "al",
+        "Mr", "Mrs", "Ms", "Dr", "Prof", "St", "Jr", "Sr", "Gen", "Col", "Lt", "Sgt", "Capt",
+        "Cmdr", "Adm", "Gov", "Sen", "Rep", "Rev", "Hon", "Pres", "Supt", "Insp", "No", "Nos",
+        "Fig", "Figs", "Vol", "Dept", "Est", "Inc", "Ltd", "Co", "Corp", "Bros", "Mt", "Ft",
+        "Ave", "Blvd", "Rd", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept",
+        "Oct", "Nov", "Dec",
     }
-)
-_FRENCH_ABBREVIATIONS = frozenset(
+)  # fmt: skip
+_FRENCH_TITLES = frozenset(
     {
-        "m",
-        "mm",
-        "mme",
-        "mmes",
-        "mlle",
-        "mlles",
-        "me",
-        "mgr",
-        "pr",
-        "dr",
-        "st",
-        "ste",
-        "gal",
-        "cf",
-        "etc",
-        "env",
-        "av",
-        "bd",
-        "no",
-        "vol",
-        "p",
-        "art",
-        "chap",
-        "éd",
-        "dép",
-        "janv",
-        "févr",
-        "avr",
-        "juil",
-        "sept",
-        "oct",
-        "nov",
-        "déc",
+        "MM", "Mme", "Mmes", "Mlle", "Mlles", "Me", "Mgr", "Pr", "Dr", "St", "Ste", "Gal", "No",
+        "Vol", "Art", "Chap", "Bd", "Av", "Janv", "Févr", "Avr", "Juil", "Sept", "Oct", "Nov",
+        "Déc", "Dép", "Éd",
     }
-)
-_ABBREVIATIONS_BY_LANGUAGE = {"en": _ENGLISH_ABBREVIATIONS, "fr": _FRENCH_ABBREVIATIONS}
-_ALL_ABBREVIATIONS = _ENGLISH_ABBREVIATIONS | _FRENCH_ABBREVIATIONS
+)  # fmt: skip
+# _Abbreviations written in lower case: matched whatever the case.
+_ENGLISH_SHORT = frozenset({"vs", "v", "cf", "p", "pp", "approx", "etc", "al"})
+_FRENCH_SHORT = frozenset({"cf", "etc", "env", "p", "pp", "av", "bd", "chap", "vol"})
+_ABBREVIATIONS_BY_LANGUAGE = {
+    "en": (_ENGLISH_TITLES, _ENGLISH_SHORT),
+    "fr": (_FRENCH_TITLES, _FRENCH_SHORT),
+}
+_ALL_ABBREVIATIONS = (_ENGLISH_TITLES | _FRENCH_TITLES, _ENGLISH_SHORT | _FRENCH_SHORT)
 # After these the sentence may well end; they only stay inside it before a lower-case word.
 _MAY_END = frozenset({"etc", "inc", "ltd", "co", "corp", "bros", "al", "est", "dept"})
 _OPENERS = frozenset(
     {
-        "the",
-        "a",
-        "an",
-        "he",
-        "she",
-        "it",
-        "they",
-        "we",
-        "i",
-        "you",
-        "this",
-        "that",
-        "these",
-        "those",
-        "there",
-        "in",
-        "on",
-        "at",
-        "but",
-        "and",
-        "so",
-        "yet",
-        "its",
-        "his",
-        "her",
-        "their",
-        "our",
-        "after",
-        "before",
-        "when",
-        "while",
-        "officials",
-        "le",
-        "la",
-        "les",
-        "il",
-        "elle",
-        "ils",
-        "elles",
-        "nous",
-        "un",
-        "une",
-        "des",
-        "mais",
-        "selon",
-        "ce",
-        "cette",
+        "the", "a", "an", "he", "she", "it", "they", "we", "i", "you", "this", "that", "these",
+        "those", "there", "in", "on", "at", "but", "and", "so", "yet", "its", "his", "her",
+        "their", "our", "after", "before", "when", "while", "officials", "le", "la", "les", "il",
+        "elle", "ils", "elles", "nous", "un", "une", "des", "mais", "selon", "ce", "cette",
     }
-)
+)  # fmt: skip
 _SPACE = " \t\u00a0\u202f\u2009\u2007"
 _CLOSERS = "\"'”’»)]"
 _OPENERS_PUNCT = "\"'“‘«(["
@@ -181,16 +61,24 @@ _WORD_BEFORE = re.compile(r"([^\W\d_]+(?:\.[^\W\d_]+)*)$")
 _NEXT_WORD = re.compile(r"[^\W_]+")
 
 
-def _abbreviations(lang: str) -> frozenset[str]:
+_Abbreviations = tuple[frozenset[str], frozenset[str]]
+
+
+def _abbreviations(lang: str) -> _Abbreviations:
     code = (lang or "").strip().lower().replace("_", "-").split("-")[0]
     return _ABBREVIATIONS_BY_LANGUAGE.get(code, _ALL_ABBREVIATIONS)
+
+
+def _is_abbreviation(word: str, abbreviations: _Abbreviations) -> bool:
+    titles, short = abbreviations
+    return word in titles or word.lower() in short
 
 
 def _can_start(ch: str) -> bool:
     return ch.isupper() or ch.isdigit() or ch in _OPENERS_PUNCT
 
 
-def _ends_here(line: str, match: re.Match[str], abbreviations: frozenset[str]) -> bool:
+def _ends_here(line: str, match: re.Match[str], abbreviations: _Abbreviations) -> bool:
     """Decide whether the punctuation run `match` inside `line` closes a sentence."""
     rest = line[match.end() :].lstrip(_SPACE)
     if not rest:
@@ -212,9 +100,8 @@ def _ends_here(line: str, match: re.Match[str], abbreviations: frozenset[str]) -
         return next_word in _OPENERS
     if len(word) == 1 and word.isupper():  # an initial: "John F. Kennedy", "M. Macron"
         return False
-    lowered = word.lower()
-    if lowered in abbreviations:
-        return lowered in _MAY_END and next_word in _OPENERS
+    if _is_abbreviation(word, abbreviations):
+        return word.lower() in _MAY_END and next_word in _OPENERS
     return True
 
 

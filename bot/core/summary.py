@@ -26,6 +26,8 @@ Highlighter = Callable[[str], list[tuple[int, int]]]
 ELLIPSIS = "…"
 # "About max_chars": two sentences may overrun the budget by this factor before one is dropped.
 _SLACK = 1.1
+# Only the start of a huge article is read: the lede and the reasons to alert are there.
+_MAX_SOURCE_CHARS = 100_000
 # A sentence whose words are at least this share of headline words restates the headline.
 _RESTATES_HEADLINE = 0.8
 
@@ -59,7 +61,7 @@ def _tidy_title(title: str) -> str:
 def _body_sentences(item: Item) -> list[str]:
     """Return the item's news sentences, without furniture or a restated headline."""
     raw = item.content if item.content.strip() else item.summary
-    text = strip_boilerplate(html_to_text(raw))
+    text = strip_boilerplate(html_to_text(raw[:_MAX_SOURCE_CHARS]))
     sentences = [
         " ".join(text[start:end].split())
         for start, end in split_sentences(text, item.lang)

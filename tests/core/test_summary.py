@@ -158,13 +158,23 @@ def test_very_long_single_sentence_is_cut_at_a_word_with_an_ellipsis() -> None:
 def test_very_long_article_keeps_the_budget() -> None:
     paragraphs = "".join(
         f"<p>Paragraph {n} describes the negotiations in some detail for readers.</p>"
-        for n in range(2000)
+        for n in range(1000)
     )
     item = Item(title="Talks", content=paragraphs + "<p>The ceasefire was finally signed.</p>")
     summary = summarize(item, highlighter("ceasefire"))
     assert "The ceasefire was finally signed." in summary.text
     assert len(summary.text) <= 330
     assert marked_words(summary) == ["ceasefire"]
+
+
+def test_huge_article_is_read_from_its_start_only() -> None:
+    paragraphs = "".join(
+        f"<p>Paragraph {n} describes the negotiations in some detail.</p>" for n in range(20000)
+    )
+    item = Item(title="Talks", content=paragraphs + "<p>The ceasefire was finally signed.</p>")
+    summary = summarize(item, highlighter("ceasefire"))
+    assert summary.text.startswith("Paragraph 0 describes the negotiations")
+    assert "ceasefire" not in summary.text
 
 
 def test_french_article() -> None:
@@ -237,6 +247,21 @@ def test_summarize_never_crashes_and_respects_the_budget(
             ["Fruit, nuts, etc. are sold.", "Apples, pears etc.", "The end"],
         ),
         ("John F. Kennedy spoke. Then he left.", "", ["John F. Kennedy spoke.", "Then he left."]),
+        (
+            "He said no. They told me. It is art. He met Gen. Ruiz at No. 10 Downing St. today.",
+            "",
+            [
+                "He said no.",
+                "They told me.",
+                "It is art.",
+                "He met Gen. Ruiz at No. 10 Downing St. today.",
+            ],
+        ),
+        (
+            "Me Dupont plaide. Selon Me. Martin, non.",
+            "fr",
+            ["Me Dupont plaide.", "Selon Me. Martin, non."],
+        ),
         (
             "« Nous ne céderons pas ! » a déclaré M. Macron. Vraiment\u00a0? Oui\u00a0!",
             "fr",
