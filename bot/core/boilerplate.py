@@ -55,6 +55,9 @@ _WHOLE = [
     ),
     re.compile(r"^(?:related|à\s+lire\s+aussi|lire\s+aussi|see\s+also|voir\s+aussi)\s*:.*$", re.I),
     re.compile(r"^(?:click|tap)\s+here\b.*$", re.IGNORECASE),
+    re.compile(
+        r"^(?:photo|image|picture|credit|crédit|illustration|video|vidéo)s?\s*:.{0,80}$", re.I
+    ),
     re.compile(r"^\W*$"),
 ]
 

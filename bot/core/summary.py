@@ -18,7 +18,7 @@ from bot.core.item import Item
 from bot.core.sentences import split_sentences
 from bot.core.text import fold, words
 
-__all__ = ["Highlighter", "split_sentences", "summarize"]
+__all__ = ["ELLIPSIS", "Highlighter", "split_sentences", "summarize"]
 
 Highlighter = Callable[[str], list[tuple[int, int]]]
 """Return the spans of the matched words in a text."""

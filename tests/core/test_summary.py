@@ -312,6 +312,8 @@ def test_split_sentences_spans_are_ordered_trimmed_and_cover_every_word(
         "Share on Facebook",
         "Facebook Twitter WhatsApp",
         "Advertisement",
+        "Photo: Jane Doe / Example Wire",
+        "Crédit : Exemple Photo",
         "Sign up for our daily newsletter",
         "…",
     ],
@@ -327,6 +329,7 @@ def test_furniture_is_boilerplate(line: str) -> None:
         "Shares in Facebook fell 3% on Monday.",
         "The post office will close on Friday.",
         "Total views of the eclipse were spectacular.",
+        "Photographers: the winners of this year's contest were announced on Monday.",
     ],
 )
 def test_news_is_not_boilerplate(line: str) -> None:
