@@ -387,6 +387,16 @@ async def test_rollback_leaves_no_items_seen_keys_or_deliveries(store: Store) ->
     assert len(await ingest(store, source_id, [Item("a", guid="1")])) == 1
 
 
+async def test_reads_do_not_wait_for_an_open_transaction(store: Store) -> None:
+    source_id, _ = await source_and_watch(store)
+    async with store.transaction() as tx:
+        await tx.add_new_items(source_id, [Item("inside", guid="1")], now=START)
+        # Another connection reads the committed state meanwhile, without blocking.
+        assert await store.unseen(source_id, [Item("inside", guid="1")]) != []
+        assert (await store.counts())["items"] == 0
+    assert (await store.counts())["items"] == 1
+
+
 async def test_naive_datetimes_are_refused_and_feed_dates_read_as_utc(store: Store) -> None:
     source_id, _ = await source_and_watch(store)
     with pytest.raises(ValueError, match="timezone-aware"):
@@ -660,6 +670,20 @@ async def test_search_order_since_limit_and_no_terms(store: Store) -> None:
     ]
     recent = await store.search_archive(["new"], since=at(-6))
     assert [a.item.title for a in recent] == ["future news", "new news"]
+
+
+async def test_search_limit_never_changes_the_order(store: Store) -> None:
+    # Small limits make SQLite walk the date index, large ones fetch matches by id: same answer.
+    source_id, _ = await source_and_watch(store)
+    batch = [
+        Item(f"{'common' if n % 2 else 'rare'} story {n}", guid=str(n), published=at(n % 7 - n))
+        for n in range(30)
+    ]
+    await ingest(store, source_id, batch)
+    full = [a.id for a in await store.search_archive(["common"])]
+    assert len(full) == 15
+    for limit in (1, 2, 5, 14, 15, 100):
+        assert [a.id for a in await store.search_archive(["common"], limit=limit)] == full[:limit]
 
 
 async def test_recent_items_oldest_first(store: Store) -> None:
