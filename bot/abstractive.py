@@ -10,10 +10,12 @@ header and never logged.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 from types import TracebackType
 from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 
@@ -50,7 +52,8 @@ class AbstractiveSummarizer:
         client: httpx.AsyncClient | None = None,
     ) -> None:
         """Talk to `{base_url}/chat/completions`; use `client` if given (it is not closed here)."""
-        self._url = base_url.rstrip("/") + "/chat/completions"
+        self._url, self._basic_auth = _endpoint(base_url)
+        self._shown_url = _for_logs(self._url)
         self._model = model
         self._api_key = api_key
         self._timeout_s = timeout_s
@@ -59,7 +62,7 @@ class AbstractiveSummarizer:
 
     def __repr__(self) -> str:
         """Describe the summariser without its key."""
-        return f"AbstractiveSummarizer(url={self._url!r}, model={self._model!r})"
+        return f"AbstractiveSummarizer(url={self._shown_url!r}, model={self._model!r})"
 
     async def __aenter__(self) -> AbstractiveSummarizer:
         """Return self; the client is closed on exit if this object created it."""
@@ -86,17 +89,21 @@ class AbstractiveSummarizer:
                 answer = await self._ask(self._payload(item, query_text))
         except TimeoutError:
             log.warning(
-                "abstractive summary timed out after %.1f s (%s)", self._timeout_s, self._url
+                "abstractive summary timed out after %.1f s (%s)", self._timeout_s, self._shown_url
             )
             return fallback
         except httpx.HTTPError as error:
-            log.warning("abstractive summary failed: %s (%s)", type(error).__name__, self._url)
+            log.warning(
+                "abstractive summary failed: %s (%s)", type(error).__name__, self._shown_url
+            )
             return fallback
         except _BadAnswer as error:
-            log.warning("abstractive summary unusable: %s (%s)", error, self._url)
+            log.warning("abstractive summary unusable: %s (%s)", error, self._shown_url)
             return fallback
         except Exception as error:  # the contract is "never raises": a bad URL, a closed client
-            log.warning("abstractive summary failed: %s (%s)", type(error).__name__, self._url)
+            log.warning(
+                "abstractive summary failed: %s (%s)", type(error).__name__, self._shown_url
+            )
             return fallback
         text = _clean(answer)
         return Marked(text) if text else fallback
@@ -124,6 +131,8 @@ class AbstractiveSummarizer:
         headers = {"Accept": "application/json"}
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
+        elif self._basic_auth is not None:
+            headers["Authorization"] = self._basic_auth
         request = self._client.build_request(
             "POST", self._url, json=payload, headers=headers, timeout=self._timeout_s
         )
@@ -139,6 +148,33 @@ class AbstractiveSummarizer:
         finally:
             await response.aclose()
         return _content_of(bytes(body))
+
+
+def _endpoint(base_url: str) -> tuple[str, str | None]:
+    """Return the chat-completions URL (no user info) and a Basic header for any user info.
+
+    The path gets `/chat/completions`; a query string (e.g. Azure's `api-version`) is kept.
+    """
+    try:
+        parts = urlsplit(base_url.strip())
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+        user, password = parts.username, parts.password
+    except ValueError:
+        return base_url, None
+    if ":" in host:
+        host = f"[{host}]"
+    path = parts.path.rstrip("/") + "/chat/completions"
+    url = urlunsplit((parts.scheme, host + port, path, parts.query, ""))
+    if user is None:
+        return url, None
+    token = base64.b64encode(f"{unquote(user)}:{unquote(password or '')}".encode()).decode()
+    return url, f"Basic {token}"
+
+
+def _for_logs(url: str) -> str:
+    """Return `url` without its query string, which may carry a secret."""
+    return url.split("?", 1)[0]
 
 
 class _BadAnswer(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -155,6 +156,26 @@ async def test_the_key_is_never_logged_nor_shown(
     local = summarizer(api, client)
     assert await local.summarize(ITEM, "q", FALLBACK) is FALLBACK
     assert "HTTP 401" in caplog.text
+    assert KEY not in caplog.text
+    assert KEY not in repr(local)
+
+
+async def test_credentials_in_the_base_url_are_not_logged(
+    api: FakeOpenAI, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    api.respond(500, b"{}")
+    base_url = f"http://user:{KEY}@127.0.0.1:{api.port}/v1/?api-version=2024-10-21"
+    local = AbstractiveSummarizer(base_url=base_url, model="m", api_key=None, client=client)
+    assert await local.summarize(ITEM, "q", FALLBACK) is FALLBACK
+    (request,) = api.requests
+    assert request.path == "/v1/chat/completions"
+    assert request.query == "api-version=2024-10-21"
+    user, password = (
+        base64.b64decode(request.headers["Authorization"].split()[1]).decode().split(":")
+    )
+    assert (user, password) == ("user", KEY)
+    assert f"127.0.0.1:{api.port}/v1/chat/completions" in caplog.text
     assert KEY not in caplog.text
     assert KEY not in repr(local)
 

@@ -27,6 +27,7 @@ class ChatRequest:
     """One request the fake received."""
 
     path: str
+    query: str
     headers: dict[str, str]
     body: dict[str, Any]
 
@@ -111,7 +112,9 @@ class FakeOpenAI:
             body = json.loads(raw)
         except ValueError:
             body = {"_raw": raw.decode("utf-8", "replace")}
-        self.requests.append(ChatRequest(request.path, dict(request.headers), body))
+        self.requests.append(
+            ChatRequest(request.path, request.query_string, dict(request.headers), body)
+        )
         if self._mode == "hang":
             await self._release.wait()
             return web.Response(status=503)
