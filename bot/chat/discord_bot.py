@@ -1,0 +1,368 @@
+"""The Discord adapter: a discord.py client with slash commands, and the "discord" notifier.
+
+Commands are an `app_commands` tree (no message-content intent, no prefix commands):
+/watch add|list|remove|pause|resume|test, /news, /sources add|list|remove. Each command becomes a
+`Caller` and a `CommandService` call; the `Reply` is rendered as embeds. Look-ups and errors are
+ephemeral. When the service takes longer than `defer_after` seconds the interaction is deferred
+so Discord's 3-second limit is never missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+
+from bot.app.settings import DiscordSettings, Secrets
+from bot.chat.discord_embeds import reply_message
+from bot.chat.discord_notifier import DiscordNotifier
+from bot.chat.pacing import ChannelPacer
+from bot.commands import Caller, CommandService
+from bot.replies import Reply
+
+__all__ = ["API_VERSION", "DiscordAdapter", "DiscordStartError", "api_base"]
+
+log = logging.getLogger(__name__)
+
+API_VERSION = 10
+_VERSIONED = re.compile(r"/v\d+$")
+_TEXT_CHANNELS = {
+    discord.ChannelType.text,
+    discord.ChannelType.news,
+    discord.ChannelType.public_thread,
+    discord.ChannelType.private_thread,
+    discord.ChannelType.news_thread,
+}
+_CONTEXTS = app_commands.AppCommandContext(guild=True, dm_channel=True, private_channel=False)
+_INSTALLS = app_commands.AppInstallationType(guild=True, user=False)
+
+ReplyWork = Callable[[Caller], Awaitable[Reply]]
+
+
+class DiscordStartError(RuntimeError):
+    """The bot could not log in or connect; the message says what to fix."""
+
+
+def api_base(api_url: str) -> str:
+    """The REST base discord.py should use for `[discord] api_url` (adds /v10 when absent)."""
+    base = api_url.rstrip("/")
+    return base if _VERSIONED.search(base) else f"{base}/v{API_VERSION}"
+
+
+def _make_client(sharded: bool, guild_ready_timeout: float) -> discord.Client:
+    options: dict[str, Any] = {
+        "intents": discord.Intents(guilds=True),
+        "allowed_mentions": discord.AllowedMentions.none(),
+        "max_ratelimit_timeout": 60.0,
+        "guild_ready_timeout": guild_ready_timeout,
+    }
+    if sharded:
+        return discord.AutoShardedClient(**options)
+    return discord.Client(**options)
+
+
+class DiscordAdapter:
+    """Slash commands in, alerts out, for one Discord application."""
+
+    def __init__(
+        self,
+        settings: DiscordSettings,
+        secrets: Secrets,
+        service: CommandService,
+        *,
+        updates_mode: str = "edit",
+        defer_after: float = 2.0,
+        ready_timeout: float = 60.0,
+        guild_ready_timeout: float = 2.0,
+        pacer: ChannelPacer | None = None,
+    ) -> None:
+        self.settings = settings
+        self.secrets = secrets
+        self.service = service
+        self.defer_after = defer_after
+        self.ready_timeout = ready_timeout
+        self.client = _make_client(settings.shards, guild_ready_timeout)
+        self.client.setup_hook = self._setup_hook  # type: ignore[method-assign]
+        self.tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(self.client)
+        self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
+        self.notifier = DiscordNotifier(self.client, updates_mode=updates_mode, pacer=pacer)
+        self._connection: asyncio.Task[None] | None = None
+        self._register_commands()
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Log in, sync the commands, connect in the background; return once READY arrives."""
+        token = self.secrets.discord_bot_token
+        if token is None:
+            raise DiscordStartError(
+                "DISCORD_BOT_TOKEN is not set: copy the bot token from the Developer Portal "
+                "(Bot → Reset Token) into the environment, or set [discord] enabled = false"
+            )
+        if self.settings.api_url:
+            discord.http.Route.BASE = api_base(self.settings.api_url)
+        try:
+            await self.client.login(token.get_secret_value())
+        except discord.LoginFailure as err:
+            await self.client.close()
+            raise DiscordStartError(
+                "Discord refused the bot token (401): reset it in the Developer Portal and "
+                "update DISCORD_BOT_TOKEN"
+            ) from err
+        except (discord.HTTPException, OSError) as err:
+            await self.client.close()
+            raise DiscordStartError(f"could not log in to Discord: {err}") from err
+        ready = asyncio.ensure_future(self.client.wait_for("connect", timeout=self.ready_timeout))
+        self._connection = asyncio.create_task(self.client.connect(reconnect=True))
+        done, _ = await asyncio.wait({ready, self._connection}, return_when=asyncio.FIRST_COMPLETED)
+        if ready in done and ready.exception() is None:
+            log.info("Discord: connected as %s", self.client.user)
+            return
+        ready.cancel()
+        problem = self._connection.exception() if self._connection.done() else None
+        await self.stop()
+        raise DiscordStartError(
+            f"could not connect to the Discord gateway: {problem or 'no READY in time'}"
+        )
+
+    async def stop(self) -> None:
+        """Close the gateway connection and the REST session."""
+        await self.client.close()
+        if self._connection is not None:
+            try:
+                await self._connection
+            except (discord.DiscordException, OSError, asyncio.CancelledError) as err:
+                log.debug("Discord connection ended: %r", err)
+            self._connection = None
+
+    async def _setup_hook(self) -> None:
+        """After login: point the gateway at the configured API, then sync the commands."""
+        if self.settings.api_url:
+            _, url, _ = await self.client.http.get_bot_gateway()
+            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+        if self.settings.guild_ids:
+            for guild_id in self.settings.guild_ids:
+                guild = discord.Object(id=guild_id)
+                self.tree.copy_global_to(guild=guild)
+                await self.tree.sync(guild=guild)
+        else:
+            await self.tree.sync()
+
+    # ---- callers and replies -------------------------------------------------------------------
+    def caller_of(self, interaction: discord.Interaction[Any]) -> Caller:
+        """Who typed the command, where, and what they may do."""
+        user = interaction.user
+        is_dm = interaction.guild_id is None
+        return Caller(
+            platform="discord",
+            user_id=str(user.id),
+            channel_id=str(interaction.channel_id or ""),
+            is_dm=is_dm,
+            is_admin=self._is_admin(user),
+            can_manage_channel=not is_dm and interaction.permissions.manage_channels,
+            channel_name=str(getattr(interaction.channel, "name", "") or ""),
+            user_name=user.name,
+        )
+
+    def _is_admin(self, user: discord.User | discord.Member) -> bool:
+        if str(user.id) in self.settings.admins:
+            return True
+        role = (self.settings.admin_role or "").strip()
+        if not role or not isinstance(user, discord.Member):
+            return False
+        return any(r.name == role or str(r.id) == role for r in user.roles)
+
+    async def _safely(self, work: ReplyWork, caller: Caller) -> Reply:
+        try:
+            return await work(caller)
+        except Exception:
+            log.exception("Discord command failed for %s", caller.owner)
+            return Reply.error(
+                "Something went wrong on our side",
+                "The error was logged; please try again in a moment.",
+            )
+
+    async def respond(
+        self, interaction: discord.Interaction[Any], work: ReplyWork, *, lookup: bool
+    ) -> None:
+        """Run `work` and answer; defer first when it is slower than `defer_after` seconds."""
+        caller = self.caller_of(interaction)
+        task = asyncio.ensure_future(self._safely(work, caller))
+        done, _ = await asyncio.wait({task}, timeout=self.defer_after)
+        if task in done:
+            reply = task.result()
+            await interaction.response.send_message(
+                embeds=reply_message(reply), ephemeral=reply.ephemeral or not reply.ok
+            )
+            return
+        await interaction.response.defer(ephemeral=lookup, thinking=True)
+        reply = await task
+        private = reply.ephemeral or not reply.ok
+        if private and not lookup:
+            await interaction.delete_original_response()
+            await interaction.followup.send(embeds=reply_message(reply), ephemeral=True)
+            return
+        await interaction.edit_original_response(embeds=reply_message(reply))
+
+    async def _on_tree_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        """Answer a failed command with an ephemeral explanation, never a traceback."""
+        if isinstance(error, app_commands.TransformerError):
+            reply = Reply.error("That option could not be used", str(error))
+        else:
+            log.error("Discord command error", exc_info=error)
+            reply = Reply.error(
+                "Something went wrong on our side",
+                "The error was logged; please try again in a moment.",
+            )
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(embeds=reply_message(reply), ephemeral=True)
+            else:
+                await interaction.response.send_message(embeds=reply_message(reply), ephemeral=True)
+        except discord.HTTPException:
+            log.warning("could not report the error to the user")
+
+    # ---- commands ------------------------------------------------------------------------------
+    async def _watch_choices(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        pairs = await self.service.watch_choices(self.caller_of(interaction), current)
+        return [app_commands.Choice(name=label, value=value) for value, label in pairs]
+
+    async def _source_choices(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        pairs = await self.service.source_choices(self.caller_of(interaction), current)
+        return [app_commands.Choice(name=label, value=value) for value, label in pairs]
+
+    def _register_commands(self) -> None:
+        self.tree.add_command(self._watch_group())
+        self.tree.add_command(self._news_command())
+        self.tree.add_command(self._sources_group())
+
+    def _watch_group(self) -> app_commands.Group:
+        service = self.service
+        group = app_commands.Group(
+            name="watch",
+            description="Get alerts when news matches a rule",
+            default_permissions=discord.Permissions(manage_channels=True),
+            allowed_contexts=_CONTEXTS,
+            allowed_installs=_INSTALLS,
+        )
+
+        @group.command(name="add", description="Alert this channel (or you, in a DM) on a rule")
+        @app_commands.describe(
+            query='The rule, e.g. Algeria AND (readmission OR "return agreement")',
+            channel="Post the alerts in this channel instead of here",
+            digest='"hourly" or "daily 08:00 Europe/Paris" instead of one alert per item',
+        )
+        async def add(
+            interaction: discord.Interaction[Any],
+            query: app_commands.Range[str, 1, 1000],
+            channel: app_commands.AppCommandChannel | app_commands.AppCommandThread | None = None,
+            digest: app_commands.Range[str, 1, 60] | None = None,
+        ) -> None:
+            if channel is not None and channel.type not in _TEXT_CHANNELS:
+                await interaction.response.send_message(
+                    embeds=reply_message(
+                        Reply.error(
+                            f"#{channel.name} cannot receive alerts",
+                            "Pick a text or announcement channel, or a thread.",
+                        )
+                    ),
+                    ephemeral=True,
+                )
+                return
+            target = str(channel.id) if channel is not None else None
+            await self.respond(
+                interaction,
+                lambda c: service.watch_add(c, query, channel=target, digest=digest),
+                lookup=False,
+            )
+
+        @group.command(name="list", description="This channel's watches and your own")
+        async def list_(interaction: discord.Interaction[Any]) -> None:
+            await self.respond(interaction, service.watch_list, lookup=True)
+
+        @group.command(name="remove", description="Delete a watch")
+        @app_commands.describe(id="The watch id (type to search)")
+        @app_commands.autocomplete(id=self._watch_choices)
+        async def remove(interaction: discord.Interaction[Any], id: str) -> None:
+            await self.respond(interaction, lambda c: service.watch_remove(c, id), lookup=False)
+
+        @group.command(name="pause", description="Stop a watch's alerts until resumed")
+        @app_commands.describe(id="The watch id (type to search)")
+        @app_commands.autocomplete(id=self._watch_choices)
+        async def pause(interaction: discord.Interaction[Any], id: str) -> None:
+            await self.respond(interaction, lambda c: service.watch_pause(c, id), lookup=False)
+
+        @group.command(name="resume", description="Resume a paused watch")
+        @app_commands.describe(id="The watch id (type to search)")
+        @app_commands.autocomplete(id=self._watch_choices)
+        async def resume(interaction: discord.Interaction[Any], id: str) -> None:
+            await self.respond(interaction, lambda c: service.watch_resume(c, id), lookup=False)
+
+        @group.command(name="test", description="Check a rule and see what it would have matched")
+        @app_commands.describe(query="The rule to try")
+        async def test(
+            interaction: discord.Interaction[Any], query: app_commands.Range[str, 1, 1000]
+        ) -> None:
+            await self.respond(interaction, lambda c: service.watch_test(c, query), lookup=True)
+
+        return group
+
+    def _news_command(self) -> app_commands.Command[Any, Any, None]:
+        service = self.service
+
+        @app_commands.command(name="news", description="Search the news archive with a rule")
+        @app_commands.describe(
+            query="The rule, e.g. Algeria AND readmission",
+            since='How far back: "24h", "7d" (default 7d)',
+        )
+        @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
+        @app_commands.allowed_installs(guilds=True, users=False)
+        async def news(
+            interaction: discord.Interaction[Any],
+            query: app_commands.Range[str, 1, 1000],
+            since: app_commands.Range[str, 1, 20] | None = None,
+        ) -> None:
+            await self.respond(
+                interaction, lambda c: service.news(c, query, since=since), lookup=True
+            )
+
+        return news
+
+    def _sources_group(self) -> app_commands.Group:
+        service = self.service
+        group = app_commands.Group(
+            name="sources",
+            description="The feeds Wirewatch polls",
+            allowed_contexts=_CONTEXTS,
+            allowed_installs=_INSTALLS,
+        )
+
+        @group.command(name="add", description="Add a feed, or a site that links to one")
+        @app_commands.describe(url="The feed or site URL")
+        async def add(
+            interaction: discord.Interaction[Any], url: app_commands.Range[str, 1, 2000]
+        ) -> None:
+            await self.respond(interaction, lambda c: service.sources_add(c, url), lookup=False)
+
+        @group.command(name="list", description="Every source and its health")
+        async def list_(interaction: discord.Interaction[Any]) -> None:
+            await self.respond(interaction, service.sources_list, lookup=True)
+
+        @group.command(name="remove", description="Stop polling a source")
+        @app_commands.describe(id="The source id (type to search)")
+        @app_commands.autocomplete(id=self._source_choices)
+        async def remove(interaction: discord.Interaction[Any], id: str) -> None:
+            await self.respond(interaction, lambda c: service.sources_remove(c, id), lookup=False)
+
+        return group
