@@ -20,6 +20,7 @@ from bot.store.search import fts5_query, item_search_text, tsquery
 
 __all__ = [
     "add_new_items",
+    "cluster_sources",
     "counts",
     "get_item",
     "item_keys",
@@ -43,7 +44,7 @@ def item_keys(source_id: int, item: Item) -> list[str]:
 
 
 def _cleaned(item: Item) -> Item:
-    """Return the item as it will be stored: text without NULs or lone surrogates."""
+    """Return the item as it will be stored: clean text, publication date in UTC."""
     cleaned = replace(
         item,
         title=clean_text(item.title),
@@ -55,6 +56,7 @@ def _cleaned(item: Item) -> Item:
         lang=clean_text(item.lang),
         guid=clean_text(item.guid),
         tags=tuple(clean_text(tag) for tag in item.tags),
+        published=_as_utc(item.published) if item.published else None,
     )
     return item if cleaned == item else cleaned
 
@@ -214,6 +216,17 @@ async def search_archive(
             return []
         stmt = stmt.where(condition)
     return [archived_item(row) for row in await conn.execute(stmt)]
+
+
+async def cluster_sources(conn: AsyncConnection, cluster_id: int) -> list[str]:
+    """Return the distinct source names of a story cluster's items, oldest first."""
+    stmt = (
+        sa.select(items.c.source)
+        .where(items.c.cluster_id == cluster_id, items.c.source != "")
+        .group_by(items.c.source)
+        .order_by(sa.func.min(items.c.id))
+    )
+    return list((await conn.execute(stmt)).scalars())
 
 
 async def recent_items(conn: AsyncConnection, since: datetime) -> list[ArchivedItem]:

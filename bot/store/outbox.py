@@ -17,7 +17,6 @@ from bot.store.schema import deliveries, items, watches
 
 __all__ = [
     "claim_deliveries",
-    "cluster_sources",
     "count_sent_since",
     "enqueue",
     "find_cluster_alert",
@@ -192,17 +191,6 @@ async def count_sent_since(conn: AsyncConnection, watch_id: int, since: datetime
         )
     )
     return int((await conn.execute(stmt)).scalar_one())
-
-
-async def cluster_sources(conn: AsyncConnection, cluster_id: int) -> list[str]:
-    """Return the distinct source names of a story cluster's items, oldest first."""
-    stmt = (
-        sa.select(items.c.source)
-        .where(items.c.cluster_id == cluster_id, items.c.source != "")
-        .group_by(items.c.source)
-        .order_by(sa.func.min(items.c.id))
-    )
-    return list((await conn.execute(stmt)).scalars())
 
 
 async def pending_digest(conn: AsyncConnection, watch_id: int, now: datetime) -> list[DeliveryJob]:

@@ -344,7 +344,7 @@ class Store:
     async def cluster_sources(self, cluster_id: int) -> list[str]:
         """Return the distinct source names of a story cluster, oldest first."""
         async with self._read() as conn:
-            return await outbox.cluster_sources(conn, cluster_id)
+            return await archive.cluster_sources(conn, cluster_id)
 
     async def pending_digest(self, watch_id: int, now: datetime) -> list[DeliveryJob]:
         """Return the queued deliveries of a digest-mode watch, due or not."""

@@ -405,6 +405,7 @@ async def test_naive_datetimes_are_refused_and_feed_dates_read_as_utc(store: Sto
     (stored,) = await ingest(store, source_id, [naive])
     got = await store.get_item(stored.id)
     assert got is not None and got.item.published == datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    assert got == stored
     paris = timezone(timedelta(hours=2))
     await store.record_poll(
         source_id,
