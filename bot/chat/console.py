@@ -7,6 +7,7 @@ bidirectional overrides are removed first, so an item cannot restyle or rewrite 
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.style import Style
 from rich.text import Text
@@ -131,11 +133,9 @@ def _update_line(alert: Alert) -> RenderableType:
     target = f"alert {clean_line(original)}" if original else "an earlier alert"
     line = Text("↻ ", style="yellow")
     line.append(f"#{alert.watch.id} · update to {target}: also reported by {reported}")
-    detail = Text("   ")
-    detail.append(clean_line(story.item.title) or "(untitled)", style="italic")
-    detail.append(f" ({_source(story)}) ", style="dim")
-    detail.append_text(_link(story.item.url))
-    return Group(line, detail)
+    headline = Text(clean_line(story.item.title) or "(untitled)", style="italic")
+    headline.append(f" ({_source(story)})", style="dim")
+    return Group(line, Padding(Group(headline, _link(story.item.url)), (0, 0, 0, 3)))
 
 
 def _newest_first(stories: tuple[Story, ...]) -> list[Story]:
@@ -207,12 +207,33 @@ class ConsoleNotifier:
         self.clock = clock
 
     async def send(self, target: str, alert: Alert) -> str | None:
-        """Print `alert`; return the delivery id (named by later updates)."""
+        """Print `alert` in one write; return the delivery id (named by later updates).
+
+        The card is rendered first and written by us, so a closed terminal is a DeliveryError
+        (rich's own handling of a broken pipe would exit the process).
+        """
+        card = self._render(render_alert(alert, _aware(self.clock())))
         try:
-            self.console.print(render_alert(alert, _aware(self.clock())))
+            self.console.file.write(card)
+            self.console.file.flush()
         except OSError as err:
             raise DeliveryError(f"cannot write to the console: {err}") from err
         return str(alert.delivery_id)
+
+    def _render(self, renderable: RenderableType) -> str:
+        """Render to a string with the target console's width, colours and terminal features."""
+        target = self.console
+        out = io.StringIO()
+        buffer = Console(
+            file=out,
+            width=target.width,
+            color_system=target.color_system,  # type: ignore[arg-type]
+            force_terminal=target.is_terminal,
+            no_color=target.no_color,
+            legacy_windows=False,
+        )
+        buffer.print(renderable)
+        return out.getvalue()
 
     async def notify_owner(self, owner: str, text: str) -> None:
         """Log the message: the owner of a console watch is the operator at the terminal."""
