@@ -15,6 +15,12 @@ rule has a positive term). Key kinds:
 - `site`, `lang`: the URL host (an item offers its host and every parent domain) and the
   language code (an item offers `fr-fr` and `fr`).
 
+Guards. A rule whose root is an AND (or NEAR) with another plain-word child besides the one
+it is indexed under carries that word as a guard: a posting maps guard -> rules, and a rule
+becomes a candidate only when the item also holds the guard's stem. The guard check is one set
+lookup per distinct (key, guard) pair, shared by every rule with that pair, so rules like
+`Iran AND sanctions` stop costing a verification on every item that only mentions Iran.
+
 An item is analysed once (`bot.core.analysis`); its distinct words and stems are looked up,
 the union of the rules found is the candidate set, and each candidate is verified exactly with
 the same code as `Query.explain`, so `match` returns exactly the rules whose `explain` is not
@@ -31,9 +37,9 @@ from bot.core.analysis import AnalysedItem, analyse
 from bot.core.item import Item
 from bot.core.query import Match, Query
 from bot.core.rule_nodes import And, Lang, Near, Node, Or, Phrase, Prefix, Site, Word
-from bot.core.text import stem_words
+from bot.core.text import stem
 
-__all__ = ["Hit", "Matcher", "index_keys"]
+__all__ = ["Hit", "Matcher", "index_guard", "index_keys"]
 
 Key = tuple[str, str]
 _PREFIX_BUCKET = 3
@@ -93,11 +99,35 @@ def index_keys(node: Node, frequency: Mapping[str, float] | None = None) -> froz
             union |= found
         return frozenset(union)
     if isinstance(node, (And, Near)):
-        options = [k for part in node.children() if (k := index_keys(part, frequency))]
-        if not options:
-            return None
-        return min(options, key=lambda keys: sum(_key_cost(k, frequency) for k in keys))
+        cheapest = _cheapest_child(node, frequency)
+        return None if cheapest is None else cheapest[1]
     return None
+
+
+def _cheapest_child(
+    node: Node, frequency: Mapping[str, float] | None
+) -> tuple[Node, frozenset[Key]] | None:
+    """The child of an AND or NEAR with the cheapest keys, and those keys."""
+    options = [(p, k) for p in node.children() if (k := index_keys(p, frequency))]
+    if not options:
+        return None
+    return min(options, key=lambda o: sum(_key_cost(k, frequency) for k in o[1]))
+
+
+def index_guard(node: Node, frequency: Mapping[str, float] | None = None) -> str | None:
+    """A second plain word every match holds, checked before a rule becomes a candidate."""
+    if not isinstance(node, (And, Near)):
+        return None
+    cheapest = _cheapest_child(node, frequency)
+    chosen = cheapest[0] if cheapest is not None else None
+    others = [p for p in node.children() if isinstance(p, Word) and p is not chosen]
+    if not others:
+        return None
+    return min(others, key=lambda w: _key_cost(("stem", w.word), frequency)).word
+
+
+# guard (a plain word, or its stem in per-language tables; None: no guard) -> rule ids
+Posting = dict[str | None, set[str]]
 
 
 class Matcher:
@@ -106,14 +136,14 @@ class Matcher:
     def __init__(self, frequency: Mapping[str, float] | None = None) -> None:
         """Optionally take `frequency`: folded word -> share of items containing it."""
         self._frequency = frequency
-        self._rules: dict[str, tuple[Query, frozenset[Key]]] = {}
-        self._by_word: dict[str, set[str]] = {}
-        self._by_stem: dict[str, dict[str, set[str]]] = {}
+        self._rules: dict[str, tuple[Query, frozenset[Key], str | None]] = {}
+        self._by_word: dict[str, Posting] = {}
+        self._by_stem: dict[str, dict[str, Posting]] = {}
         self._stem_lang: dict[str, str] = {}
-        self._exact: dict[str, set[str]] = {}
-        self._prefixes: dict[str, dict[str, set[str]]] = {}
-        self._sites: dict[str, set[str]] = {}
-        self._langs: dict[str, set[str]] = {}
+        self._exact: dict[str, Posting] = {}
+        self._prefixes: dict[str, dict[str, Posting]] = {}
+        self._sites: dict[str, Posting] = {}
+        self._langs: dict[str, Posting] = {}
         self._items = 0
         self._candidates = 0
         self._most_candidates = 0
@@ -136,31 +166,38 @@ class Matcher:
         keys = index_keys(query.root, self._frequency)
         if keys is None:
             raise ValueError(f"rule {rule_id!r} has no positive term to index: {query}")
-        self._rules[rule_id] = (query, keys)
+        guard = index_guard(query.root, self._frequency)
+        self._rules[rule_id] = (query, keys, guard)
         for kind, value in keys:
             if kind == "stem":
-                self._add_word(rule_id, value)
+                _post(self._by_word, value, guard, rule_id)
+                for algorithm, index in self._by_stem.items():
+                    lang = self._stem_lang[algorithm]
+                    _post(index, stem(value, lang), _stem_or_none(guard, lang), rule_id)
             elif kind == "prefix":
                 bucket = self._prefixes.setdefault(value[:_PREFIX_BUCKET], {})
-                bucket.setdefault(value, set()).add(rule_id)
+                _post(bucket, value, guard, rule_id)
             else:
-                self._table(kind).setdefault(value, set()).add(rule_id)
+                _post(self._table(kind), value, guard, rule_id)
 
     def remove(self, rule_id: str) -> None:
         """Forget the rule `rule_id`; raise KeyError when it is unknown."""
         if rule_id not in self._rules:
             raise KeyError(f"no rule with id {rule_id!r}")
-        _query, keys = self._rules.pop(rule_id)
+        _query, keys, guard = self._rules.pop(rule_id)
         for kind, value in keys:
             if kind == "stem":
-                self._remove_word(rule_id, value)
+                _unpost(self._by_word, value, guard, rule_id)
+                for algorithm, index in self._by_stem.items():
+                    lang = self._stem_lang[algorithm]
+                    _unpost(index, stem(value, lang), _stem_or_none(guard, lang), rule_id)
             elif kind == "prefix":
                 bucket = self._prefixes[value[:_PREFIX_BUCKET]]
-                _discard(bucket, value, rule_id)
+                _unpost(bucket, value, guard, rule_id)
                 if not bucket:
                     del self._prefixes[value[:_PREFIX_BUCKET]]
             else:
-                _discard(self._table(kind), value, rule_id)
+                _unpost(self._table(kind), value, guard, rule_id)
 
     def match(self, item: Item | AnalysedItem) -> list[Hit]:
         """Return the rules `item` matches, with their explanations, ordered by rule id."""
@@ -180,45 +217,51 @@ class Matcher:
         return hits
 
     def candidates(self, doc: AnalysedItem) -> set[str]:
-        """The rules indexed under a key the item holds (a superset of its matches)."""
+        """The rules indexed under a key the item holds, whose guard word it also holds."""
         out: set[str] = set()
+        stems = doc.stem_set
         by_stem = self._stem_index(doc)
         if by_stem:
-            for value in doc.stem_set:
-                found = by_stem.get(value)
-                if found:
-                    out |= found
+            for value in stems:
+                posting = by_stem.get(value)
+                if posting:
+                    for guard, rule_ids in posting.items():
+                        if guard is None or guard in stems:
+                            out |= rule_ids
+        lang = doc.item.lang
         if self._exact or self._prefixes:
             exact, prefixes = self._exact, self._prefixes
             for word in doc.word_set:
-                found = exact.get(word)
-                if found:
-                    out |= found
+                posting = exact.get(word)
+                if posting:
+                    _collect(posting, stems, lang, out)
                 bucket = prefixes.get(word[:_PREFIX_BUCKET])
                 if bucket:
-                    for prefix, rule_ids in bucket.items():
+                    for prefix, prefixed in bucket.items():
                         if word.startswith(prefix):
-                            out |= rule_ids
+                            _collect(prefixed, stems, lang, out)
         for table, keys in ((self._sites, doc.host_keys()), (self._langs, doc.lang_keys())):
             for key in keys:
-                found = table.get(key)
-                if found:
-                    out |= found
+                posting = table.get(key)
+                if posting:
+                    _collect(posting, stems, lang, out)
         return out
 
     def stats(self) -> dict[str, Any]:
         """Figures for tuning: rules per bucket and candidates per item."""
         tables: dict[str, list[int]] = {
-            "stem": [len(v) for v in self._by_word.values()],
-            "word": [len(v) for v in self._exact.values()],
-            "prefix": [len(v) for b in self._prefixes.values() for v in b.values()],
-            "site": [len(v) for v in self._sites.values()],
-            "lang": [len(v) for v in self._langs.values()],
+            "stem": [_size(p) for p in self._by_word.values()],
+            "word": [_size(p) for p in self._exact.values()],
+            "prefix": [_size(p) for b in self._prefixes.values() for p in b.values()],
+            "site": [_size(p) for p in self._sites.values()],
+            "lang": [_size(p) for p in self._langs.values()],
         }
         sizes = [n for counts in tables.values() for n in counts]
         items = self._items or 1
+        guarded = sum(1 for _q, _k, guard in self._rules.values() if guard is not None)
         return {
             "rules": len(self._rules),
+            "guarded_rules": guarded,
             "buckets": {kind: len(counts) for kind, counts in tables.items()},
             "rules_per_bucket_mean": sum(sizes) / len(sizes) if sizes else 0.0,
             "rules_per_bucket_max": max(sizes, default=0),
@@ -231,45 +274,62 @@ class Matcher:
         }
 
     def _largest_buckets(self, count: int) -> list[tuple[str, int]]:
-        named = [(f"stem:{k}", len(v)) for k, v in self._by_word.items()]
-        named += [(f"word:{k}", len(v)) for k, v in self._exact.items()]
-        named += [(f"prefix:{k}", len(v)) for b in self._prefixes.values() for k, v in b.items()]
-        named += [(f"site:{k}", len(v)) for k, v in self._sites.items()]
-        named += [(f"lang:{k}", len(v)) for k, v in self._langs.items()]
+        named = [(f"stem:{k}", _size(p)) for k, p in self._by_word.items()]
+        named += [(f"word:{k}", _size(p)) for k, p in self._exact.items()]
+        named += [(f"prefix:{k}", _size(p)) for b in self._prefixes.values() for k, p in b.items()]
+        named += [(f"site:{k}", _size(p)) for k, p in self._sites.items()]
+        named += [(f"lang:{k}", _size(p)) for k, p in self._langs.items()]
         return sorted(named, key=lambda kv: (-kv[1], kv[0]))[:count]
 
-    def _table(self, kind: str) -> dict[str, set[str]]:
+    def _table(self, kind: str) -> dict[str, Posting]:
         return {"word": self._exact, "site": self._sites, "lang": self._langs}[kind]
 
-    def _add_word(self, rule_id: str, word: str) -> None:
-        self._by_word.setdefault(word, set()).add(rule_id)
-        for algorithm, index in self._by_stem.items():
-            (stemmed,) = stem_words([word], self._stem_lang[algorithm])
-            index.setdefault(stemmed, set()).add(rule_id)
-
-    def _remove_word(self, rule_id: str, word: str) -> None:
-        _discard(self._by_word, word, rule_id)
-        for algorithm, index in self._by_stem.items():
-            (stemmed,) = stem_words([word], self._stem_lang[algorithm])
-            _discard(index, stemmed, rule_id)
-
-    def _stem_index(self, doc: AnalysedItem) -> dict[str, set[str]]:
-        """The stem -> rules map for the item's stemmer, built on first use."""
+    def _stem_index(self, doc: AnalysedItem) -> dict[str, Posting]:
+        """The stem -> posting map for the item's stemmer, built on first use."""
         index = self._by_stem.get(doc.algorithm)
         if index is None:
             lang = doc.item.lang or "en"
             index = {}
-            indexed = list(self._by_word)
-            for word, stemmed in zip(indexed, stem_words(indexed, lang), strict=True):
-                index.setdefault(stemmed, set()).update(self._by_word[word])
+            for word, posting in self._by_word.items():
+                stemmed = stem(word, lang)
+                for guard, rule_ids in posting.items():
+                    _post_all(index, stemmed, _stem_or_none(guard, lang), rule_ids)
             self._by_stem[doc.algorithm] = index
             self._stem_lang[doc.algorithm] = lang
         return index
 
 
-def _discard(table: dict[str, set[str]], key: str, rule_id: str) -> None:
-    found = table.get(key)
-    if found is not None:
-        found.discard(rule_id)
-        if not found:
-            del table[key]
+def _stem_or_none(word: str | None, lang: str) -> str | None:
+    return None if word is None else stem(word, lang)
+
+
+def _size(posting: Posting) -> int:
+    return sum(len(rule_ids) for rule_ids in posting.values())
+
+
+def _collect(posting: Posting, stems: frozenset[str], lang: str, out: set[str]) -> None:
+    """Add the rules of a posting whose (unstemmed) guard word the item holds."""
+    for guard, rule_ids in posting.items():
+        if guard is None or stem(guard, lang) in stems:
+            out |= rule_ids
+
+
+def _post(table: dict[str, Posting], key: str, guard: str | None, rule_id: str) -> None:
+    table.setdefault(key, {}).setdefault(guard, set()).add(rule_id)
+
+
+def _post_all(table: dict[str, Posting], key: str, guard: str | None, rule_ids: set[str]) -> None:
+    table.setdefault(key, {}).setdefault(guard, set()).update(rule_ids)
+
+
+def _unpost(table: dict[str, Posting], key: str, guard: str | None, rule_id: str) -> None:
+    posting = table.get(key)
+    if posting is None:
+        return
+    rule_ids = posting.get(guard)
+    if rule_ids is not None:
+        rule_ids.discard(rule_id)
+        if not rule_ids:
+            del posting[guard]
+    if not posting:
+        del table[key]

@@ -25,11 +25,12 @@ class QuerySyntaxError(ValueError):
         self.query = query
         self.position = max(0, min(position, len(query)))
         self.message = message
-        super().__init__(str(self))
+        super().__init__(message)
 
     def __str__(self) -> str:
+        """The query on one line and a caret under the problem (the message is `.message`)."""
         shown = "".join(" " if ch in "\t\r\n\f\v" else ch for ch in self.query)
-        return f"{self.message}\n  {shown}\n  {' ' * self.position}^"
+        return f"{shown}\n{' ' * self.position}^"
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.item import Item
-from bot.core.matcher import Hit, Matcher, index_keys
+from bot.core.matcher import Hit, Matcher, index_guard, index_keys
 from bot.core.query import parse
 
 RULES = {
@@ -165,3 +165,29 @@ def test_hostile_items_do_not_crash(matcher: Matcher) -> None:
         tags=("", " "),
     )
     assert matcher.match(weird) == []
+
+
+def test_guard_word_keeps_rules_out_of_the_candidates() -> None:
+    m = Matcher()
+    m.add("r", parse("Iran AND sanctions"))
+    assert index_guard(parse("Iran AND sanctions").root) == "iran"
+    assert m.match(Item(title="Iran wins the cup")) == []
+    assert m.stats()["candidates_max"] == 0
+    assert [h.rule_id for h in m.match(Item(title="New sanctions on Iran", lang="fr"))] == ["r"]
+
+
+def test_guard_is_stemmed_in_the_item_language() -> None:
+    m = Matcher()
+    m.add("r", parse("ressortissant AND expulsion"))
+    m.match(Item(title="nothing", lang="fr"))  # builds the French index before the check
+    m.add("s", parse("ressortissants AND expulsions"))
+    item = Item(title="Expulsions de ressortissants", lang="fr")
+    assert [h.rule_id for h in m.match(item)] == ["r", "s"]
+
+
+def test_rules_without_a_second_word_have_no_guard() -> None:
+    assert index_guard(parse("Iran").root) is None
+    assert index_guard(parse("Iran OR Iraq").root) is None
+    assert index_guard(parse('Iran "nuclear deal"').root) == "iran"
+    assert index_guard(parse('"nuclear deal" site:bbc.co.uk').root) is None
+    assert index_guard(parse("Iran NEAR/3 talks").root) == "iran"

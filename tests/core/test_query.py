@@ -274,9 +274,9 @@ def test_rejections_name_the_problem_and_its_column(rule: str, position: int, wo
     assert isinstance(error, ValueError)
     assert words in error.message
     assert error.position == position
-    lines = str(error).splitlines()
-    assert lines[0] == error.message
-    assert lines[2].index("^") - 2 == position
+    query_line, caret_line = str(error).split("\n")
+    assert len(query_line) == len(rule)
+    assert caret_line == " " * position + "^"
 
 
 def test_sixty_four_terms_and_sixteen_levels_are_accepted() -> None:
@@ -289,7 +289,7 @@ def test_sixty_four_terms_and_sixteen_levels_are_accepted() -> None:
 def test_error_display_keeps_the_caret_aligned_with_tabs() -> None:
     with pytest.raises(QuerySyntaxError) as caught:
         parse("a\tOR")
-    assert str(caught.value).splitlines()[1:] == ["  a OR", "    ^"]
+    assert str(caught.value) == "a OR\n  ^"
 
 
 WARNINGS = [
