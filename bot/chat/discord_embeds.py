@@ -90,7 +90,8 @@ def truncate(text: str, limit: int) -> str:
         return text[:limit]
     cut = text[: limit - len(ELLIPSIS)]
     space = cut.rfind(" ")
-    if space > limit // 2:
+    at_word_end = text[len(cut)].isspace()
+    if not at_word_end and space > limit // 2:
         cut = cut[:space]
     trailing = len(cut) - len(cut.rstrip("\\"))
     if trailing % 2:
