@@ -132,12 +132,12 @@ class Pipeline:
         """Cluster the new items, match them, enqueue alerts, story updates and digest entries."""
         if not new:
             return 0
-        clusters = {a.id: self.clusters.assign(a.id, a.item, a.item.published or now) for a in new}
+        clusters = {a.id: self.clusters.assign(a.id, a.item, _story_time(a, now)) for a in new}
         await tx.set_clusters(clusters)
         alertable = new
         if not source.baseline_done:  # first poll: record what is there, alert only the backfill
             backfill = int(source.options.get("backfill", self.poll_settings.backfill))
-            newest = sorted(new, key=lambda a: a.item.published or now, reverse=True)
+            newest = sorted(new, key=lambda a: _story_time(a, now), reverse=True)
             alertable = newest[:backfill]
         window_start = now - timedelta(seconds=self.alerts.cluster_window)
         enqueued = 0
@@ -214,3 +214,9 @@ class Pipeline:
                     source.owner, f"Wirewatch stopped polling {source.name} ({source.url}): "
                     f"{reason}. Fix the feed, then remove and add it again.")
         return PollReport(source.id, False, error=error, next_poll_at=next_at, interval_s=delay)
+
+
+def _story_time(archived: ArchivedItem, now: datetime) -> datetime:
+    """When an item happened, never later than now (a feed may claim any date)."""
+    published = archived.item.published
+    return min(published, now) if published is not None else now

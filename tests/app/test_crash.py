@@ -97,12 +97,21 @@ async def test_kill_9_at_many_moments_loses_nothing_and_writes_nothing_twice(tmp
         proc = await start_bot(config, log)
         assert await wait_until(lambda: len(feeds.requests_to("/wire.xml")) >= 2, 30), \
             log.read_text()
+        served = len(feeds.requests_to("/wire.xml"))
         feeds.set_feed("/wire.xml", rss_feed(baseline + fresh))
-        # Kill at a spread of moments: while polling, while ingesting, while delivering.
-        for delay in (0.3, 0.6, 0.9, 1.3, 1.7, 2.2):
-            await asyncio.sleep(delay)
-            await kill9(proc)
+        # Worst moment 1: the new items were just served, the ingest transaction is under way.
+        assert await wait_until(lambda: len(feeds.requests_to("/wire.xml")) > served, 30)
+        await asyncio.sleep(0.05)
+        await kill9(proc)
+        kills = 1
+        # Worst moments 2..n: in the middle of delivering, at several points of the backlog.
+        for written in (1, 10, 20, 30):
             proc = await start_bot(config, log)
+            if not await wait_until(lambda n=written: len(jsonl_records(output)) >= n, 30):
+                break
+            await kill9(proc)
+            kills += 1
+        proc = await start_bot(config, log)
 
         done = await wait_until(lambda: len(jsonl_records(output)) >= NEW_ITEMS, 60)
         await asyncio.sleep(3)  # anything still to come (a duplicate) would arrive now
@@ -116,6 +125,7 @@ async def test_kill_9_at_many_moments_loses_nothing_and_writes_nothing_twice(tmp
     assert sorted(titles) == sorted(s["title"] for s in fresh)
     assert len(ids) == len(set(ids)) == NEW_ITEMS
     assert output.read_text().endswith("\n")
+    assert kills >= 4, "the bot finished before it could be killed mid-delivery"
 
 
 async def test_kill_9_during_a_webhook_post_resends_with_the_same_idempotency_key(tmp_path):
