@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,8 @@ from bot.chat.webhook import WebhookNotifier, parse_retry_after
 from bot.core.alert import Alert, Marked, Story, WatchRef
 from bot.core.item import Item
 from bot.ports import DeliveryError, Notifier, PermanentDeliveryError
+
+TLS = ssl.create_default_context()  # built once: a client per test must not rebuild it
 
 
 def alert(delivery_id: int = 41) -> Alert:
@@ -72,7 +75,7 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=5.0, trust_env=False) as http:
+    async with httpx.AsyncClient(timeout=5.0, trust_env=False, verify=TLS) as http:
         yield http
 
 
@@ -153,7 +156,7 @@ async def test_a_redirect_is_not_followed_and_says_to_update_the_url(receiver, c
 
 async def test_a_timeout_is_retried(receiver):
     receiver.answers = [None]
-    async with httpx.AsyncClient(timeout=0.2, trust_env=False) as impatient:
+    async with httpx.AsyncClient(timeout=0.2, trust_env=False, verify=TLS) as impatient:
         with pytest.raises(DeliveryError) as caught:
             await WebhookNotifier(impatient).send(receiver.url, alert())
     assert not isinstance(caught.value, PermanentDeliveryError)
