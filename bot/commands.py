@@ -196,7 +196,7 @@ class CommandService:
                     "Remove one with `/watch remove <id>` first.",
                 )
         watch = await self.store.add_watch(
-            str(parsed), destination, owner=caller.owner, platform=caller.platform,
+            " ".join(query.split()), destination, owner=caller.owner, platform=caller.platform,
             mode=mode.text, tz=mode.tz, label=caller.channel_name,
         )
         self.index.put(watch)
