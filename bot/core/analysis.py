@@ -12,7 +12,7 @@ from bisect import bisect_left
 from collections.abc import Iterable
 
 from bot.core.item import Item
-from bot.core.text import stem_words, stemmer_language, word_spans, words
+from bot.core.text import stem, stem_cache, stem_words, stemmer_language, word_spans, words
 
 __all__ = [
     "FIELD_GAP",
@@ -156,11 +156,13 @@ class AnalysedItem:
         "host",
         "item",
         "lang",
+        "stems",
     )
 
     def __init__(self, item: Item) -> None:
         self.item = item
         self.algorithm = stemmer_language(item.lang)
+        self.stems = stem_cache(item.lang)
         self.lang = normalise_lang(item.lang)
         self.host = item.site
         self._fields: dict[str, AnalysedField] = {}
@@ -169,6 +171,11 @@ class AnalysedItem:
         self._stem_set: frozenset[str] | None = None
         self._scoped_stems: dict[str, frozenset[str]] = {}
         self._scoped_words: dict[str, frozenset[str]] = {}
+
+    def stem(self, word: str) -> str:
+        """Stem a folded word in the item's language (rule words use this, cached)."""
+        found = self.stems.get(word)
+        return found if found is not None else stem(word, self.item.lang)
 
     def fields_for(self, scope: str) -> tuple[AnalysedField, ...]:
         """The analysed fields a rule scope reads: "text" is title, summary and content."""

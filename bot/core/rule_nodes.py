@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from bot.core.analysis import AnalysedField, AnalysedItem
-from bot.core.text import stem
 
 __all__ = [
     "And",
@@ -105,21 +104,16 @@ class Word(Positional):
     word: str
     label: str = field(default="", compare=False)
     position: int = field(default=0, compare=False)
-    _stems: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def stem_for(self, doc: AnalysedItem) -> str:
-        """The word's stem in the item's language (cached per stemmer)."""
-        found = self._stems.get(doc.algorithm)
-        if found is None:
-            found = stem(self.word, doc.item.lang)
-            self._stems[doc.algorithm] = found
-        return found
+        """The word's stem in the item's language."""
+        return doc.stem(self.word)
 
     def matches(self, doc: AnalysedItem) -> bool:
         """Tell whether a word of the scope has the same stem."""
-        found = self._stems.get(doc.algorithm)
+        found = doc.stems.get(self.word)
         if found is None:
-            found = self.stem_for(doc)
+            found = doc.stem(self.word)
         return found in doc.stems_in(self.scope)
 
     def explain(self, doc: AnalysedItem, out: list[Evidence]) -> bool:

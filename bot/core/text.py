@@ -17,6 +17,7 @@ __all__ = [
     "Token",
     "fold",
     "stem",
+    "stem_cache",
     "stem_words",
     "stemmer_language",
     "tokenize",
@@ -155,6 +156,11 @@ def stem(word: str, lang: str = "en") -> str:
     cache = _stem_caches.get(stemmer_language(lang))
     found = cache.get(word) if cache is not None else None
     return found if found is not None else stem_words([word], lang)[0]
+
+
+def stem_cache(lang: str) -> dict[str, str]:
+    """The live stem cache of `lang`'s stemmer (folded word -> stem); read it, never write."""
+    return _stem_caches.setdefault(stemmer_language(lang), {})
 
 
 def stem_words(folded: list[str], lang: str = "en") -> list[str]:
