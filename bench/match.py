@@ -378,6 +378,9 @@ def main(argv: list[str] | None = None) -> None:
         rows.append(("peak RSS after tantivy", f"{peak_rss_mb():,.0f} MB"))
 
     stats = matcher.stats()
+    reference_s, _ = timed(lambda: sum(range(10_000_000)))
+    rows.append(("CPU reference: sum(range(10**7))", f"{reference_s * 1000:.0f} ms"))
+    rows.append(("rules with a guard word", f"{stats['guarded_rules']:,}"))
     rows.append(("largest buckets", ", ".join(f"{k} ({n})" for k, n in stats["largest_buckets"])))
     rows.append(
         (
