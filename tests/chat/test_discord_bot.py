@@ -63,13 +63,9 @@ async def open_rig(tmp_path: Path, fake: FakeDiscord, **options: Any) -> Rig:
         None,
         policies={"discord": AccessPolicy(channel_watch_needs_manage=True)},
     )
-    settings = DiscordSettings(
-        enabled=True,
-        api_url=fake.api_url,
-        guild_ids=[int(GUILD_ID)],
-        admin_role="Wirewatch admin",
-        **options.pop("settings", {}),
-    )
+    fields: dict[str, Any] = {"guild_ids": [int(GUILD_ID)], "admin_role": "Wirewatch admin"}
+    fields.update(options.pop("settings", {}))
+    settings = DiscordSettings(enabled=True, api_url=fake.api_url, **fields)
     adapter = DiscordAdapter(
         settings,
         Secrets({"DISCORD_BOT_TOKEN": fake.token}),
@@ -304,3 +300,16 @@ async def test_a_wrong_token_is_reported(tmp_path: Path):
         adapter = DiscordAdapter(settings, Secrets({"DISCORD_BOT_TOKEN": "wrong"}), None)  # type: ignore[arg-type]
         with pytest.raises(DiscordStartError, match="refused the bot token"):
             await adapter.start()
+
+
+async def test_sharded_client_asks_the_gateway_and_syncs_globally(tmp_path: Path):
+    async with FakeDiscord() as fake:
+        r = await open_rig(tmp_path, fake, settings={"shards": True, "guild_ids": []})
+        try:
+            assert isinstance(r.adapter.client, discord.AutoShardedClient)
+            assert {c["name"] for c in fake.commands["global"]} == {"watch", "news", "sources"}
+            answer = await r.run("watch", "add", {"query": "Algeria"}, dm=True)
+            assert answer["embeds"][0]["title"] == "Watch #1 added"
+        finally:
+            await r.adapter.stop()
+            await r.store.close()
