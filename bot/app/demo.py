@@ -28,7 +28,7 @@ DEMO_WATCHES = (
     "Algeria AND readmission",
     '"coopération sécuritaire" OR (Algérie AND ressortissant*)',
     "(election OR vote) AND NOT poll*",
-    'title:(chip* OR semiconductor*) AND site:127.0.0.1',
+    'title:(chip* OR semiconductor*) AND NOT source:"Gulf Observer"',
 )
 DEADLINE_S = 25.0
 

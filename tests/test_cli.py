@@ -1,0 +1,102 @@
+"""The `wirewatch` command: exit codes, errors a person can act on, the demo."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from bot import cli
+from bot.app.demo import run_demo
+
+
+def run(argv: list[str], capsys) -> tuple[int, str, str]:
+    code = cli.main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture(autouse=True)
+def wide_consoles(monkeypatch):
+    monkeypatch.setattr(cli, "out", Console(file=None, width=200, force_terminal=False))
+    monkeypatch.setattr(cli, "err", Console(stderr=True, width=200, force_terminal=False))
+
+
+def test_check_exit_codes(capsys):
+    code, out, _ = run(["check", "Algeria AND readmission", "--text",
+                        "Algeria agreed to the readmission of nationals."], capsys)
+    assert code == 0 and "match" in out and "readmission" in out
+    code, out, _ = run(["check", "Algeria AND readmission", "--text", "Nothing here."], capsys)
+    assert code == 1 and "no match" in out
+    code, _, err = run(["check", "Algeria AND (readmission"], capsys)
+    assert code == 2 and "syntax error" in err and "^" in err
+    code, out, _ = run(["check", "Algeria and readmission"], capsys)
+    assert code == 0 and "did you mean AND" in out
+
+
+def test_check_reads_a_file_and_french_stems(tmp_path: Path, capsys):
+    text = tmp_path / "story.txt"
+    text.write_text("Paris veut accélérer le retour des ressortissants algériens.")
+    code, out, _ = run(["check", "ressortissant", "--file", str(text), "--lang", "fr"], capsys)
+    assert code == 0 and "ressortissants" in out
+    code, _, err = run(["check", "x", "--file", str(tmp_path / "missing.txt")], capsys)
+    assert code == 2 and "cannot read" in err
+
+
+def test_a_bad_config_is_exit_2_with_each_problem(tmp_path: Path, capsys):
+    config = tmp_path / "bad.toml"
+    config.write_text('[poll]\ninterval = "soon"\n[[watches]]\nquery = "a AND"\n')
+    code, _, err = run(["--config", str(config), "watch", "list"], capsys)
+    assert code == 2
+    assert "poll.interval" in err and "watches[0].query" in err
+
+
+def test_watch_and_sources_commands_on_a_database(tmp_path: Path, capsys):
+    config = tmp_path / "c.toml"
+    config.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/x.db"\n')
+    code, out, _ = run(["-c", str(config), "watch", "add", "Algeria AND readmission",
+                        "--to", f"jsonl:{tmp_path}/a.jsonl", "--digest", "hourly"], capsys)
+    assert code == 0 and "Watch #1 added" in out
+    code, out, _ = run(["-c", str(config), "watch", "list"], capsys)
+    assert code == 0 and "Algeria AND readmission" in out and "hourly" in out
+    code, out, _ = run(["-c", str(config), "watch", "pause", "1"], capsys)
+    assert code == 0 and "paused" in out
+    code, out, _ = run(["-c", str(config), "watch", "remove", "7"], capsys)
+    assert code == 1 and "no watch #7" in out
+    code, out, _ = run(["-c", str(config), "sources", "add", "https://example.org/rss",
+                        "--name", "Example", "--kind", "rss"], capsys)
+    assert code == 0 and "source #1 added" in out
+    code, out, _ = run(["-c", str(config), "sources", "list"], capsys)
+    assert code == 0 and "Example" in out and "not polled yet" in out
+    code, out, _ = run(["-c", str(config), "db", "upgrade"], capsys)
+    assert code == 0 and "latest schema" in out
+    code, out, _ = run(["-c", str(config), "doctor", "--quick"], capsys)
+    assert code == 0 and "ok" in out
+
+
+def test_doctor_reports_missing_tokens(tmp_path: Path, capsys, monkeypatch):
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    config = tmp_path / "c.toml"
+    config.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/x.db"\n'
+                      '[slack]\nenabled = true\n[[watches]]\nquery = "x"\nto = "slack:C0123"\n')
+    code, out, _ = run(["-c", str(config), "doctor"], capsys)
+    assert code == 1 and "SLACK_BOT_TOKEN is not set" in out
+
+
+@pytest.mark.slow
+async def test_the_demo_shows_the_algeria_alert_once_and_updates_it(tmp_path: Path):
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=200, force_terminal=False)
+    code = await run_demo(console, database=str(tmp_path / "demo.db"), interval_s=1.0)
+    shown = buffer.getvalue()
+    assert code == 0, shown
+    assert shown.count("#1 · Algeria AND readmission") == 1
+    assert "readmission of its nationals" in shown
+    assert "update to alert" in shown and "also reported by" in shown
+    for near_miss in ("Algeria signs long-term gas supply deal with Italy",
+                      "University offers readmission to students expelled",
+                      "Nigeria and Britain sign agreement on returns",
+                      "Opinion polls tighten ahead of Portugal's snap election"):
+        assert near_miss not in shown
