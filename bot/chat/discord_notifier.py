@@ -9,6 +9,7 @@ channel are paced; discord.py's own bucket and 429 handling stays in charge of r
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from typing import ClassVar
 
 import aiohttp
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 NONCE_PREFIX = "ww-"
 NONCE_LIMIT = 25
+SENT_EMBEDS_KEPT = 2048
 
 
 def delivery_nonce(delivery_id: int) -> str:
@@ -69,6 +71,7 @@ class DiscordNotifier:
         self.updates_mode = updates_mode
         self.pacer = pacer or ChannelPacer(1.0)
         self._dm_channels: dict[int, int] = {}
+        self._sent_embeds: OrderedDict[str, discord.Embed] = OrderedDict()
 
     async def send(self, target: str, alert: Alert) -> str | None:
         """Post (or, for an update, edit) the alert; return "CHANNEL:MESSAGE"."""
@@ -115,35 +118,60 @@ class DiscordNotifier:
             return self._dm_channels[user_id]
         return _snowflake(target, "channel")
 
+    def _remember(self, ref: str, embed: discord.Embed) -> None:
+        """Keep the embeds of recent alerts, so an update can edit one without reading history."""
+        self._sent_embeds[ref] = embed
+        self._sent_embeds.move_to_end(ref)
+        while len(self._sent_embeds) > SENT_EMBEDS_KEPT:
+            self._sent_embeds.popitem(last=False)
+
     async def _post(
         self, channel_id: int, alert: Alert, reference: discord.MessageReference | None
     ) -> str:
         await self.pacer.wait(str(channel_id))
         channel = self.client.get_partial_messageable(channel_id)
+        embed = alert_embed(alert)
         message = await channel.send(
-            embed=alert_embed(alert),
+            embed=embed,
             nonce=delivery_nonce(alert.delivery_id),
             allowed_mentions=discord.AllowedMentions.none(),
             reference=reference,  # type: ignore[arg-type]
         )
-        return message_ref(channel_id, message.id)
+        ref = message_ref(channel_id, message.id)
+        self._remember(ref, embed)
+        return ref
 
-    async def _edit_original(self, original: tuple[int, int], alert: Alert) -> str | None:
-        """Add "Also reported by" to the original alert; None when that message is gone."""
-        channel_id, message_id = original
-        partial = self.client.get_partial_messageable(channel_id).get_partial_message(message_id)
+    async def _original_embed(self, partial: discord.PartialMessage) -> discord.Embed | None:
+        """The original alert's embed: remembered, or read back (needs Read Message History)."""
+        ref = message_ref(partial.channel.id, partial.id)
+        if ref in self._sent_embeds:
+            return self._sent_embeds[ref]
         try:
             message = await partial.fetch()
-            base = message.embeds[0] if message.embeds else alert_embed(alert)
-            await self.pacer.wait(str(channel_id))
-            await partial.edit(
-                embed=with_also_reported(base, alert.also_reported_by),
-                allowed_mentions=discord.AllowedMentions.none(),
-            )
-        except discord.NotFound:
-            log.info("alert %s was deleted; posting the update as a new message", original)
+        except discord.Forbidden:
             return None
-        return message_ref(channel_id, message_id)
+        embeds: list[discord.Embed] = message.embeds
+        return embeds[0] if embeds else None
+
+    async def _edit_original(self, original: tuple[int, int], alert: Alert) -> str | None:
+        """Add "Also reported by" to the original alert; None when it cannot be edited."""
+        channel_id, message_id = original
+        partial = self.client.get_partial_messageable(channel_id).get_partial_message(message_id)
+        ref = message_ref(channel_id, message_id)
+        try:
+            base = await self._original_embed(partial)
+            if base is None:
+                log.info("alert %s cannot be read back; posting the update as a new message", ref)
+                return None
+            embed = with_also_reported(base, alert.also_reported_by)
+            await self.pacer.wait(str(channel_id))
+            await partial.edit(embed=embed, allowed_mentions=discord.AllowedMentions.none())
+        except discord.NotFound:
+            self._sent_embeds.pop(ref, None)
+            log.info("alert %s was deleted; posting the update as a new message", ref)
+            return None
+        self._remember(ref, embed)
+        return ref
 
     async def notify_owner(self, owner: str, text: str) -> None:
         """DM the owner ("discord:USER_ID"); failures are logged, never raised."""
@@ -161,5 +189,6 @@ class DiscordNotifier:
             log.warning("could not DM %s (%s): %s", owner, type(err).__name__, text)
 
     async def aclose(self) -> None:
-        """Nothing to release: the adapter owns and closes the client."""
+        """Forget cached channels and embeds; the adapter owns and closes the client."""
         self._dm_channels.clear()
+        self._sent_embeds.clear()

@@ -181,6 +181,41 @@ async def test_update_edits_the_original_with_also_reported_by(rig: Rig) -> None
     ]
 
 
+async def test_update_edits_without_reading_history_when_the_alert_is_remembered(rig: Rig):
+    ref = await rig.notifier.send(CHANNEL_ID, alert(1))
+    await rig.notifier.send(
+        CHANNEL_ID, alert(2, kind="update", updates=ref, also_reported_by=("Le Monde",))
+    )
+    await rig.notifier.send(
+        CHANNEL_ID, alert(3, kind="update", updates=ref, also_reported_by=("Le Monde", "BBC"))
+    )
+    assert rig.fake.calls("GET /channels/{channel}/messages/{message}") == []
+    (embed,) = rig.fake.messages(CHANNEL_ID)[0]["embeds"]
+    assert [f["value"] for f in embed["fields"]] == ["Le Monde, BBC"]
+
+
+async def test_after_a_restart_the_alert_is_read_back_then_edited(rig: Rig):
+    ref = await rig.notifier.send(CHANNEL_ID, alert(1))
+    restarted = DiscordNotifier(rig.notifier.client, pacer=rig.notifier.pacer)
+    await restarted.send(
+        CHANNEL_ID, alert(2, kind="update", updates=ref, also_reported_by=("Le Monde",))
+    )
+    assert len(rig.fake.calls("GET /channels/{channel}/messages/{message}")) == 1
+    (embed,) = rig.fake.messages(CHANNEL_ID)[0]["embeds"]
+    assert embed["title"] == "Algeria signs readmission deal"
+    assert embed["fields"][-1]["value"] == "Le Monde"
+
+
+async def test_without_read_message_history_the_update_is_a_new_message(rig: Rig):
+    ref = await rig.notifier.send(CHANNEL_ID, alert(1))
+    restarted = DiscordNotifier(rig.notifier.client, pacer=rig.notifier.pacer)
+    rig.fake.fail_next("GET /channels/{channel}/messages/{message}", 403)
+    new_ref = await restarted.send(
+        CHANNEL_ID, alert(2, kind="update", updates=ref, also_reported_by=("Le Monde",))
+    )
+    assert new_ref != ref and len(rig.fake.messages(CHANNEL_ID)) == 2
+
+
 async def test_update_of_a_deleted_alert_posts_a_new_message(rig: Rig) -> None:
     update = alert(
         2,

@@ -168,8 +168,8 @@ class FakeDiscord:
 
     @property
     def api_url(self) -> str:
-        """What `[discord] api_url` should say (without the version: the adapter adds /v10)."""
-        return f"http://127.0.0.1:{self.port}/api"
+        """What `[discord] api_url` should say: the REST base, version included."""
+        return f"http://127.0.0.1:{self.port}{API_PREFIX}"
 
     @property
     def gateway_url(self) -> str:
