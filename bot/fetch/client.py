@@ -205,6 +205,8 @@ class SafeClient:
 
     async def _read(self, shown: str, answer: httpx.Response) -> Response | str:
         status = answer.status_code
+        if status in _REDIRECTS or status == 304 or not 200 <= status < 300:
+            await _drain(answer)
         if status in _REDIRECTS:
             location = str(answer.headers.get("location", "")).strip()
             if not location:
@@ -239,6 +241,15 @@ class SafeClient:
         except zlib.error as exc:
             raise FetchError(f"{shown} sent a corrupt compressed body ({exc})") from None
         return Response(status, shown, answer.headers, b"".join(chunks))
+
+
+async def _drain(answer: httpx.Response, limit: int = 65_536) -> None:
+    """Read a small unwanted body so the connection can be reused; give up past `limit`."""
+    seen = 0
+    async for chunk in answer.aiter_raw():
+        seen += len(chunk)
+        if seen > limit:
+            return
 
 
 def _raw_host(url: str) -> str:

@@ -153,13 +153,14 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         resolver: Resolver,
         *,
         ssl_context: ssl.SSLContext | None = None,
-        max_connections: int = 200,
+        max_connections: int = 100,
+        max_keepalive_connections: int = 16,
     ) -> None:
         self.backend = GuardedBackend(policy, resolver)
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=ssl_context or httpx.create_ssl_context(trust_env=False),
             max_connections=max_connections,
-            max_keepalive_connections=max_connections,
+            max_keepalive_connections=max_keepalive_connections,
             keepalive_expiry=30.0,
             network_backend=self.backend,
         )

@@ -41,6 +41,18 @@ class ParsedFeed:
     items: list[Item]
 
 
+class _PlainEntry:
+    """Read a feedparser entry with plain dict lookups (its own `get` maps aliases, slowly)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Any) -> None:
+        self._data = data
+
+    def get(self, key: str) -> Any:
+        return dict.get(self._data, key) if isinstance(self._data, dict) else None
+
+
 def _struct_to_datetime(value: object) -> datetime | None:
     if not isinstance(value, time.struct_time):
         return None
@@ -67,7 +79,8 @@ def _entry_language(entry: Any, feed_language: str) -> str:
     return feed_language
 
 
-def _entry_item(entry: Any, *, base_url: str, source: str, feed_language: str) -> Item | None:
+def _entry_item(raw: Any, *, base_url: str, source: str, feed_language: str) -> Item | None:
+    entry = _PlainEntry(raw)
     guid = entry.get("id")
     guid = guid.strip()[:1000] if isinstance(guid, str) else ""
     url = absolute_http_url(base_url, entry.get("link"))
