@@ -30,7 +30,6 @@ None.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from bot.core.analysis import AnalysedItem, analyse
@@ -54,12 +53,47 @@ _COMMON = frozenset(
 )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
 class Hit:
-    """One rule that matched an item, and why."""
+    """One rule that matched an item; `match` (why) is worked out on first access."""
 
-    rule_id: str
-    match: Match
+    __slots__ = ("_doc", "_match", "_query", "rule_id")
+
+    def __init__(
+        self,
+        rule_id: str,
+        match: Match | None = None,
+        *,
+        query: Query | None = None,
+        doc: AnalysedItem | None = None,
+    ) -> None:
+        """Give either the `match`, or the `query` and `doc` to explain it from later."""
+        if match is None and (query is None or doc is None):
+            raise ValueError("a Hit needs a match, or a query and an analysed item")
+        self.rule_id = rule_id
+        self._match = match
+        self._query = query
+        self._doc = doc
+
+    @property
+    def match(self) -> Match:
+        """Which terms matched where (computed once, on first use)."""
+        if self._match is None:
+            assert self._query is not None and self._doc is not None
+            found = self._query.explain(self._doc)
+            # The matcher verified the rule with the same node code, so explain cannot fail.
+            self._match = found if found is not None else Match(terms=(), spans=())
+            self._query = None
+            self._doc = None
+        return self._match
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Hit) and (self.rule_id, self.match) == (other.rule_id, other.match)
+
+    def __hash__(self) -> int:
+        return hash(self.rule_id)
+
+    def __repr__(self) -> str:
+        return f"Hit(rule_id={self.rule_id!r}, match={self.match!r})"
 
 
 def _key_cost(key: Key, frequency: Mapping[str, float] | None) -> float:
@@ -200,21 +234,16 @@ class Matcher:
                 _unpost(self._table(kind), value, guard, rule_id)
 
     def match(self, item: Item | AnalysedItem) -> list[Hit]:
-        """Return the rules `item` matches, with their explanations, ordered by rule id."""
+        """Return the rules `item` matches, ordered by rule id; each hit explains itself lazily."""
         doc = item if isinstance(item, AnalysedItem) else analyse(item)
         candidates = self.candidates(doc)
         self._items += 1
         self._candidates += len(candidates)
         self._most_candidates = max(self._most_candidates, len(candidates))
         rules = self._rules
-        matched = [r for r in candidates if rules[r][0].root.matches(doc)]
-        hits: list[Hit] = []
-        for rule_id in sorted(matched):
-            found = rules[rule_id][0].explain(doc)
-            if found is not None:
-                hits.append(Hit(rule_id, found))
-        self._hits += len(hits)
-        return hits
+        matched = sorted(r for r in candidates if rules[r][0].root.matches(doc))
+        self._hits += len(matched)
+        return [Hit(r, query=rules[r][0], doc=doc) for r in matched]
 
     def candidates(self, doc: AnalysedItem) -> set[str]:
         """The rules indexed under a key the item holds, whose guard word it also holds."""

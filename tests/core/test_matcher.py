@@ -191,3 +191,18 @@ def test_rules_without_a_second_word_have_no_guard() -> None:
     assert index_guard(parse('Iran "nuclear deal"').root) == "iran"
     assert index_guard(parse('"nuclear deal" site:bbc.co.uk').root) is None
     assert index_guard(parse("Iran NEAR/3 talks").root) == "iran"
+
+
+def test_hit_explains_itself_once_and_equals_an_eager_hit(matcher: Matcher) -> None:
+    (hit,) = [h for h in matcher.match(EN) if h.rule_id == "readmission"]
+    expected = parse(RULES["readmission"]).explain(EN)
+    assert expected is not None
+    assert hit.match == expected
+    assert hit.match is hit.match
+    assert hit == Hit("readmission", expected)
+    assert "readmission" in repr(hit)
+
+
+def test_hit_needs_a_match_or_what_to_explain_it_from() -> None:
+    with pytest.raises(ValueError, match="needs a match"):
+        Hit("r")
