@@ -7,8 +7,9 @@ import asyncio
 import getpass
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.logging import RichHandler
@@ -21,6 +22,11 @@ from bot.commands import Caller
 from bot.core.item import Item
 from bot.core.query import QuerySyntaxError, parse
 
+if TYPE_CHECKING:
+    from bot.app.build import App
+    from bot.app.pipeline import PollReport
+    from bot.store.records import SourceRecord
+
 __all__ = ["main"]
 
 out = Console()
@@ -29,10 +35,21 @@ err = Console(stderr=True)
 
 def _setup_logging(level: str, *, quiet: bool = False) -> None:
     handler = RichHandler(console=err, show_path=False, rich_tracebacks=False, markup=False)
-    logging.basicConfig(level="WARNING" if quiet else level, handlers=[handler],
-                        format="%(message)s", force=True)
-    for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite", "asyncio", "slack_bolt",
-                  "slack_sdk", "discord", "trafilatura", "alembic"):
+    logging.basicConfig(
+        level="WARNING" if quiet else level, handlers=[handler], format="%(message)s", force=True
+    )
+    for noisy in (
+        "httpx",
+        "httpcore",
+        "apscheduler",
+        "aiosqlite",
+        "asyncio",
+        "slack_bolt",
+        "slack_sdk",
+        "discord",
+        "trafilatura",
+        "alembic",
+    ):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
@@ -48,8 +65,9 @@ def _cli_caller() -> Caller:
     return Caller(platform="cli", user_id=user, is_admin=True)
 
 
-async def _with_app(args: argparse.Namespace, body: Callable[..., Awaitable[int]],
-                    *, with_chat: bool = False) -> int:
+async def _with_app(
+    args: argparse.Namespace, body: Callable[..., Awaitable[int]], *, with_chat: bool = False
+) -> int:
     from bot.app.build import build_app
 
     settings = _settings(args)
@@ -86,7 +104,7 @@ async def cmd_demo(args: argparse.Namespace) -> int:
 
 
 async def cmd_poll(args: argparse.Namespace) -> int:
-    async def body(app) -> int:  # type: ignore[no-untyped-def]
+    async def body(app: App) -> int:
         await app.sync_config()
         await app.warm_clusters()
         sources = [s for s in await app.store.list_sources() if s.enabled]
@@ -95,7 +113,7 @@ async def cmd_poll(args: argparse.Namespace) -> int:
             task = progress.add_task("polling", total=len(sources))
             gate = asyncio.Semaphore(app.settings.poll.concurrency)
 
-            async def one(source):  # type: ignore[no-untyped-def]
+            async def one(source: SourceRecord) -> PollReport:
                 async with gate:
                     report = await app.pipeline.poll_source(source)
                 progress.advance(task)
@@ -105,8 +123,10 @@ async def cmd_poll(args: argparse.Namespace) -> int:
         sent = await app.relay.drain()
         failed = [r for r in reports if not r.ok]
         new = sum(r.new_items for r in reports)
-        out.print(f"polled {len(reports)} sources: {new} new items, {sent} messages sent, "
-                  f"{len(failed)} failed")
+        out.print(
+            f"polled {len(reports)} sources: {new} new items, {sent} messages sent, "
+            f"{len(failed)} failed"
+        )
         for report in failed:
             out.print(Text(f"  source #{report.source_id}: {report.error}", style="red"))
         return 0
@@ -150,20 +170,22 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 async def cmd_watch(args: argparse.Namespace) -> int:
-    async def body(app) -> int:  # type: ignore[no-untyped-def]
+    async def body(app: App) -> int:
         await app.refresh_watches()
         caller = _cli_caller()
         service = app.service
         if args.action == "add":
-            reply = await service.watch_add(caller, args.query, channel=args.to,
-                                            digest=args.digest)
+            reply = await service.watch_add(caller, args.query, channel=args.to, digest=args.digest)
         elif args.action == "list":
             reply = await service.watch_list(caller)
             reply.watches = await app.store.list_watches()
             reply.title = f"{len(reply.watches)} watches"
         else:
-            action = {"remove": service.watch_remove, "pause": service.watch_pause,
-                      "resume": service.watch_resume}[args.action]
+            action = {
+                "remove": service.watch_remove,
+                "pause": service.watch_pause,
+                "resume": service.watch_resume,
+            }[args.action]
             reply = await action(caller, args.id)
         render_reply(out, reply)
         return 0 if reply.ok else 1
@@ -172,7 +194,7 @@ async def cmd_watch(args: argparse.Namespace) -> int:
 
 
 async def cmd_sources(args: argparse.Namespace) -> int:
-    async def body(app) -> int:  # type: ignore[no-untyped-def]
+    async def body(app: App) -> int:
         caller = _cli_caller()
         service = app.service
         if args.action == "add":
@@ -181,11 +203,16 @@ async def cmd_sources(args: argparse.Namespace) -> int:
 
                 try:
                     source = await app.store.add_source(
-                        args.name or args.url, args.url, kind=args.kind or "rss",
-                        interval_s=int(app.settings.poll.interval), owner="cli")
+                        args.name or args.url,
+                        args.url,
+                        kind=args.kind or "rss",
+                        interval_s=int(app.settings.poll.interval),
+                        owner="cli",
+                    )
                 except DuplicateError:
-                    err.print(Text("that URL is already a source (wirewatch sources list)",
-                                   style="red"))
+                    err.print(
+                        Text("that URL is already a source (wirewatch sources list)", style="red")
+                    )
                     return 1
                 out.print(f"source #{source.id} added: {source.name}")
                 return 0
@@ -202,12 +229,12 @@ async def cmd_sources(args: argparse.Namespace) -> int:
     return await _with_app(args, body)
 
 
-async def _import_opml(app, path: Path) -> int:  # type: ignore[no-untyped-def]
+async def _import_opml(app: App, path: Path) -> int:
     from bot.sources.opml import parse_opml
     from bot.store import DuplicateError
 
     try:
-        entries = parse_opml(path.read_bytes())
+        entries = parse_opml(await asyncio.to_thread(path.read_bytes))
     except OSError as error:
         err.print(Text(f"cannot read {path}: {error.strerror}", style="red"))
         return 2
@@ -217,8 +244,12 @@ async def _import_opml(app, path: Path) -> int:  # type: ignore[no-untyped-def]
     added = skipped = 0
     for entry in entries:
         try:
-            await app.store.add_source(entry.title or entry.url, entry.url,
-                                       interval_s=int(app.settings.poll.interval), owner="cli")
+            await app.store.add_source(
+                entry.title or entry.url,
+                entry.url,
+                interval_s=int(app.settings.poll.interval),
+                owner="cli",
+            )
             added += 1
         except DuplicateError:
             skipped += 1
@@ -236,8 +267,9 @@ async def cmd_db(args: argparse.Namespace) -> int:
         counts = await store.counts()
     finally:
         await store.close()
-    out.print("database is at the latest schema: " +
-              ", ".join(f"{k} {v}" for k, v in counts.items()))
+    out.print(
+        "database is at the latest schema: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+    )
     return 0
 
 
@@ -251,10 +283,13 @@ async def cmd_doctor(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `wirewatch`."""
     parser = argparse.ArgumentParser(
-        prog="wirewatch", description="Watch the news for your team: boolean watch rules, "
-        "summaries, alerts to Slack, Discord, the console, JSONL files and webhooks.")
-    parser.add_argument("--config", "-c", help="config file (default: $WIREWATCH_CONFIG or "
-                        "config/wirewatch.toml)")
+        prog="wirewatch",
+        description="Watch the news for your team: boolean watch rules, "
+        "summaries, alerts to Slack, Discord, the console, JSONL files and webhooks.",
+    )
+    parser.add_argument(
+        "--config", "-c", help="config file (default: $WIREWATCH_CONFIG or config/wirewatch.toml)"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser("run", help="run the bot: poll on schedule, deliver alerts, answer commands")
@@ -262,12 +297,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--db", help="SQLite file to use (default: a temporary one)")
     demo.add_argument("--interval", type=float, default=2.0, help=argparse.SUPPRESS)
     poll = sub.add_parser("poll", help="poll every source once, deliver, exit")
-    poll.add_argument("--once", action="store_true", required=True,
-                      help="one cycle of every source (required)")
+    poll.add_argument(
+        "--once", action="store_true", required=True, help="one cycle of every source (required)"
+    )
     poll.add_argument("--verbose", "-v", action="store_true")
 
-    check = sub.add_parser("check", help="check a rule; with text, show whether and why it "
-                           "matches (exit 0 match, 1 no match, 2 syntax error)")
+    check = sub.add_parser(
+        "check",
+        help="check a rule; with text, show whether and why it "
+        "matches (exit 0 match, 1 no match, 2 syntax error)",
+    )
     check.add_argument("query")
     given = check.add_mutually_exclusive_group()
     given.add_argument("--text", help="text to test the rule against")
@@ -276,11 +315,16 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--lang", help="language of the text (en, fr, ...)")
 
     watch = sub.add_parser("watch", help="manage watches").add_subparsers(
-        dest="action", required=True, metavar="ACTION")
+        dest="action", required=True, metavar="ACTION"
+    )
     add = watch.add_parser("add", help="add a watch")
     add.add_argument("query")
-    add.add_argument("--to", default="console", help="console | jsonl:PATH | webhook:URL | "
-                     "slack:CHANNEL | discord:CHANNEL_ID (default console)")
+    add.add_argument(
+        "--to",
+        default="console",
+        help="console | jsonl:PATH | webhook:URL | "
+        "slack:CHANNEL | discord:CHANNEL_ID (default console)",
+    )
     add.add_argument("--digest", help='hourly | "daily 08:00 [Area/City]"')
     watch.add_parser("list", help="list every watch")
     for name in ("remove", "pause", "resume"):
@@ -288,7 +332,8 @@ def build_parser() -> argparse.ArgumentParser:
         action.add_argument("id")
 
     sources = sub.add_parser("sources", help="manage sources").add_subparsers(
-        dest="action", required=True, metavar="ACTION")
+        dest="action", required=True, metavar="ACTION"
+    )
     sadd = sources.add_parser("add", help="add a feed (a site URL finds its feeds)")
     sadd.add_argument("url")
     sadd.add_argument("--name")
@@ -300,7 +345,8 @@ def build_parser() -> argparse.ArgumentParser:
     simp.add_argument("file")
 
     db = sub.add_parser("db", help="database maintenance").add_subparsers(
-        dest="action", required=True, metavar="ACTION")
+        dest="action", required=True, metavar="ACTION"
+    )
     db.add_parser("upgrade", help="apply migrations")
     doctor = sub.add_parser("doctor", help="check the config, the database and each output")
     doctor.add_argument("--quick", action="store_true", help="config and database only")
@@ -310,9 +356,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `wirewatch` command."""
     args = build_parser().parse_args(argv)
-    handlers: dict[str, Callable[[argparse.Namespace], Awaitable[int]]] = {
-        "run": cmd_run, "demo": cmd_demo, "poll": cmd_poll, "watch": cmd_watch,
-        "sources": cmd_sources, "db": cmd_db, "doctor": cmd_doctor,
+    handlers: dict[str, Callable[[argparse.Namespace], Coroutine[Any, Any, int]]] = {
+        "run": cmd_run,
+        "demo": cmd_demo,
+        "poll": cmd_poll,
+        "watch": cmd_watch,
+        "sources": cmd_sources,
+        "db": cmd_db,
+        "doctor": cmd_doctor,
     }
     try:
         if args.command == "check":

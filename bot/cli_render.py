@@ -52,12 +52,25 @@ def render_reply(console: Console, reply: Reply) -> None:
         table = Table("id", "rule", "destination", "mode", "status", "7-day matches")
         for w in reply.watches:
             status = f"paused: {w.paused_reason}" if w.paused else "active"
-            table.add_row(str(w.id), Text(w.query), Text(w.destination), w.mode, Text(status),
-                          str(reply.watch_counts.get(w.id, "")))
+            table.add_row(
+                str(w.id),
+                Text(w.query),
+                Text(w.destination),
+                w.mode,
+                Text(status),
+                str(reply.watch_counts.get(w.id, "")),
+            )
         console.print(table)
     if reply.sources:
         table = Table("id", "name", "kind", "every", "last poll", "items", "health")
         for s in reply.sources:
-            table.add_row(str(s.id), Text(s.name), s.kind, format_duration(s.interval_s),
-                          _age(s.last_polled_at), str(s.items_count), Text(source_health(s)))
+            table.add_row(
+                str(s.id),
+                Text(s.name),
+                s.kind,
+                format_duration(s.interval_s),
+                _age(s.last_polled_at),
+                str(s.items_count),
+                Text(source_health(s)),
+            )
         console.print(table)

@@ -98,8 +98,10 @@ class CommandService:
         return self.policies.get(caller.platform, AccessPolicy())
 
     def _is_admin(self, caller: Caller) -> bool:
-        return caller.platform == "cli" or caller.is_admin or (
-            caller.user_id in self._policy(caller).admins
+        return (
+            caller.platform == "cli"
+            or caller.is_admin
+            or (caller.user_id in self._policy(caller).admins)
         )
 
     def _channel_destination(self, caller: Caller, channel: str | None) -> str:
@@ -196,16 +198,23 @@ class CommandService:
                     "Remove one with `/watch remove <id>` first.",
                 )
         watch = await self.store.add_watch(
-            " ".join(query.split()), destination, owner=caller.owner, platform=caller.platform,
-            mode=mode.text, tz=mode.tz, label=caller.channel_name,
+            " ".join(query.split()),
+            destination,
+            owner=caller.owner,
+            platform=caller.platform,
+            mode=mode.text,
+            tz=mode.tz,
+            label=caller.channel_name,
         )
         self.index.put(watch)
         where = "you, by direct message" if personal and caller.platform != "cli" else destination
         reply = Reply(title=f"Watch #{watch.id} added", ephemeral=False)
         reply.lines.append(f"Rule: `{parsed}`")
-        reply.lines.append(f"Alerts go to {where}" + (
-            "" if mode.kind == "immediate" else f" as a {mode.text} digest ({mode.tz})"
-        ) + ".")
+        reply.lines.append(
+            f"Alerts go to {where}"
+            + ("" if mode.kind == "immediate" else f" as a {mode.text} digest ({mode.tz})")
+            + "."
+        )
         reply.warnings = list(parsed.warnings)
         reply.watches = [watch]
         await self._preview(reply, parsed)
@@ -227,7 +236,8 @@ class CommandService:
         for w in watches:
             deliveries = await self.store.list_deliveries(watch_id=w.id)
             reply.watch_counts[w.id] = sum(
-                1 for d in deliveries
+                1
+                for d in deliveries
                 if d.kind == "alert" and d.created_at is not None and d.created_at >= since
             )
         reply.watches = watches
@@ -247,17 +257,23 @@ class CommandService:
         if action == "remove":
             await self.store.remove_watch(wid)
             self.index.drop(wid)
-            return Reply(title=f"Watch #{wid} removed", lines=[f"Rule was: `{watch.query}`"],
-                         ephemeral=False)
+            return Reply(
+                title=f"Watch #{wid} removed", lines=[f"Rule was: `{watch.query}`"], ephemeral=False
+            )
         paused = action == "pause"
-        updated = await self.store.set_watch_paused(wid, paused, f"paused by {caller.owner}"
-                                                     if paused else "")
+        updated = await self.store.set_watch_paused(
+            wid, paused, f"paused by {caller.owner}" if paused else ""
+        )
         if updated is None:
             return Reply.error(f"Watch #{wid} was removed meanwhile")
         self.index.put(updated)
         verb = "paused" if paused else "resumed"
-        return Reply(title=f"Watch #{wid} {verb}", lines=[f"Rule: `{watch.query}`"],
-                     watches=[updated], ephemeral=False)
+        return Reply(
+            title=f"Watch #{wid} {verb}",
+            lines=[f"Rule: `{watch.query}`"],
+            watches=[updated],
+            ephemeral=False,
+        )
 
     async def watch_remove(self, caller: Caller, watch_id: str) -> Reply:
         """Delete a watch (its creator or an admin)."""
@@ -317,8 +333,10 @@ class CommandService:
     async def sources_add(self, caller: Caller, url: str) -> Reply:
         """Add a feed, or find the feeds a web page offers."""
         if not self._may_manage_sources(caller):
-            return Reply.error("Only Wirewatch admins can add sources",
-                               "Ask an admin, or set open_sources = true in the config.")
+            return Reply.error(
+                "Only Wirewatch admins can add sources",
+                "Ask an admin, or set open_sources = true in the config.",
+            )
         url = url.strip().strip("<>").split("|")[0]
         if not url:
             return Reply.error("Give a feed or site URL", *SOURCES_USAGE[:1])
@@ -328,8 +346,9 @@ class CommandService:
             return Reply.error("Only http and https URLs can be watched", f"Got {url!r}.")
         existing = await self.store.get_source_by_url(url)
         if existing:
-            return Reply.error(f"Source #{existing.id} already polls that URL",
-                               f"{existing.name}: {existing.url}")
+            return Reply.error(
+                f"Source #{existing.id} already polls that URL", f"{existing.name}: {existing.url}"
+            )
         if self.client is None:
             return await self._store_source(caller, url, host_of(url) or url)
         try:
@@ -345,36 +364,48 @@ class CommandService:
         chosen = feeds[0]
         existing = await self.store.get_source_by_url(chosen.url)
         if existing:
-            return Reply.error(f"Source #{existing.id} already polls that feed",
-                               f"{existing.name}: {existing.url}")
-        reply = await self._store_source(caller, chosen.url, chosen.title or host_of(url),
-                                         kind=chosen.kind)
+            return Reply.error(
+                f"Source #{existing.id} already polls that feed", f"{existing.name}: {existing.url}"
+            )
+        reply = await self._store_source(
+            caller, chosen.url, chosen.title or host_of(url), kind=chosen.kind
+        )
         if len(feeds) > 1:
             reply.lines.append("The page offers other feeds too:")
             reply.lines += [f"• {f.title or f.url}: `/sources add {f.url}`" for f in feeds[1:6]]
         return reply
 
-    async def _store_source(self, caller: Caller, url: str, name: str, *, kind: str = "rss"
-                            ) -> Reply:
+    async def _store_source(
+        self, caller: Caller, url: str, name: str, *, kind: str = "rss"
+    ) -> Reply:
         try:
             source = await self.store.add_source(
-                name[:200] or url, url, kind=kind, interval_s=self.default_interval_s,
+                name[:200] or url,
+                url,
+                kind=kind,
+                interval_s=self.default_interval_s,
                 owner=caller.owner,
             )
         except DuplicateError:
             return Reply.error("That URL is already a source", "See `/sources list`.")
         if self.on_sources_changed is not None:
             await self.on_sources_changed()
-        return Reply(title=f"Source #{source.id} added: {source.name}",
-                     lines=[f"{source.url} — polled every {format_duration(source.interval_s)}. "
-                            "The first poll only records what is there; new items alert after it."],
-                     sources=[source], ephemeral=False)
+        return Reply(
+            title=f"Source #{source.id} added: {source.name}",
+            lines=[
+                f"{source.url} — polled every {format_duration(source.interval_s)}. "
+                "The first poll only records what is there; new items alert after it."
+            ],
+            sources=[source],
+            ephemeral=False,
+        )
 
     async def sources_list(self, caller: Caller) -> Reply:
         """Every source with its health."""
         sources = await self.store.list_sources()
-        reply = Reply(title=f"{len(sources)} source{'s' if len(sources) != 1 else ''}",
-                      sources=sources)
+        reply = Reply(
+            title=f"{len(sources)} source{'s' if len(sources) != 1 else ''}", sources=sources
+        )
         if not sources:
             reply.lines.append("No sources yet. " + SOURCES_USAGE[0])
         return reply
@@ -391,8 +422,9 @@ class CommandService:
             return Reply.error(f"There is no source #{sid}", "See `/sources list` for the ids.")
         if self.on_sources_changed is not None:
             await self.on_sources_changed()
-        return Reply(title=f"Source #{sid} removed", lines=[f"{source.name}: {source.url}"],
-                     ephemeral=False)
+        return Reply(
+            title=f"Source #{sid} removed", lines=[f"{source.name}: {source.url}"], ephemeral=False
+        )
 
     # ---- text dispatch, choices, home --------------------------------------------------------
     async def run_text(self, caller: Caller, command: str, text: str) -> Reply:
@@ -404,23 +436,33 @@ class CommandService:
                 return await self._run_watch(caller, sub, rest)
             if name == "news":
                 query, since = parse_since(text)
-                return await self.news(caller, query, since=since) if query else Reply(
-                    title="Look up the news archive", lines=list(NEWS_USAGE))
+                return (
+                    await self.news(caller, query, since=since)
+                    if query
+                    else Reply(title="Look up the news archive", lines=list(NEWS_USAGE))
+                )
             if name == "sources":
                 return await self._run_sources(caller, sub, rest)
         except Exception:  # a bug must never reach the channel as a traceback
             log.exception("command /%s %r failed", name, text)
-            return Reply.error("Something went wrong on our side",
-                               "The error was logged; please try again in a moment.")
+            return Reply.error(
+                "Something went wrong on our side",
+                "The error was logged; please try again in a moment.",
+            )
         return Reply.error(f"Unknown command /{name}", *WATCH_USAGE, *NEWS_USAGE, *SOURCES_USAGE)
 
     async def _run_watch(self, caller: Caller, sub: str, rest: str) -> Reply:
         if sub == "add":
             parts = parse_watch_add(rest)
-            return await self.watch_add(caller, parts.query, channel=parts.channel,
-                                        digest=parts.digest)
-        simple = {"remove": self.watch_remove, "pause": self.watch_pause,
-                  "resume": self.watch_resume, "test": self.watch_test}
+            return await self.watch_add(
+                caller, parts.query, channel=parts.channel, digest=parts.digest
+            )
+        simple = {
+            "remove": self.watch_remove,
+            "pause": self.watch_pause,
+            "resume": self.watch_resume,
+            "test": self.watch_test,
+        }
         if sub in simple:
             return await simple[sub](caller, rest)
         if sub in {"list", "ls"}:
@@ -468,8 +510,11 @@ class CommandService:
             for w in await self.store.list_watches(destination=dest):
                 shared.setdefault(w.id, w)
         watches = sorted(shared.values(), key=lambda w: w.id)
-        return Reply(title="Your Wirewatch", watches=watches,
-                     lines=[] if watches else ["No watches yet. " + WATCH_USAGE[0]])
+        return Reply(
+            title="Your Wirewatch",
+            watches=watches,
+            lines=[] if watches else ["No watches yet. " + WATCH_USAGE[0]],
+        )
 
 
 def source_health(source: SourceRecord) -> str:

@@ -25,8 +25,15 @@ def wide_consoles(monkeypatch):
 
 
 def test_check_exit_codes(capsys):
-    code, out, _ = run(["check", "Algeria AND readmission", "--text",
-                        "Algeria agreed to the readmission of nationals."], capsys)
+    code, out, _ = run(
+        [
+            "check",
+            "Algeria AND readmission",
+            "--text",
+            "Algeria agreed to the readmission of nationals.",
+        ],
+        capsys,
+    )
     assert code == 0 and "match" in out and "readmission" in out
     code, out, _ = run(["check", "Algeria AND readmission", "--text", "Nothing here."], capsys)
     assert code == 1 and "no match" in out
@@ -56,8 +63,20 @@ def test_a_bad_config_is_exit_2_with_each_problem(tmp_path: Path, capsys):
 def test_watch_and_sources_commands_on_a_database(tmp_path: Path, capsys):
     config = tmp_path / "c.toml"
     config.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/x.db"\n')
-    code, out, _ = run(["-c", str(config), "watch", "add", "Algeria AND readmission",
-                        "--to", f"jsonl:{tmp_path}/a.jsonl", "--digest", "hourly"], capsys)
+    code, out, _ = run(
+        [
+            "-c",
+            str(config),
+            "watch",
+            "add",
+            "Algeria AND readmission",
+            "--to",
+            f"jsonl:{tmp_path}/a.jsonl",
+            "--digest",
+            "hourly",
+        ],
+        capsys,
+    )
     assert code == 0 and "Watch #1 added" in out
     code, out, _ = run(["-c", str(config), "watch", "list"], capsys)
     assert code == 0 and "Algeria AND readmission" in out and "hourly" in out
@@ -65,8 +84,20 @@ def test_watch_and_sources_commands_on_a_database(tmp_path: Path, capsys):
     assert code == 0 and "paused" in out
     code, out, _ = run(["-c", str(config), "watch", "remove", "7"], capsys)
     assert code == 1 and "no watch #7" in out
-    code, out, _ = run(["-c", str(config), "sources", "add", "https://example.org/rss",
-                        "--name", "Example", "--kind", "rss"], capsys)
+    code, out, _ = run(
+        [
+            "-c",
+            str(config),
+            "sources",
+            "add",
+            "https://example.org/rss",
+            "--name",
+            "Example",
+            "--kind",
+            "rss",
+        ],
+        capsys,
+    )
     assert code == 0 and "source #1 added" in out
     code, out, _ = run(["-c", str(config), "sources", "list"], capsys)
     assert code == 0 and "Example" in out and "not polled yet" in out
@@ -79,8 +110,10 @@ def test_watch_and_sources_commands_on_a_database(tmp_path: Path, capsys):
 def test_doctor_reports_missing_tokens(tmp_path: Path, capsys, monkeypatch):
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
     config = tmp_path / "c.toml"
-    config.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/x.db"\n'
-                      '[slack]\nenabled = true\n[[watches]]\nquery = "x"\nto = "slack:C0123"\n')
+    config.write_text(
+        f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/x.db"\n'
+        '[slack]\nenabled = true\n[[watches]]\nquery = "x"\nto = "slack:C0123"\n'
+    )
     code, out, _ = run(["-c", str(config), "doctor"], capsys)
     assert code == 1 and "SLACK_BOT_TOKEN is not set" in out
 
@@ -95,8 +128,10 @@ async def test_the_demo_shows_the_algeria_alert_once_and_updates_it(tmp_path: Pa
     assert shown.count("#1 · Algeria AND readmission") == 1
     assert "readmission of its nationals" in shown
     assert "update to alert" in shown and "also reported by" in shown
-    for near_miss in ("Algeria signs long-term gas supply deal with Italy",
-                      "University offers readmission to students expelled",
-                      "Nigeria and Britain sign agreement on returns",
-                      "Opinion polls tighten ahead of Portugal's snap election"):
+    for near_miss in (
+        "Algeria signs long-term gas supply deal with Italy",
+        "University offers readmission to students expelled",
+        "Nigeria and Britain sign agreement on returns",
+        "Opinion polls tighten ahead of Portugal's snap election",
+    ):
         assert near_miss not in shown

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 from collections.abc import Callable
@@ -87,37 +88,58 @@ class App:
                 options["fetch_article"] = True
             interval = int(entry.interval or self.settings.poll.interval)
             if interval < 60:
-                log.warning("source %r polls every %ss: under a minute is impolite to most "
-                            "publishers", entry.name, interval)
+                log.warning(
+                    "source %r polls every %ss: under a minute is impolite to most publishers",
+                    entry.name,
+                    interval,
+                )
             existing = await self.store.get_source_by_url(entry.url)
             if existing is None:
-                try:
-                    await self.store.add_source(entry.name, entry.url, kind=entry.kind,
-                                                interval_s=interval, options=options,
-                                                owner="config")
-                except DuplicateError:
-                    pass
+                with contextlib.suppress(DuplicateError):
+                    await self.store.add_source(
+                        entry.name,
+                        entry.url,
+                        kind=entry.kind,
+                        interval_s=interval,
+                        options=options,
+                        owner="config",
+                    )
             elif (existing.name, existing.interval_s, existing.options, existing.kind) != (
-                entry.name, interval, options, entry.kind
+                entry.name,
+                interval,
+                options,
+                entry.kind,
             ):
-                await self.store.update_source(existing.id, name=entry.name, interval_s=interval,
-                                               options=options)
-        wanted = {(w.query, w.to) for w in self.settings.watches}
-        current = await self.store.list_watches()
-        present = set()
-        for watch in current:
+                await self.store.update_source(
+                    existing.id, name=entry.name, interval_s=interval, options=options
+                )
+        await self._sync_config_watches()
+        await self.refresh_watches()
+
+    async def _sync_config_watches(self) -> None:
+        """Config watches are identified by rule, destination, mode and time zone."""
+        wanted = {(w.query, w.to, w.mode, w.tz) for w in self.settings.watches}
+        present: set[tuple[str, str, str, str]] = set()
+        for watch in await self.store.list_watches():
             if watch.platform != "config":
                 continue
-            if (watch.query, watch.destination) in wanted:
-                present.add((watch.query, watch.destination))
+            key = (watch.query, watch.destination, watch.mode, watch.tz)
+            if key in wanted and key not in present:
+                present.add(key)
             else:
                 await self.store.remove_watch(watch.id)
-        for entry in self.settings.watches:
-            if (entry.query, entry.to) not in present:
-                await self.store.add_watch(entry.query, entry.to, owner="config",
-                                           platform="config", mode=entry.mode, tz=entry.tz)
-                present.add((entry.query, entry.to))
-        await self.refresh_watches()
+        for entry in self.settings.watches:  # in file order, so ids follow the file
+            key = (entry.query, entry.to, entry.mode, entry.tz)
+            if key not in present:
+                await self.store.add_watch(
+                    entry.query,
+                    entry.to,
+                    owner="config",
+                    platform="config",
+                    mode=entry.mode,
+                    tz=entry.tz,
+                )
+                present.add(key)
 
     async def refresh_watches(self) -> None:
         """Reload the active watches into the matcher (picks up changes from other processes)."""
@@ -127,8 +149,9 @@ class App:
         """Rebuild the story-cluster index from the archive's recent items."""
         since = self.clock() - timedelta(seconds=self.settings.alerts.cluster_window)
         for archived in sorted(await self.store.recent_items(since), key=lambda a: a.id):
-            self.clusters.assign(archived.id, archived.item,
-                                 archived.item.published or archived.fetched_at)
+            self.clusters.assign(
+                archived.id, archived.item, archived.item.published or archived.fetched_at
+            )
 
     async def aclose(self) -> None:
         """Close connections (adapters first, store last)."""
@@ -147,8 +170,10 @@ class App:
 
 def _policy(section: Any, *, needs_manage: bool) -> AccessPolicy:
     return AccessPolicy(
-        admins=frozenset(section.admins), open_sources=section.open_sources,
-        quota_user=section.quota_user, quota_channel=section.quota_channel,
+        admins=frozenset(section.admins),
+        open_sources=section.open_sources,
+        quota_user=section.quota_user,
+        quota_channel=section.quota_channel,
         channel_watch_needs_manage=needs_manage,
     )
 
@@ -178,23 +203,52 @@ async def build_app(
     if settings.summary.provider == "openai":
         key = secrets.get(settings.summary.api_key_env)
         summarizer = AbstractiveSummarizer(
-            base_url=settings.summary.base_url, model=settings.summary.model,
-            api_key=key.get_secret_value() if key else None, timeout_s=settings.summary.timeout,
+            base_url=settings.summary.base_url,
+            model=settings.summary.model,
+            api_key=key.get_secret_value() if key else None,
+            timeout_s=settings.summary.timeout,
         )
-    relay = Relay(store, notifiers, index, alerts=settings.alerts, summarizer=summarizer,
-                  clock=clock)
-    pipeline = Pipeline(store, client, index, clusters, poll=settings.poll,
-                        alerts=settings.alerts, clock=clock, rand=random.Random(),  # noqa: S311
-                        notify_owner=relay.tell_owner, on_enqueued=relay.wake)
+    relay = Relay(
+        store, notifiers, index, alerts=settings.alerts, summarizer=summarizer, clock=clock
+    )
+    pipeline = Pipeline(
+        store,
+        client,
+        index,
+        clusters,
+        poll=settings.poll,
+        alerts=settings.alerts,
+        clock=clock,
+        rand=random.Random(),
+        notify_owner=relay.tell_owner,
+        on_enqueued=relay.wake,
+    )
     service = CommandService(
-        store, index, client,
-        policies={"slack": _policy(settings.slack, needs_manage=False),
-                  "discord": _policy(settings.discord, needs_manage=True)},
-        clock=clock, default_interval_s=int(settings.poll.interval),
+        store,
+        index,
+        client,
+        policies={
+            "slack": _policy(settings.slack, needs_manage=False),
+            "discord": _policy(settings.discord, needs_manage=True),
+        },
+        clock=clock,
+        default_interval_s=int(settings.poll.interval),
         summary_chars=settings.alerts.summary_chars,
     )
-    app = App(settings, secrets, store, client, index, clusters, notifiers, relay, pipeline,
-              service, clock=clock, _webhook_client=webhook_client)
+    app = App(
+        settings,
+        secrets,
+        store,
+        client,
+        index,
+        clusters,
+        notifiers,
+        relay,
+        pipeline,
+        service,
+        clock=clock,
+        _webhook_client=webhook_client,
+    )
     if with_chat and settings.slack.enabled:
         from bot.chat.slack_app import SlackAdapter
 
@@ -204,8 +258,9 @@ async def build_app(
     if with_chat and settings.discord.enabled:
         from bot.chat.discord_bot import DiscordAdapter
 
-        discord = DiscordAdapter(settings.discord, secrets, service,
-                                 updates_mode=settings.alerts.updates)
+        discord = DiscordAdapter(
+            settings.discord, secrets, service, updates_mode=settings.alerts.updates
+        )
         notifiers["discord"] = discord.notifier
         app.adapters.append(discord)
     return app

@@ -11,13 +11,14 @@ import asyncio
 import logging
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from rich.console import Console
 from rich.rule import Rule
 from rich.text import Text
 
-from bot.app.build import build_app
+from bot.app.build import App, build_app
 from bot.app.runtime import BotRuntime
 from bot.app.settings import Secrets, settings_from_dict
 from bot.demo.feeds import DemoFeeds
@@ -33,8 +34,10 @@ DEMO_WATCHES = (
 DEADLINE_S = 25.0
 
 
-async def _wait_for(condition, timeout: float, step: float = 0.2) -> bool:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + timeout
+async def _wait_for(
+    condition: Callable[[], Awaitable[bool]], within: float, step: float = 0.2
+) -> bool:
+    end = time.monotonic() + within
     while time.monotonic() < end:
         if await condition():
             return True
@@ -42,23 +45,33 @@ async def _wait_for(condition, timeout: float, step: float = 0.2) -> bool:  # ty
     return False
 
 
-async def run_demo(console: Console, *, database: str | None = None,
-                   interval_s: float = 2.0) -> int:
+async def run_demo(
+    console: Console, *, database: str | None = None, interval_s: float = 2.0
+) -> int:
     """Run the demo; return the exit code (0 when the expected alerts were delivered)."""
     logging.getLogger("bot").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory(prefix="wirewatch-demo-") as tmp:
         db_path = Path(database) if database else Path(tmp) / "demo.db"
         async with DemoFeeds() as feeds:
             sources = feeds.sources()
-            settings = settings_from_dict({
-                "database": {"url": f"sqlite+aiosqlite:///{db_path}"},
-                "poll": {"interval": interval_s, "min_interval": 1, "adaptive": False,
-                         "jitter": 0.0},
-                "fetch": {"allow_hosts": ["127.0.0.1"]},
-                "sources": [{"name": name, "url": url, "interval": interval_s}
-                            for name, url in sources],
-                "watches": [{"query": q, "to": "console"} for q in DEMO_WATCHES],
-            }, source="demo", env={})
+            settings = settings_from_dict(
+                {
+                    "database": {"url": f"sqlite+aiosqlite:///{db_path}"},
+                    "poll": {
+                        "interval": interval_s,
+                        "min_interval": 1,
+                        "adaptive": False,
+                        "jitter": 0.0,
+                    },
+                    "fetch": {"allow_hosts": ["127.0.0.1"]},
+                    "sources": [
+                        {"name": name, "url": url, "interval": interval_s} for name, url in sources
+                    ],
+                    "watches": [{"query": q, "to": "console"} for q in DEMO_WATCHES],
+                },
+                source="demo",
+                env={},
+            )
             app = await build_app(settings, Secrets({}), console=console, with_chat=False)
             runtime = BotRuntime(app)
             console.print(Rule("Wirewatch demo"))
@@ -74,8 +87,13 @@ async def run_demo(console: Console, *, database: str | None = None,
                 await app.aclose()
 
 
-async def _script(console: Console, app, runtime: BotRuntime, feeds: DemoFeeds,  # type: ignore[no-untyped-def]
-                  n_sources: int) -> int:
+async def _script(
+    console: Console,
+    app: App,
+    runtime: BotRuntime,
+    feeds: DemoFeeds,
+    n_sources: int,
+) -> int:
     async def baseline_done() -> bool:
         listed = await app.store.list_sources()
         return len(listed) == n_sources and all(s.baseline_done for s in listed)
@@ -84,8 +102,10 @@ async def _script(console: Console, app, runtime: BotRuntime, feeds: DemoFeeds, 
         console.print(Text("the first poll did not complete in time", style="red"))
         return 1
     counts = await app.store.counts()
-    console.print(f"First poll: {counts.get('items', 0)} items recorded as the baseline "
-                  "(no alerts for what was already there).")
+    console.print(
+        f"First poll: {counts.get('items', 0)} items recorded as the baseline "
+        "(no alerts for what was already there)."
+    )
     console.print(Rule("New stories are published"))
     polls_before = runtime.polls
     feeds.advance()
@@ -102,6 +122,8 @@ async def _script(console: Console, app, runtime: BotRuntime, feeds: DemoFeeds, 
     alerts = sum(1 for d in sent if d.kind == "alert")
     updates = sum(1 for d in sent if d.kind == "update")
     console.print(Rule("Done"))
-    console.print(f"{alerts} alerts and {updates} story updates delivered; "
-                  "the same story from other outlets updated its alert instead of posting again.")
+    console.print(
+        f"{alerts} alerts and {updates} story updates delivered; "
+        "the same story from other outlets updated its alert instead of posting again."
+    )
     return 0 if ok and alerts else 1

@@ -22,13 +22,17 @@ class _Report:
         self.failures = 0
 
     def ok(self, what: str, detail: str = "") -> None:
-        self.console.print(Text("  ok    ", style="green") + Text(what) +
-                           Text(f"  {detail}" if detail else "", style="dim"))
+        self.console.print(
+            Text("  ok    ", style="green")
+            + Text(what)
+            + Text(f"  {detail}" if detail else "", style="dim")
+        )
 
     def fail(self, what: str, detail: str) -> None:
         self.failures += 1
-        self.console.print(Text("  FAIL  ", style="bold red") + Text(what) +
-                           Text(f"  {detail}", style="red"))
+        self.console.print(
+            Text("  FAIL  ", style="bold red") + Text(what) + Text(f"  {detail}", style="red")
+        )
 
     def warn(self, what: str, detail: str) -> None:
         self.console.print(Text("  warn  ", style="yellow") + Text(what) + Text(f"  {detail}"))
@@ -51,9 +55,13 @@ async def run_doctor(console: Console, config: str | None, *, quick: bool = Fals
         try:
             await store.ping()
             counts = await store.counts()
-            report.ok(_redact(settings.database.url), ", ".join(f"{k} {v}" for k, v in counts.items()))
+            report.ok(
+                _redact(settings.database.url), ", ".join(f"{k} {v}" for k, v in counts.items())
+            )
             destinations |= {w.destination for w in await store.list_watches()}
-            failing = [s for s in await store.list_sources() if s.consecutive_failures or not s.enabled]
+            failing = [
+                s for s in await store.list_sources() if s.consecutive_failures or not s.enabled
+            ]
         finally:
             await store.close()
     except Exception as err:  # any driver error: report it, do not crash
@@ -62,9 +70,11 @@ async def run_doctor(console: Console, config: str | None, *, quick: bool = Fals
     if quick:
         return 1 if report.failures else 0
     for source in failing:
-        report.warn(f"source #{source.id} {source.name}",
-                    source.disabled_reason or f"{source.consecutive_failures} failures: "
-                    f"{source.last_error}")
+        report.warn(
+            f"source #{source.id} {source.name}",
+            source.disabled_reason
+            or f"{source.consecutive_failures} failures: {source.last_error}",
+        )
     console.print(Text("outputs", style="bold"))
     await _check_outputs(report, settings, destinations)
     return 1 if report.failures else 0
@@ -78,6 +88,14 @@ def _redact(url: str) -> str:
     return f"{scheme}://***@{tail}"
 
 
+def _unwritable(target: str) -> str | None:
+    """Why a JSONL path cannot be written, or None when it can (parents may be created)."""
+    parent = Path(target).expanduser().resolve().parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    return None if os.access(parent, os.W_OK) else f"{parent} is not writable by this user"
+
+
 async def _check_outputs(report: _Report, settings: Settings, destinations: set[str]) -> None:
     secrets = Secrets()
     schemes: set[str] = set()
@@ -89,13 +107,11 @@ async def _check_outputs(report: _Report, settings: Settings, destinations: set[
             continue
         schemes.add(dest.scheme)
         if dest.scheme == "jsonl":
-            parent = Path(dest.target).expanduser().resolve().parent
-            while not parent.exists() and parent != parent.parent:
-                parent = parent.parent
-            if os.access(parent, os.W_OK):
+            problem = _unwritable(dest.target)
+            if problem is None:
                 report.ok(text, "writable")
             else:
-                report.fail(text, f"{parent} is not writable by this user")
+                report.fail(text, problem)
         elif dest.scheme in {"console", "webhook"}:
             report.ok(text)
     if settings.slack.enabled or "slack" in schemes:
@@ -118,8 +134,11 @@ async def _check_slack(report: _Report, settings: Settings, secrets: Secrets) ->
     from slack_sdk.errors import SlackApiError
     from slack_sdk.web.async_client import AsyncWebClient
 
-    client = AsyncWebClient(token=secrets.slack_bot_token.get_secret_value(),
-                            base_url=settings.slack.api_url, timeout=10)
+    client = AsyncWebClient(
+        token=secrets.slack_bot_token.get_secret_value(),
+        base_url=settings.slack.api_url,
+        timeout=10,
+    )
     try:
         answer = await client.auth_test()
         report.ok("slack", f"connected as {answer.get('user')} in {answer.get('team')}")

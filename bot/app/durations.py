@@ -34,7 +34,7 @@ def parse_duration(text: str | int | float) -> float:
 
 def format_duration(seconds: float) -> str:
     """Format seconds as the largest whole unit that fits: 300 -> "5m", 5400 -> "1h30m"."""
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     if seconds <= 0:
         return "0s"
     out = []

@@ -26,7 +26,7 @@ from bot.sources.article import fetch_article_text
 from bot.store import Store, StoreTransaction
 from bot.store.records import ArchivedItem, NewDelivery, SourceRecord
 
-__all__ = ["PollReport", "Pipeline"]
+__all__ = ["Pipeline", "PollReport"]
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class Pipeline:
         self.poll_settings = poll
         self.alerts = alerts
         self.clock = clock
-        self.rand = rand or random.Random()  # noqa: S311 - jitter, not cryptography
+        self.rand = rand or random.Random()
         self.notify_owner = notify_owner
         self.on_enqueued = on_enqueued
 
@@ -93,8 +93,13 @@ class Pipeline:
     async def poll_source(self, source: SourceRecord) -> PollReport:
         """Fetch one source and ingest what is new; never raises for a source's misbehaviour."""
         now = self.clock()
-        state = FetchState(url=source.url, etag=source.etag, last_modified=source.last_modified,
-                           options=source.options, name=source.name)
+        state = FetchState(
+            url=source.url,
+            etag=source.etag,
+            last_modified=source.last_modified,
+            options=source.options,
+            name=source.name,
+        )
         try:
             result = await get_source(source.kind).fetch(self.client, state)
         except FetchError as err:
@@ -105,10 +110,12 @@ class Pipeline:
         interval = self._next_interval(source, result)
         next_at = self._jittered(now, interval)
         if result.not_modified:
-            await self.store.record_poll(source.id, now=now, ok=True, status="not modified",
-                                         next_poll_at=next_at)
-            return PollReport(source.id, True, not_modified=True, next_poll_at=next_at,
-                              interval_s=interval)
+            await self.store.record_poll(
+                source.id, now=now, ok=True, status="not modified", next_poll_at=next_at
+            )
+            return PollReport(
+                source.id, True, not_modified=True, next_poll_at=next_at, interval_s=interval
+            )
         items = result.items
         if source.options.get("fetch_article"):
             items = await self._with_article_text(source, items)
@@ -116,19 +123,32 @@ class Pipeline:
             new = await tx.add_new_items(source.id, items, now=now)
             deliveries = await self._route(tx, source, new, now)
         await self.store.record_poll(
-            source.id, now=now, ok=True, next_poll_at=next_at, etag=result.etag,
-            last_modified=result.last_modified, new_items=len(new),
+            source.id,
+            now=now,
+            ok=True,
+            next_poll_at=next_at,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            new_items=len(new),
             status=f"ok: {len(items)} items, {len(new)} new",
         )
         if deliveries and self.on_enqueued is not None:
             self.on_enqueued()
-        log.info("source #%s %s: %d items, %d new, %d deliveries", source.id, source.name,
-                 len(items), len(new), deliveries)
-        return PollReport(source.id, True, len(new), deliveries, next_poll_at=next_at,
-                          interval_s=interval)
+        log.info(
+            "source #%s %s: %d items, %d new, %d deliveries",
+            source.id,
+            source.name,
+            len(items),
+            len(new),
+            deliveries,
+        )
+        return PollReport(
+            source.id, True, len(new), deliveries, next_poll_at=next_at, interval_s=interval
+        )
 
-    async def _route(self, tx: StoreTransaction, source: SourceRecord, new: list[ArchivedItem],
-                     now: datetime) -> int:
+    async def _route(
+        self, tx: StoreTransaction, source: SourceRecord, new: list[ArchivedItem], now: datetime
+    ) -> int:
         """Cluster the new items, match them, enqueue alerts, story updates and digest entries."""
         if not new:
             return 0
@@ -183,10 +203,14 @@ class Pipeline:
         interval = float(source.interval_s)
         if settings.adaptive and result.items:
             published = [i.published for i in result.items if i.published is not None]
-            interval = float(adaptive_interval(
-                published, current_s=source.interval_s, min_s=int(settings.min_interval),
-                max_s=int(max(settings.max_interval, source.interval_s)),
-            ))
+            interval = float(
+                adaptive_interval(
+                    published,
+                    current_s=source.interval_s,
+                    min_s=int(settings.min_interval),
+                    max_s=int(max(settings.max_interval, source.interval_s)),
+                )
+            )
         if result.max_age:
             interval = max(interval, min(result.max_age, settings.max_interval))
         return interval
@@ -195,24 +219,38 @@ class Pipeline:
         spread = interval * self.poll_settings.jitter
         return now + timedelta(seconds=interval + self.rand.uniform(-spread, spread))
 
-    async def _failed(self, source: SourceRecord, now: datetime, error: str,
-                      retry_after: float | None) -> PollReport:
+    async def _failed(
+        self, source: SourceRecord, now: datetime, error: str, retry_after: float | None
+    ) -> PollReport:
         failures = source.consecutive_failures + 1
-        delay = backoff_delay(failures, base_s=float(source.interval_s),
-                              cap_s=self.poll_settings.max_interval, retry_after=retry_after,
-                              rand=self.rand)
+        delay = backoff_delay(
+            failures,
+            base_s=float(source.interval_s),
+            cap_s=self.poll_settings.max_interval,
+            retry_after=retry_after,
+            rand=self.rand,
+        )
         next_at = now + timedelta(seconds=delay)
-        log.warning("source #%s %s failed (%d in a row): %s; next try in %.0fs", source.id,
-                    source.url, failures, error, delay)
-        await self.store.record_poll(source.id, now=now, ok=False, status="error", error=error,
-                                     next_poll_at=next_at)
+        log.warning(
+            "source #%s %s failed (%d in a row): %s; next try in %.0fs",
+            source.id,
+            source.url,
+            failures,
+            error,
+            delay,
+        )
+        await self.store.record_poll(
+            source.id, now=now, ok=False, status="error", error=error, next_poll_at=next_at
+        )
         if failures >= DISABLE_AFTER_FAILURES:
             reason = f"disabled after {failures} failures in a row; last error: {error}"
             await self.store.update_source(source.id, enabled=False, disabled_reason=reason)
             if source.owner and self.notify_owner is not None:
                 await self.notify_owner(
-                    source.owner, f"Wirewatch stopped polling {source.name} ({source.url}): "
-                    f"{reason}. Fix the feed, then remove and add it again.")
+                    source.owner,
+                    f"Wirewatch stopped polling {source.name} ({source.url}): "
+                    f"{reason}. Fix the feed, then remove and add it again.",
+                )
         return PollReport(source.id, False, error=error, next_poll_at=next_at, interval_s=delay)
 
 

@@ -67,7 +67,7 @@ class Relay:
         self.alerts = alerts
         self.summarizer = summarizer
         self.clock = clock
-        self.rand = rand or random.Random()  # noqa: S311 - jitter, not cryptography
+        self.rand = rand or random.Random()
         self.batch = batch
         self._wake = asyncio.Event()
         self.sent = 0
@@ -88,8 +88,9 @@ class Relay:
                 continue
             self._wake.clear()
             waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
-            _, pending = await asyncio.wait(waiters, timeout=idle_s,
-                                            return_when=asyncio.FIRST_COMPLETED)
+            _, pending = await asyncio.wait(
+                waiters, timeout=idle_s, return_when=asyncio.FIRST_COMPLETED
+            )
             for task in pending:
                 task.cancel()
 
@@ -174,8 +175,9 @@ class Relay:
 
     async def _folded(self, group: list[DeliveryJob], kind: AlertKind) -> _Outgoing:
         watch = group[0].watch
-        ordered = sorted(group, key=lambda j: j.item.item.published or j.item.fetched_at,
-                         reverse=True)
+        ordered = sorted(
+            group, key=lambda j: j.item.item.published or j.item.fetched_at, reverse=True
+        )
         limit = self.alerts.digest_limit
         stories = tuple([await self._story(j, abstractive=False) for j in ordered[:limit]])
         ids = sorted(j.delivery.id for j in group)
@@ -186,12 +188,17 @@ class Relay:
         original_id = int(job.delivery.payload.get("updates_delivery", 0))
         original = await self.store.get_delivery(original_id) if original_id else None
         if original is None or original.status == "failed":
-            await self.store.mark_failed(job.delivery.id, now=now,
-                                         error="the alert it updates was never delivered")
+            await self.store.mark_failed(
+                job.delivery.id, now=now, error="the alert it updates was never delivered"
+            )
             return None
         if original.status != "sent":
-            await self.store.mark_retry(job.delivery.id, now=now, error="waiting for the alert",
-                                        retry_at=now + timedelta(seconds=ORIGINAL_PENDING_RETRY_S))
+            await self.store.mark_retry(
+                job.delivery.id,
+                now=now,
+                error="waiting for the alert",
+                retry_at=now + timedelta(seconds=ORIGINAL_PENDING_RETRY_S),
+            )
             return None
         original_item = await self.store.get_item(original.item_id)
         cluster = job.item.cluster_id or job.item.id
@@ -199,9 +206,15 @@ class Relay:
         first = original_item.item.source if original_item else ""
         also = tuple(n for n in names if n and n != first)
         story = await self._story(job, abstractive=False)
-        alert = Alert(job.delivery.id, "update", self._ref(job.watch), (story,),
-                      also_reported_by=also, updates=original.external_ref,
-                      extra={"updates_delivery": str(original.id)})
+        alert = Alert(
+            job.delivery.id,
+            "update",
+            self._ref(job.watch),
+            (story,),
+            also_reported_by=also,
+            updates=original.external_ref,
+            extra={"updates_delivery": str(original.id)},
+        )
         return _Outgoing(alert, job.watch, [job.delivery.id], job.delivery.attempts)
 
     # ---- sending -------------------------------------------------------------------------
@@ -218,8 +231,9 @@ class Relay:
             return
         notifier = self.notifiers.get(destination.scheme)
         if notifier is None:
-            await self._retry(out, f"{destination.scheme} is not enabled in this process",
-                              UNCONFIGURED_RETRY_S)
+            await self._retry(
+                out, f"{destination.scheme} is not enabled in this process", UNCONFIGURED_RETRY_S
+            )
             return
         try:
             ref = await notifier.send(destination.target, out.alert)
@@ -243,18 +257,26 @@ class Relay:
         now = self.clock()
         if out.attempts >= MAX_ATTEMPTS:
             for delivery_id in out.delivery_ids:
-                await self.store.mark_failed(delivery_id, now=now,
-                                             error=f"gave up after {out.attempts} tries: {error}")
-            log.error("delivery %s to %s abandoned: %s", out.delivery_ids[0],
-                      out.watch.destination, error)
+                await self.store.mark_failed(
+                    delivery_id, now=now, error=f"gave up after {out.attempts} tries: {error}"
+                )
+            log.error(
+                "delivery %s to %s abandoned: %s", out.delivery_ids[0], out.watch.destination, error
+            )
             return
         delay = min(3600.0, 5.0 * 2 ** max(0, out.attempts - 1))
         delay = max(delay * self.rand.uniform(0.8, 1.2), retry_after or 0.0)
-        log.warning("delivery %s to %s failed (%s); retry in %.0fs", out.delivery_ids[0],
-                    out.watch.destination, error, delay)
+        log.warning(
+            "delivery %s to %s failed (%s); retry in %.0fs",
+            out.delivery_ids[0],
+            out.watch.destination,
+            error,
+            delay,
+        )
         for delivery_id in out.delivery_ids:
-            await self.store.mark_retry(delivery_id, now=now, error=error,
-                                        retry_at=now + timedelta(seconds=delay))
+            await self.store.mark_retry(
+                delivery_id, now=now, error=error, retry_at=now + timedelta(seconds=delay)
+            )
 
     async def _refused(self, out: _Outgoing, error: str) -> None:
         now = self.clock()

@@ -52,8 +52,11 @@ class BotRuntime:
             self.scheduler.unschedule_source(source_id)
         for source_id in sources.keys() - scheduled:
             source = sources[source_id]
-            first = source.next_poll_at if source.next_poll_at and source.next_poll_at > now \
+            first = (
+                source.next_poll_at
+                if source.next_poll_at and source.next_poll_at > now
                 else now + timedelta(seconds=1)
+            )
             self.scheduler.schedule_source(source_id, source.interval_s, first)
 
     async def _chores(self) -> None:
@@ -64,10 +67,13 @@ class BotRuntime:
         archive = self.app.settings.archive
         now = self.app.clock()
         items, seen = await self.app.store.prune(
-            now, retention_days=int(archive.retention // 86400),
+            now,
+            retention_days=int(archive.retention // 86400),
             seen_days=int(archive.seen_retention // 86400),
         )
-        self.app.clusters.forget_before(now - timedelta(seconds=self.app.settings.alerts.cluster_window))
+        self.app.clusters.forget_before(
+            now - timedelta(seconds=self.app.settings.alerts.cluster_window)
+        )
         log.info("pruned %d archived items and %d seen marks", items, seen)
 
     def install_signal_handlers(self) -> None:
@@ -89,9 +95,12 @@ class BotRuntime:
         self.scheduler.every("sync", SYNC_EVERY_S, self._chores)
         self.scheduler.every("prune", PRUNE_EVERY_S, self._prune)
         relay = asyncio.create_task(app.relay.run(self.stop), name="relay")
-        log.info("wirewatch running: %d sources, %d active watches, outputs: %s",
-                 len(self.scheduler.scheduled_sources()), len(app.index),
-                 ", ".join(sorted(app.notifiers)))
+        log.info(
+            "wirewatch running: %d sources, %d active watches, outputs: %s",
+            len(self.scheduler.scheduled_sources()),
+            len(app.index),
+            ", ".join(sorted(app.notifiers)),
+        )
         try:
             await self.stop.wait()
         finally:

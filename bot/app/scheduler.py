@@ -75,8 +75,12 @@ class PollScheduler:
             self._scheduler.reschedule_job(job_id, trigger=trigger)
             return
         self._scheduler.add_job(
-            self._poll, trigger, args=[source_id], id=job_id,
-            replace_existing=True, name=f"poll source #{source_id}",
+            self._poll,
+            trigger,
+            args=[source_id],
+            id=job_id,
+            replace_existing=True,
+            name=f"poll source #{source_id}",
         )
 
     def unschedule_source(self, source_id: int) -> None:
@@ -96,7 +100,10 @@ class PollScheduler:
     def every(self, name: str, seconds: float, func: Callable[[], Awaitable[object]]) -> None:
         """A periodic chore (prune, refresh watches, sync sources)."""
         self._scheduler.add_job(
-            func, IntervalTrigger(seconds=seconds, timezone=UTC), id=f"chore:{name}",
-            replace_existing=True, name=name,
+            func,
+            IntervalTrigger(seconds=seconds, timezone=UTC),
+            id=f"chore:{name}",
+            replace_existing=True,
+            name=name,
             next_run_time=datetime.now(UTC) + timedelta(seconds=seconds),
         )

@@ -43,8 +43,15 @@ def _bytes(value: Any) -> int:
         return value
     if isinstance(value, str):
         raw = value.strip().upper().replace(" ", "")
-        for suffix, size in (("KIB", 1024), ("MIB", 1024**2), ("GIB", 1024**3), ("KB", 1000),
-                             ("MB", 1000**2), ("GB", 1000**3), ("B", 1)):
+        for suffix, size in (
+            ("KIB", 1024),
+            ("MIB", 1024**2),
+            ("GIB", 1024**3),
+            ("KB", 1000),
+            ("MB", 1000**2),
+            ("GB", 1000**3),
+            ("B", 1),
+        ):
             if raw.endswith(suffix) and raw[: -len(suffix)].isdigit():
                 return int(raw[: -len(suffix)]) * size
         if raw.isdigit():
@@ -284,8 +291,9 @@ def _describe(err: dict[str, Any]) -> str:
     return f"{path}: {msg}"
 
 
-def settings_from_dict(data: dict[str, Any], *, source: str = "<config>",
-                       env: dict[str, str] | None = None) -> Settings:
+def settings_from_dict(
+    data: dict[str, Any], *, source: str = "<config>", env: dict[str, str] | None = None
+) -> Settings:
     """Validate a parsed config, apply environment overrides, raise ConfigError listing every problem."""
     env = dict(os.environ) if env is None else env
     data = dict(data)

@@ -10,8 +10,29 @@ __all__ = ["html_to_text", "tidy_whitespace"]
 
 _BLOCK_TAGS = frozenset(
     {
-        "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
-        "blockquote", "section", "article", "header", "footer", "figure", "figcaption", "pre", "hr",
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "tr",
+        "table",
+        "blockquote",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "figure",
+        "figcaption",
+        "pre",
+        "hr",
     }
 )
 _SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "iframe", "svg", "object"})

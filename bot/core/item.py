@@ -11,11 +11,45 @@ __all__ = ["TRACKING_PARAMS", "Item", "canonical_url", "host_of", "item_identity
 
 TRACKING_PARAMS = frozenset(
     {
-        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid", "mc_cid",
-        "mc_eid", "_ga", "_gl", "ref", "ref_src", "ref_url", "cmpid", "ocid", "smid", "sr_share",
-        "spm", "src", "share", "at_medium", "at_campaign", "xtor", "ito", "ns_mchannel",
-        "ns_campaign", "ncid", "cid", "guccounter", "mkt_tok", "oly_anon_id", "oly_enc_id",
-        "vero_id", "__twitter_impression", "rss", "feature", "taid",
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "ref",
+        "ref_src",
+        "ref_url",
+        "cmpid",
+        "ocid",
+        "smid",
+        "sr_share",
+        "spm",
+        "src",
+        "share",
+        "at_medium",
+        "at_campaign",
+        "xtor",
+        "ito",
+        "ns_mchannel",
+        "ns_campaign",
+        "ncid",
+        "cid",
+        "guccounter",
+        "mkt_tok",
+        "oly_anon_id",
+        "oly_enc_id",
+        "vero_id",
+        "__twitter_impression",
+        "rss",
+        "feature",
+        "taid",
     }
 )
 _TRACKING_PREFIXES = ("utm_", "pk_", "hsa_", "at_", "mtm_")
@@ -40,7 +74,7 @@ def canonical_url(url: str) -> str:
     if not scheme or not host:
         return url
     netloc = host
-    if port is not None and not ((scheme, port) in {("http", 80), ("https", 443)}):
+    if port is not None and (scheme, port) not in {("http", 80), ("https", 443)}:
         netloc = f"{host}:{port}"
     query = [
         (k, v)

@@ -58,8 +58,13 @@ class Harness:
         return [json.loads(line) for line in self.jsonl.read_text().splitlines() if line]
 
 
-def make_settings(db: Path, jsonl: Path, sources: list[tuple[str, str]], watches: list[str],
-                  **sections: dict[str, Any]):
+def make_settings(
+    db: Path,
+    jsonl: Path,
+    sources: list[tuple[str, str]],
+    watches: list[str],
+    **sections: dict[str, Any],
+):
     data: dict[str, Any] = {
         "database": {"url": f"sqlite+aiosqlite:///{db}"},
         "poll": {"interval": "5m", "adaptive": False, "jitter": 0.0},
@@ -72,9 +77,15 @@ def make_settings(db: Path, jsonl: Path, sources: list[tuple[str, str]], watches
     return settings_from_dict(data, source="test", env={})
 
 
-async def open_harness(tmp_path: Path, feeds: FeedServer, sources: list[tuple[str, str]],
-                       watches: list[str], *, clock: Clock | None = None,
-                       **sections: dict[str, Any]) -> Harness:
+async def open_harness(
+    tmp_path: Path,
+    feeds: FeedServer,
+    sources: list[tuple[str, str]],
+    watches: list[str],
+    *,
+    clock: Clock | None = None,
+    **sections: dict[str, Any],
+) -> Harness:
     """Build the app and sync its config (sources and watches)."""
     jsonl = tmp_path / "alerts.jsonl"
     settings = make_settings(tmp_path / "ww.db", jsonl, sources, watches, **sections)
@@ -86,8 +97,15 @@ async def open_harness(tmp_path: Path, feeds: FeedServer, sources: list[tuple[st
     return Harness(app, feeds, jsonl, clock, console)
 
 
-def story(n: int, title: str, description: str = "", *, guid: str | None = "auto",
-          link: str | None = None, when: datetime | None = None) -> dict[str, Any]:
+def story(
+    n: int,
+    title: str,
+    description: str = "",
+    *,
+    guid: str | None = "auto",
+    link: str | None = None,
+    when: datetime | None = None,
+) -> dict[str, Any]:
     """One RSS item for the feed server's builder."""
     return {
         "title": title,

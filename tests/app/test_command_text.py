@@ -7,8 +7,9 @@ from bot.core.digest import DigestModeError, parse_digest_mode
 
 
 def test_watch_add_with_channel_and_digest():
-    parsed = parse_watch_add("Algeria AND readmission <#C0123|maghreb-desk> digest daily 08:00 "
-                             "Europe/Paris")
+    parsed = parse_watch_add(
+        "Algeria AND readmission <#C0123|maghreb-desk> digest daily 08:00 Europe/Paris"
+    )
     assert parsed.query == "Algeria AND readmission"
     assert parsed.channel == "C0123"
     assert parsed.digest == "daily 08:00 Europe/Paris"
@@ -27,9 +28,12 @@ def test_split_and_since():
 
 @pytest.mark.parametrize(
     ("text", "kind", "stored", "tz"),
-    [(None, "immediate", "immediate", "UTC"), ("hourly", "hourly", "hourly", "UTC"),
-     ("daily 8:05", "daily", "daily 08:05", "UTC"),
-     ("daily 18:30 America/New_York", "daily", "daily 18:30", "America/New_York")],
+    [
+        (None, "immediate", "immediate", "UTC"),
+        ("hourly", "hourly", "hourly", "UTC"),
+        ("daily 8:05", "daily", "daily 08:05", "UTC"),
+        ("daily 18:30 America/New_York", "daily", "daily 18:30", "America/New_York"),
+    ],
 )
 def test_digest_modes(text, kind, stored, tz):
     mode = parse_digest_mode(text)

@@ -12,9 +12,12 @@ ALICE = Caller(platform="slack", user_id="UALICE", channel_id="CDESK", channel_n
 BOB = Caller(platform="slack", user_id="UBOB", channel_id="CDESK")
 ADMIN = Caller(platform="slack", user_id="UADMIN", channel_id="COTHER")
 ITEMS = [
-    story(1, "France and Algeria resume security cooperation",
-          "Paris and Algiers agreed to resume cooperation. The deal covers the readmission of "
-          "nationals."),
+    story(
+        1,
+        "France and Algeria resume security cooperation",
+        "Paris and Algiers agreed to resume cooperation. The deal covers the readmission of "
+        "nationals.",
+    ),
     story(2, "Algeria readmission figures published"),
     story(3, "Markets steady in Asia"),
 ]
@@ -24,8 +27,13 @@ ITEMS = [
 async def h(tmp_path):
     async with FeedServer() as feeds:
         feeds.set_feed("/f.xml", rss_feed(ITEMS))
-        harness = await open_harness(tmp_path, feeds, [("Wire", feeds.url("/f.xml"))], [],
-                                     slack={"admins": ["UADMIN"], "quota_user": 3})
+        harness = await open_harness(
+            tmp_path,
+            feeds,
+            [("Wire", feeds.url("/f.xml"))],
+            [],
+            slack={"admins": ["UADMIN"], "quota_user": 3},
+        )
         await harness.poll()
         try:
             yield harness
@@ -40,7 +48,7 @@ async def test_watch_add_subscribes_the_channel_with_a_preview(h):
     assert watch.destination == "slack:CDESK" and watch.owner == "slack:UALICE"
     assert any("did you mean AND" in w for w in reply.warnings)
     assert any("would have matched 1 archived item in" in str(line) for line in reply.lines)
-    assert [s.item.title for s in reply.stories][0].startswith(("France", "Algeria"))
+    assert next(s.item.title for s in reply.stories).startswith(("France", "Algeria"))
     assert len(h.app.index) == 1
 
 
@@ -96,7 +104,9 @@ async def test_news_looks_up_the_archive_newest_first(h):
     reply = await h.app.service.news(BOB, "Algeria AND readmission", since="30d")
     assert reply.ok and reply.shareable and reply.ephemeral
     assert {s.item.title for s in reply.stories} == {
-        "France and Algeria resume security cooperation", "Algeria readmission figures published"}
+        "France and Algeria resume security cooperation",
+        "Algeria readmission figures published",
+    }
     assert reply.stories[0].item.title == "Algeria readmission figures published"  # newest
     france = reply.stories[1]
     assert [t for t, bold in france.summary.segments() if bold] == ["readmission"]

@@ -53,8 +53,16 @@ to = "{destination}"
 async def start_bot(config: Path, log: Path) -> asyncio.subprocess.Process:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "--config", str(config), "run",
-        cwd=ROOT, env=env, stdout=log.open("ab"), stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "bot",
+        "--config",
+        str(config),
+        "run",
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=asyncio.subprocess.STDOUT,
     )
 
 
@@ -85,9 +93,14 @@ def jsonl_records(path: Path) -> list[dict]:
 
 async def test_kill_9_at_many_moments_loses_nothing_and_writes_nothing_twice(tmp_path):
     baseline = [story(i, f"Baseline story {i}") for i in range(5)]
-    fresh = [story(100 + i, f"Readmission story number {i}",
-                   f"Officials discussed the readmission of nationals, part {i}.")
-             for i in range(NEW_ITEMS)]
+    fresh = [
+        story(
+            100 + i,
+            f"Readmission story number {i}",
+            f"Officials discussed the readmission of nationals, part {i}.",
+        )
+        for i in range(NEW_ITEMS)
+    ]
     output = tmp_path / "alerts.jsonl"
     log = tmp_path / "bot.log"
     async with FeedServer() as feeds:
@@ -95,8 +108,9 @@ async def test_kill_9_at_many_moments_loses_nothing_and_writes_nothing_twice(tmp
         config = write_config(tmp_path, feeds.url("/wire.xml"), f"jsonl:{output}")
 
         proc = await start_bot(config, log)
-        assert await wait_until(lambda: len(feeds.requests_to("/wire.xml")) >= 2, 30), \
+        assert await wait_until(lambda: len(feeds.requests_to("/wire.xml")) >= 2, 30), (
             log.read_text()
+        )
         served = len(feeds.requests_to("/wire.xml"))
         feeds.set_feed("/wire.xml", rss_feed(baseline + fresh))
         # Worst moment 1: the new items were just served, the ingest transaction is under way.
@@ -150,12 +164,14 @@ async def test_kill_9_during_a_webhook_post_resends_with_the_same_idempotency_ke
     try:
         async with FeedServer() as feeds:
             feeds.set_feed("/wire.xml", rss_feed([story(1, "Baseline")]))
-            config = write_config(tmp_path, feeds.url("/wire.xml"),
-                                  f"webhook:http://127.0.0.1:{port}/hook")
+            config = write_config(
+                tmp_path, feeds.url("/wire.xml"), f"webhook:http://127.0.0.1:{port}/hook"
+            )
             proc = await start_bot(config, log)
             assert await wait_until(lambda: len(feeds.requests_to("/wire.xml")) >= 2, 30)
-            feeds.set_feed("/wire.xml", rss_feed([story(1, "Baseline"),
-                                                  story(2, "Readmission accord signed")]))
+            feeds.set_feed(
+                "/wire.xml", rss_feed([story(1, "Baseline"), story(2, "Readmission accord signed")])
+            )
             await asyncio.wait_for(first_arrived.wait(), 30)
             await kill9(proc)  # the worst moment: the POST arrived, its answer never left
 

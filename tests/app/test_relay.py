@@ -24,12 +24,19 @@ HEADLINES = [
 
 
 async def test_a_burst_folds_past_five_alerts_a_minute(tmp_path):
-    burst = [story(10 + i, title, f"{title}. Officials confirmed it on Monday.")
-             for i, title in enumerate(HEADLINES)]
+    burst = [
+        story(10 + i, title, f"{title}. Officials confirmed it on Monday.")
+        for i, title in enumerate(HEADLINES)
+    ]
     async with FeedServer() as feeds:
         feeds.set_feed("/f.xml", rss_feed(BASE))
-        h = await open_harness(tmp_path, feeds, [("F", feeds.url("/f.xml"))], ["readmission"],
-                               alerts={"updates": "off"})
+        h = await open_harness(
+            tmp_path,
+            feeds,
+            [("F", feeds.url("/f.xml"))],
+            ["readmission"],
+            alerts={"updates": "off"},
+        )
         try:
             await h.poll()
             feeds.set_feed("/f.xml", rss_feed(BASE + burst))
@@ -74,10 +81,13 @@ async def test_hourly_digest_waits_for_the_hour_then_sends_one_message(tmp_path)
 
 
 def outlet(n: int, source_title: str, when: datetime) -> dict:
-    return story(n, source_title,
-                 "Paris and Algiers agreed on Tuesday to resume security cooperation, including "
-                 "the readmission of Algerian nationals, after two years of diplomatic tension.",
-                 when=when)
+    return story(
+        n,
+        source_title,
+        "Paris and Algiers agreed on Tuesday to resume security cooperation, including "
+        "the readmission of Algerian nationals, after two years of diplomatic tension.",
+        when=when,
+    )
 
 
 async def test_three_outlets_one_story_one_alert_updated_twice(tmp_path):
@@ -85,21 +95,53 @@ async def test_three_outlets_one_story_one_alert_updated_twice(tmp_path):
     async with FeedServer() as feeds:
         for path in ("/a.xml", "/b.xml", "/c.xml"):
             feeds.set_feed(path, rss_feed(BASE))
-        sources = [("Wire Service", feeds.url("/a.xml")), ("Daily Ledger", feeds.url("/b.xml")),
-                   ("Gulf Observer", feeds.url("/c.xml"))]
+        sources = [
+            ("Wire Service", feeds.url("/a.xml")),
+            ("Daily Ledger", feeds.url("/b.xml")),
+            ("Gulf Observer", feeds.url("/c.xml")),
+        ]
         h = await open_harness(tmp_path, feeds, sources, ["Algeria AND readmission"])
         try:
             await h.poll()
-            feeds.set_feed("/a.xml", rss_feed(BASE + [outlet(
-                2, "France and Algeria agree to resume security cooperation", t0)]))
+            feeds.set_feed(
+                "/a.xml",
+                rss_feed(
+                    [
+                        *BASE,
+                        outlet(2, "France and Algeria agree to resume security cooperation", t0),
+                    ]
+                ),
+            )
             await h.poll()
             await h.deliver()
-            feeds.set_feed("/b.xml", rss_feed(BASE + [outlet(
-                3, "France, Algeria to resume security cooperation", t0 + timedelta(minutes=20))]))
+            feeds.set_feed(
+                "/b.xml",
+                rss_feed(
+                    [
+                        *BASE,
+                        outlet(
+                            3,
+                            "France, Algeria to resume security cooperation",
+                            t0 + timedelta(minutes=20),
+                        ),
+                    ]
+                ),
+            )
             await h.poll()
             await h.deliver()
-            feeds.set_feed("/c.xml", rss_feed(BASE + [outlet(
-                4, "Algeria and France resume security cooperation", t0 + timedelta(minutes=40))]))
+            feeds.set_feed(
+                "/c.xml",
+                rss_feed(
+                    [
+                        *BASE,
+                        outlet(
+                            4,
+                            "Algeria and France resume security cooperation",
+                            t0 + timedelta(minutes=40),
+                        ),
+                    ]
+                ),
+            )
             await h.poll()
             await h.deliver()
             records = h.records()
@@ -127,10 +169,12 @@ async def test_a_destination_that_refuses_pauses_the_watch(tmp_path):
         async with FeedServer() as feeds:
             feeds.set_feed("/f.xml", rss_feed(BASE))
             h = await open_harness(tmp_path, feeds, [("F", feeds.url("/f.xml"))], [])
-            watch = await h.app.store.add_watch("readmission", f"webhook:http://127.0.0.1:{port}/hook")
+            watch = await h.app.store.add_watch(
+                "readmission", f"webhook:http://127.0.0.1:{port}/hook"
+            )
             await h.app.refresh_watches()
             await h.poll()
-            feeds.set_feed("/f.xml", rss_feed(BASE + [story(5, "Readmission talks")]))
+            feeds.set_feed("/f.xml", rss_feed([*BASE, story(5, "Readmission talks")]))
             await h.poll()
             await h.deliver()
             paused = await h.app.store.get_watch(watch.id)
@@ -166,7 +210,7 @@ async def test_temporary_failures_are_retried_with_the_same_idempotency_key(tmp_
             await h.app.store.add_watch("readmission", f"webhook:http://127.0.0.1:{port}/hook")
             await h.app.refresh_watches()
             await h.poll()
-            feeds.set_feed("/f.xml", rss_feed(BASE + [story(5, "Readmission talks")]))
+            feeds.set_feed("/f.xml", rss_feed([*BASE, story(5, "Readmission talks")]))
             await h.poll()
             await h.deliver()
             assert len(keys) == 1

@@ -77,8 +77,15 @@ def test_secrets_come_from_env_and_never_print():
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("30s", 30), ("5m", 300), ("1h30m", 5400), ("7d", 604800), ("2w", 1209600), ("45", 45),
-     (12, 12)],
+    [
+        ("30s", 30),
+        ("5m", 300),
+        ("1h30m", 5400),
+        ("7d", 604800),
+        ("2w", 1209600),
+        ("45", 45),
+        (12, 12),
+    ],
 )
 def test_durations(text, seconds):
     assert parse_duration(text) == seconds
@@ -92,13 +99,25 @@ def test_bad_durations(text):
 
 def test_format_duration():
     assert [format_duration(s) for s in (0, 45, 300, 5400, 86400)] == [
-        "0s", "45s", "5m", "1h30m", "1d"]
+        "0s",
+        "45s",
+        "5m",
+        "1h30m",
+        "1d",
+    ]
 
 
 def test_bad_watch_rules_and_modes_in_config_are_reported():
     with pytest.raises(ConfigError) as caught:
-        settings_from_dict({"watches": [{"query": "Algeria AND", "to": "console"},
-                                        {"query": "ok", "mode": "weekly"}]}, env={})
+        settings_from_dict(
+            {
+                "watches": [
+                    {"query": "Algeria AND", "to": "console"},
+                    {"query": "ok", "mode": "weekly"},
+                ]
+            },
+            env={},
+        )
     joined = "\n".join(caught.value.problems)
     assert "watches[0].query:" in joined and "column" in joined
     assert "watches[1].mode: unknown digest 'weekly'" in joined
