@@ -26,7 +26,7 @@ from bot.chat.pacing import ChannelPacer
 from bot.commands import Caller, CommandService
 from bot.replies import Reply
 
-__all__ = ["API_VERSION", "DiscordAdapter", "DiscordStartError", "api_base"]
+__all__ = ["API_VERSION", "DiscordAdapter", "DiscordStartError", "ShareView", "api_base"]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,22 @@ _CONTEXTS = app_commands.AppCommandContext(guild=True, dm_channel=True, private_
 _INSTALLS = app_commands.AppInstallationType(guild=True, user=False)
 
 ReplyWork = Callable[[Caller], Awaitable[Reply]]
+
+
+class ShareView(discord.ui.View):
+    """A "Share in channel" button under an ephemeral look-up: posts the same embeds publicly."""
+
+    def __init__(self, embeds: list[discord.Embed], *, timeout: float = 840.0) -> None:
+        super().__init__(timeout=timeout)
+        self.embeds = embeds
+
+    @discord.ui.button(label="Share in channel", style=discord.ButtonStyle.primary)
+    async def share(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[ShareView]
+    ) -> None:
+        """Post the look-up in the channel for everyone, once."""
+        self.stop()
+        await interaction.response.send_message(embeds=self.embeds)
 
 
 class DiscordStartError(RuntimeError):
@@ -196,18 +212,36 @@ class DiscordAdapter:
         done, _ = await asyncio.wait({task}, timeout=self.defer_after)
         if task in done:
             reply = task.result()
-            await interaction.response.send_message(
-                embeds=reply_message(reply), ephemeral=reply.ephemeral or not reply.ok
-            )
+            embeds = reply_message(reply)
+            private = reply.ephemeral or not reply.ok
+            share = self._share_view(reply, embeds, caller, private=private)
+            if share is None:
+                await interaction.response.send_message(embeds=embeds, ephemeral=private)
+            else:
+                await interaction.response.send_message(embeds=embeds, ephemeral=True, view=share)
             return
         await interaction.response.defer(ephemeral=lookup, thinking=True)
         reply = await task
+        embeds = reply_message(reply)
         private = reply.ephemeral or not reply.ok
         if private and not lookup:
             await interaction.delete_original_response()
-            await interaction.followup.send(embeds=reply_message(reply), ephemeral=True)
+            await interaction.followup.send(embeds=embeds, ephemeral=True)
             return
-        await interaction.edit_original_response(embeds=reply_message(reply))
+        share = self._share_view(reply, embeds, caller, private=lookup)
+        if share is None:
+            await interaction.edit_original_response(embeds=embeds)
+        else:
+            await interaction.edit_original_response(embeds=embeds, view=share)
+
+    @staticmethod
+    def _share_view(
+        reply: Reply, embeds: list[discord.Embed], caller: Caller, *, private: bool
+    ) -> ShareView | None:
+        """A share button for a private, shareable answer typed in a server channel."""
+        if not (private and reply.ok and reply.shareable) or caller.is_dm:
+            return None
+        return ShareView(embeds)
 
     async def _on_tree_error(
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError

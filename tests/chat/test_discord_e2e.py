@@ -140,3 +140,17 @@ async def test_a_403_pauses_the_watch_and_tells_its_creator_by_dm(bot: Bot) -> N
     assert str(opened.body["recipient_id"]) == USER_ID
     (dm,) = bot.fake.posts()
     assert "watch #1" in dm.body["content"] and "/watch resume 1" in dm.body["content"]
+
+
+async def test_news_is_private_with_a_button_that_shares_it_in_the_channel(bot: Bot) -> None:
+    payload = bot.fake.interaction("news", None, {"query": "readmission"})
+    answer = await bot.fake.wait_final(payload)
+    assert int(answer["flags"]) & 64
+    assert answer["embeds"][1]["title"] == "Algeria and readmission talks stall"
+    (row,) = answer["components"]
+    (button,) = row["components"]
+    assert button["label"] == "Share in channel"
+    message = bot.fake.originals[payload["token"]]
+    shared = await bot.fake.wait_final(bot.fake.click(message, button["custom_id"]))
+    assert not int(shared.get("flags") or 0) & 64
+    assert [e["title"] for e in shared["embeds"]] == [e["title"] for e in answer["embeds"]]

@@ -447,6 +447,14 @@ class FakeDiscord:
             )
         return payload
 
+    def click(
+        self, message: dict[str, Any], custom_id: str, *, user_id: str = USER_ID
+    ) -> dict[str, Any]:
+        """An INTERACTION_CREATE payload for a click on a button of `message` (a guild channel)."""
+        payload = self.interaction("click", user_id=user_id)
+        payload.update(type=3, message=message, data={"custom_id": custom_id, "component_type": 2})
+        return payload
+
     async def send_interaction(self, payload: dict[str, Any]) -> Recorded:
         """Dispatch an interaction and wait for its callback (the first answer)."""
         await self.dispatch("INTERACTION_CREATE", payload)
@@ -643,7 +651,7 @@ class FakeDiscord:
             "pinned": False,
             "type": 0,
             "flags": int(body.get("flags") or 0),
-            "components": [],
+            "components": body.get("components") or [],
             **({"nonce": body["nonce"]} if body.get("nonce") is not None else {}),
         }
 
