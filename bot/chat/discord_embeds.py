@@ -240,11 +240,18 @@ def with_also_reported(embed: discord.Embed, names: Iterable[str]) -> discord.Em
 # ---- command replies ---------------------------------------------------------------------------
 
 
+def _defuse(text: str) -> str:
+    """Break mentions, masked links and <…> syntax with invisible spaces, keeping `code` spans."""
+    text = _MENTION.sub("@\u200b\\1", text).replace("](", "]\u200b(")
+    return text.replace("<", "<\u200b")
+
+
 def _line_markdown(line: str | Marked) -> str:
-    """Our own reply lines keep their `code` spans; Marked lines are escaped feed text."""
+    """Reply lines keep their `code` spans but cannot mention or disguise links (they may quote
+    feed titles); Marked lines are feed text, fully escaped."""
     if isinstance(line, Marked):
         return marked_markdown(line, FIELD_VALUE_LIMIT)
-    return line
+    return _defuse(line)
 
 
 def _code_block(code: str) -> str:

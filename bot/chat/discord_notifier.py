@@ -99,7 +99,6 @@ class DiscordNotifier:
                 f"{target} does not exist any more (Discord 404, code {err.code})"
             ) from err
         except discord.RateLimited as err:
-            self.pacer.hold(target, err.retry_after)
             raise DeliveryError(
                 f"rate limited by Discord for {err.retry_after:.0f}s", retry_after=err.retry_after
             ) from err
@@ -131,12 +130,16 @@ class DiscordNotifier:
         await self.pacer.wait(str(channel_id))
         channel = self.client.get_partial_messageable(channel_id)
         embed = alert_embed(alert)
-        message = await channel.send(
-            embed=embed,
-            nonce=delivery_nonce(alert.delivery_id),
-            allowed_mentions=discord.AllowedMentions.none(),
-            reference=reference,  # type: ignore[arg-type]
-        )
+        try:
+            message = await channel.send(
+                embed=embed,
+                nonce=delivery_nonce(alert.delivery_id),
+                allowed_mentions=discord.AllowedMentions.none(),
+                reference=reference,  # type: ignore[arg-type]
+            )
+        except discord.RateLimited as err:
+            self.pacer.hold(str(channel_id), err.retry_after)
+            raise
         ref = message_ref(channel_id, message.id)
         self._remember(ref, embed)
         return ref
@@ -166,6 +169,9 @@ class DiscordNotifier:
             embed = with_also_reported(base, alert.also_reported_by)
             await self.pacer.wait(str(channel_id))
             await partial.edit(embed=embed, allowed_mentions=discord.AllowedMentions.none())
+        except discord.RateLimited as err:
+            self.pacer.hold(str(channel_id), err.retry_after)
+            raise
         except discord.NotFound:
             self._sent_embeds.pop(ref, None)
             log.info("alert %s was deleted; posting the update as a new message", ref)

@@ -185,3 +185,14 @@ def test_reply_lists_watches_with_channel_mentions_and_adds_story_embeds():
     assert "by DM" in text and "paused (channel deleted)" in text
     assert [e.title for e in embeds[1:]] == ["First", "Second"]
     assert sum(len(e) for e in embeds) <= EMBED_TOTAL_LIMIT
+
+
+def test_reply_lines_quoting_feed_titles_cannot_ping_or_disguise_links():
+    reply = Reply(
+        title="Source #1 added",
+        lines=["Source: @everyone [bank](https://evil.example) <@123456789012345678> `code`"],
+    )
+    (embed,) = reply_message(reply)
+    text = embed.description or ""
+    assert "@everyone" not in text and "](" not in text and "<@" not in text
+    assert "`code`" in text

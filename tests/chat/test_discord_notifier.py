@@ -47,7 +47,9 @@ async def rig(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Rig]:
     async with FakeDiscord() as fake:
         monkeypatch.setattr(discord.http.Route, "BASE", api_base(fake.api_url))
         client = discord.Client(
-            intents=discord.Intents(guilds=True), allowed_mentions=discord.AllowedMentions.none()
+            intents=discord.Intents(guilds=True),
+            allowed_mentions=discord.AllowedMentions.none(),
+            max_ratelimit_timeout=60.0,
         )
         await client.login(fake.token)
         clock = ManualClock()
@@ -123,6 +125,16 @@ async def test_429_is_waited_out_and_the_message_posted_once(rig: Rig) -> None:
     statuses = [r.status for r in rig.fake.calls(POST)]
     assert statuses == [429, 200]
     assert len(rig.fake.messages(CHANNEL_ID)) == 1 and ref is not None
+
+
+async def test_a_long_rate_limit_is_handed_to_the_relay_and_quiets_the_channel(rig: Rig) -> None:
+    rig.fake.fail_next(POST, 429, retry_after=120.0)
+    with pytest.raises(DeliveryError) as caught:
+        await rig.notifier.send(CHANNEL_ID, alert(1))
+    assert not isinstance(caught.value, PermanentDeliveryError)
+    assert caught.value.retry_after == 120.0
+    await rig.notifier.send(CHANNEL_ID, alert(2))
+    assert rig.clock.slept == [120.0]
 
 
 async def test_forbidden_is_permanent(rig: Rig) -> None:
