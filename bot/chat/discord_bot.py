@@ -26,7 +26,14 @@ from bot.chat.pacing import ChannelPacer
 from bot.commands import Caller, CommandService
 from bot.replies import Reply
 
-__all__ = ["API_VERSION", "DiscordAdapter", "DiscordStartError", "ShareView", "api_base"]
+__all__ = [
+    "API_VERSION",
+    "DiscordAdapter",
+    "DiscordStartError",
+    "ShareView",
+    "api_base",
+    "digest_choices",
+]
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +49,19 @@ _TEXT_CHANNELS = {
 _CONTEXTS = app_commands.AppCommandContext(guild=True, dm_channel=True, private_channel=False)
 _INSTALLS = app_commands.AppInstallationType(guild=True, user=False)
 
+DIGEST_SUGGESTIONS = ("hourly", "daily 08:00", "daily 08:00 Europe/Paris", "daily 18:00")
+
 ReplyWork = Callable[[Caller], Awaitable[Reply]]
+
+
+async def digest_choices(
+    interaction: discord.Interaction[Any], current: str
+) -> list[app_commands.Choice[str]]:
+    """Suggest digest modes; whatever was typed is offered first, so any time zone works."""
+    typed = current.strip()
+    options = [typed] if typed else []
+    options += [d for d in DIGEST_SUGGESTIONS if typed.lower() in d.lower() and d != typed]
+    return [app_commands.Choice(name=o[:100], value=o[:100]) for o in options[:25]]
 
 
 class ShareView(discord.ui.View):
@@ -297,6 +316,7 @@ class DiscordAdapter:
             channel="Post the alerts in this channel instead of here",
             digest='"hourly" or "daily 08:00 Europe/Paris" instead of one alert per item',
         )
+        @app_commands.autocomplete(digest=digest_choices)
         async def add(
             interaction: discord.Interaction[Any],
             query: app_commands.Range[str, 1, 1000],

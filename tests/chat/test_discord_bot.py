@@ -101,6 +101,7 @@ async def test_start_identifies_without_privileged_intents_and_syncs_to_the_guil
     assert rig.fake.identify is not None
     intents = discord.Intents._from_value(rig.fake.identify["intents"])
     assert intents.guilds and not intents.message_content and not intents.members
+    assert rig.fake.heartbeats >= 1  # sent on HELLO, before IDENTIFY
     synced = {c["name"]: c for c in rig.fake.commands[GUILD_ID]}
     assert set(synced) == {"watch", "news", "sources"}
     assert int(synced["watch"]["default_member_permissions"]) == MANAGE_CHANNELS
@@ -313,3 +314,17 @@ async def test_sharded_client_asks_the_gateway_and_syncs_globally(tmp_path: Path
         finally:
             await r.adapter.stop()
             await r.store.close()
+
+
+async def test_digest_autocomplete_suggests_modes_and_keeps_what_was_typed(rig: Rig):
+    callback = await rig.fake.send_interaction(
+        rig.fake.interaction(
+            "watch", "add", {"query": "x", "digest": "daily 07:30 Asia/Tokyo"}, focused="digest"
+        )
+    )
+    values = [c["value"] for c in callback.body["data"]["choices"]]
+    assert values[0] == "daily 07:30 Asia/Tokyo"
+    callback = await rig.fake.send_interaction(
+        rig.fake.interaction("watch", "add", {"query": "x", "digest": "hour"}, focused="digest")
+    )
+    assert [c["value"] for c in callback.body["data"]["choices"]] == ["hour", "hourly"]
