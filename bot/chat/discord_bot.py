@@ -149,6 +149,9 @@ class DiscordAdapter:
                 "Discord refused the bot token (401): reset it in the Developer Portal and "
                 "update DISCORD_BOT_TOKEN"
             ) from err
+        except DiscordStartError:
+            await self.client.close()
+            raise
         except (discord.HTTPException, OSError) as err:
             await self.client.close()
             raise DiscordStartError(f"could not log in to Discord: {err}") from err
@@ -180,13 +183,20 @@ class DiscordAdapter:
         if self.settings.api_url:
             _, url, _ = await self.client.http.get_bot_gateway()
             discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
-        if self.settings.guild_ids:
-            for guild_id in self.settings.guild_ids:
-                guild = discord.Object(id=guild_id)
-                self.tree.copy_global_to(guild=guild)
-                await self.tree.sync(guild=guild)
-        else:
+        if not self.settings.guild_ids:
             await self.tree.sync()
+            return
+        for guild_id in self.settings.guild_ids:
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            try:
+                await self.tree.sync(guild=guild)
+            except discord.Forbidden as err:
+                raise DiscordStartError(
+                    f"cannot register commands in server {guild_id} ([discord] guild_ids): the "
+                    "bot is not in it or was invited without the applications.commands scope; "
+                    "invite it with the URL in docs/discord.md, or remove the id"
+                ) from err
 
     # ---- callers and replies -------------------------------------------------------------------
     def caller_of(self, interaction: discord.Interaction[Any]) -> Caller:

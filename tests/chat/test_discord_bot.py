@@ -73,7 +73,11 @@ async def open_rig(tmp_path: Path, fake: FakeDiscord, **options: Any) -> Rig:
         guild_ready_timeout=0.01,
         **options,
     )
-    await adapter.start()
+    try:
+        await adapter.start()
+    except DiscordStartError:
+        await store.close()
+        raise
     return Rig(fake, adapter, store, service)
 
 
@@ -328,3 +332,10 @@ async def test_digest_autocomplete_suggests_modes_and_keeps_what_was_typed(rig: 
         rig.fake.interaction("watch", "add", {"query": "x", "digest": "hour"}, focused="digest")
     )
     assert [c["value"] for c in callback.body["data"]["choices"]] == ["hour", "hourly"]
+
+
+async def test_a_guild_the_bot_cannot_register_in_is_named(tmp_path: Path):
+    async with FakeDiscord() as fake:
+        fake.fail_next("PUT /applications/{app}/guilds/{guild}/commands", 403)
+        with pytest.raises(DiscordStartError, match=f"server {GUILD_ID}.*applications.commands"):
+            await open_rig(tmp_path, fake)
