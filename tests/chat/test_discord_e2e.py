@@ -8,6 +8,7 @@ tells its creator by DM.
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,7 +74,7 @@ async def bot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[
             discord={"enabled": True, "api_url": fake.api_url, "guild_ids": [int(GUILD_ID)]},
         )
         clock = Clock()
-        console = Console(file=open("/dev/null", "w"))  # noqa: SIM115
+        console = Console(file=io.StringIO())
         app = await build_app(
             settings, Secrets({"DISCORD_BOT_TOKEN": fake.token}), console=console, clock=clock
         )
