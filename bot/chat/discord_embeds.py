@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 import discord
 
+from bot.commands import source_health
 from bot.core.alert import Alert, Marked, Story
 from bot.replies import Reply
 from bot.store.records import SourceRecord, WatchRecord
@@ -279,8 +280,6 @@ def _watch_line(watch: WatchRecord, counts: dict[int, int]) -> str:
 
 
 def _source_line(source: SourceRecord) -> str:
-    from bot.commands import source_health
-
     health = escape_text(source_health(source))
     return truncate(f"**#{source.id}** {escape_text(source.name)} · {health}", 400)
 
