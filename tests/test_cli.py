@@ -114,6 +114,7 @@ def test_doctor_reports_missing_tokens(tmp_path: Path, capsys, monkeypatch):
         f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/x.db"\n'
         '[slack]\nenabled = true\n[[watches]]\nquery = "x"\nto = "slack:C0123"\n'
     )
+    assert run(["-c", str(config), "db", "upgrade"], capsys)[0] == 0
     code, out, _ = run(["-c", str(config), "doctor"], capsys)
     assert code == 1 and "SLACK_BOT_TOKEN is not set" in out
 
@@ -135,3 +136,21 @@ async def test_the_demo_shows_the_algeria_alert_once_and_updates_it(tmp_path: Pa
         "Opinion polls tighten ahead of Portugal's snap election",
     ):
         assert near_miss not in shown
+
+
+def test_doctor_on_an_unmigrated_database_says_to_upgrade(tmp_path: Path, capsys):
+    config = tmp_path / "c.toml"
+    config.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/new.db"\n')
+    code, out, _ = run(["-c", str(config), "doctor", "--quick"], capsys)
+    assert code == 1 and "wirewatch db upgrade" in out
+    code, _, _ = run(["-c", str(config), "db", "upgrade"], capsys)
+    assert code == 0
+    code, out, _ = run(["-c", str(config), "doctor", "--quick"], capsys)
+    assert code == 0
+
+
+def test_demo_refuses_an_existing_database(tmp_path: Path, capsys):
+    existing = tmp_path / "old.db"
+    existing.write_bytes(b"")
+    code, out, _ = run(["demo", "--db", str(existing)], capsys)
+    assert code == 2 and "already exists" in out

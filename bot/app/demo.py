@@ -50,6 +50,15 @@ async def run_demo(
 ) -> int:
     """Run the demo; return the exit code (0 when the expected alerts were delivered)."""
     logging.getLogger("bot").setLevel(logging.ERROR)
+    if database and await asyncio.to_thread(Path(database).exists):
+        console.print(
+            Text(
+                f"{database} already exists: the demo needs a new database (its stories would "
+                "all be seen already). Give a new path or delete the file.",
+                style="red",
+            )
+        )
+        return 2
     with tempfile.TemporaryDirectory(prefix="wirewatch-demo-") as tmp:
         db_path = Path(database) if database else Path(tmp) / "demo.db"
         async with DemoFeeds() as feeds:

@@ -50,23 +50,30 @@ async def run_doctor(console: Console, config: str | None, *, quick: bool = Fals
     report.ok("config", f"{len(settings.sources)} sources, {len(settings.watches)} watches")
     console.print(Text("database", style="bold"))
     destinations = {w.to for w in settings.watches}
+    where = _redact(settings.database.url)
     try:
-        store = await Store.open(settings.database.url)
+        store = await Store.open(settings.database.url, migrate=False)
+    except Exception as err:  # any driver error: report it, do not crash
+        report.fail(where, f"cannot open: {type(err).__name__}: {_first_line(err)}")
+        return 1
+    try:
         try:
             await store.ping()
+        except Exception as err:
+            report.fail(where, f"unreachable: {type(err).__name__}: {_first_line(err)}")
+            return 1
+        try:
             counts = await store.counts()
-            report.ok(
-                _redact(settings.database.url), ", ".join(f"{k} {v}" for k, v in counts.items())
-            )
             destinations |= {w.destination for w in await store.list_watches()}
             failing = [
                 s for s in await store.list_sources() if s.consecutive_failures or not s.enabled
             ]
-        finally:
-            await store.close()
-    except Exception as err:  # any driver error: report it, do not crash
-        report.fail(_redact(settings.database.url), f"{type(err).__name__}: {err}")
-        return 1
+        except Exception:
+            report.fail(where, "the schema is missing or out of date: run `wirewatch db upgrade`")
+            return 1
+        report.ok(where, ", ".join(f"{k} {v}" for k, v in counts.items()))
+    finally:
+        await store.close()
     if quick:
         return 1 if report.failures else 0
     for source in failing:
@@ -78,6 +85,10 @@ async def run_doctor(console: Console, config: str | None, *, quick: bool = Fals
     console.print(Text("outputs", style="bold"))
     await _check_outputs(report, settings, destinations)
     return 1 if report.failures else 0
+
+
+def _first_line(err: BaseException) -> str:
+    return (str(err).strip().splitlines() or [""])[0][:200]
 
 
 def _redact(url: str) -> str:
