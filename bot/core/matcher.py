@@ -15,9 +15,10 @@ rule has a positive term). Key kinds:
 - `site`, `lang`: the URL host (an item offers its host and every parent domain) and the
   language code (an item offers `fr-fr` and `fr`).
 
-Guards. A rule whose root is an AND (or NEAR) with another plain-word child besides the one
-it is indexed under carries that word as a guard: a posting maps guard -> rules, and a rule
-becomes a candidate only when the item also holds the guard's stem. The guard check is one set
+Guards. A rule whose root is an AND (or NEAR) with another child besides the one it is
+indexed under that is a plain word, a phrase or an OR of those carries that child's words as a
+guard: a posting maps guard -> rules, and a rule becomes a candidate only when the item also
+holds the stem of one guard word. The guard check is one set
 lookup per distinct (key, guard) pair, shared by every rule with that pair, so rules like
 `Iran AND sanctions` stop costing a verification on every item that only mentions Iran.
 
@@ -148,20 +149,42 @@ def _cheapest_child(
     return min(options, key=lambda o: sum(_key_cost(k, frequency) for k in o[1]))
 
 
-def index_guard(node: Node, frequency: Mapping[str, float] | None = None) -> str | None:
-    """A second plain word every match holds, checked before a rule becomes a candidate."""
+def index_guard(node: Node, frequency: Mapping[str, float] | None = None) -> tuple[str, ...] | None:
+    """Words one of which every match holds, besides its index key; None when there are none.
+
+    Taken from another child of an AND or NEAR than the one the rule is indexed under: a plain
+    word, a phrase (its rarest word), or an OR of those (any of their words).
+    """
     if not isinstance(node, (And, Near)):
         return None
     cheapest = _cheapest_child(node, frequency)
     chosen = cheapest[0] if cheapest is not None else None
-    others = [p for p in node.children() if isinstance(p, Word) and p is not chosen]
-    if not others:
+    options = [g for p in node.children() if p is not chosen and (g := _guard_words(p, frequency))]
+    if not options:
         return None
-    return min(others, key=lambda w: _key_cost(("stem", w.word), frequency)).word
+    return min(options, key=lambda g: sum(_key_cost(("stem", w), frequency) for w in g))
 
 
-# guard (a plain word, or its stem in per-language tables; None: no guard) -> rule ids
-Posting = dict[str | None, set[str]]
+def _guard_words(node: Node, frequency: Mapping[str, float] | None) -> tuple[str, ...] | None:
+    """Words whose stems cover every match of `node`, or None."""
+    if isinstance(node, Word):
+        return (node.word,)
+    if isinstance(node, Phrase):
+        return (min(node.words, key=lambda w: (_key_cost(("word", w), frequency), w)),)
+    if isinstance(node, Or):
+        found: list[str] = []
+        for part in node.parts:
+            words = _guard_words(part, frequency)
+            if words is None:
+                return None
+            found.extend(words)
+        return tuple(dict.fromkeys(found))
+    return None
+
+
+# guard (words, or their stems in per-language tables; None: no guard) -> rule ids
+Guard = tuple[str, ...] | None
+Posting = dict[Guard, set[str]]
 
 
 class Matcher:
@@ -170,7 +193,7 @@ class Matcher:
     def __init__(self, frequency: Mapping[str, float] | None = None) -> None:
         """Optionally take `frequency`: folded word -> share of items containing it."""
         self._frequency = frequency
-        self._rules: dict[str, tuple[Query, frozenset[Key], str | None]] = {}
+        self._rules: dict[str, tuple[Query, frozenset[Key], Guard]] = {}
         self._by_word: dict[str, Posting] = {}
         self._by_stem: dict[str, dict[str, Posting]] = {}
         self._stem_lang: dict[str, str] = {}
@@ -207,7 +230,7 @@ class Matcher:
                 _post(self._by_word, value, guard, rule_id)
                 for algorithm, index in self._by_stem.items():
                     lang = self._stem_lang[algorithm]
-                    _post(index, stem(value, lang), _stem_or_none(guard, lang), rule_id)
+                    _post(index, stem(value, lang), _stem_guard(guard, lang), rule_id)
             elif kind == "prefix":
                 bucket = self._prefixes.setdefault(value[:_PREFIX_BUCKET], {})
                 _post(bucket, value, guard, rule_id)
@@ -224,7 +247,7 @@ class Matcher:
                 _unpost(self._by_word, value, guard, rule_id)
                 for algorithm, index in self._by_stem.items():
                     lang = self._stem_lang[algorithm]
-                    _unpost(index, stem(value, lang), _stem_or_none(guard, lang), rule_id)
+                    _unpost(index, stem(value, lang), _stem_guard(guard, lang), rule_id)
             elif kind == "prefix":
                 bucket = self._prefixes[value[:_PREFIX_BUCKET]]
                 _unpost(bucket, value, guard, rule_id)
@@ -255,8 +278,13 @@ class Matcher:
                 posting = by_stem.get(value)
                 if posting:
                     for guard, rule_ids in posting.items():
-                        if guard is None or guard in stems:
+                        if guard is None:
                             out |= rule_ids
+                            continue
+                        for word in guard:
+                            if word in stems:
+                                out |= rule_ids
+                                break
         lang = doc.item.lang
         if self._exact or self._prefixes:
             exact, prefixes = self._exact, self._prefixes
@@ -322,14 +350,14 @@ class Matcher:
             for word, posting in self._by_word.items():
                 stemmed = stem(word, lang)
                 for guard, rule_ids in posting.items():
-                    _post_all(index, stemmed, _stem_or_none(guard, lang), rule_ids)
+                    _post_all(index, stemmed, _stem_guard(guard, lang), rule_ids)
             self._by_stem[doc.algorithm] = index
             self._stem_lang[doc.algorithm] = lang
         return index
 
 
-def _stem_or_none(word: str | None, lang: str) -> str | None:
-    return None if word is None else stem(word, lang)
+def _stem_guard(guard: Guard, lang: str) -> Guard:
+    return None if guard is None else tuple(stem(word, lang) for word in guard)
 
 
 def _size(posting: Posting) -> int:
@@ -337,21 +365,21 @@ def _size(posting: Posting) -> int:
 
 
 def _collect(posting: Posting, stems: frozenset[str], lang: str, out: set[str]) -> None:
-    """Add the rules of a posting whose (unstemmed) guard word the item holds."""
+    """Add the rules of a posting one of whose (unstemmed) guard words the item holds."""
     for guard, rule_ids in posting.items():
-        if guard is None or stem(guard, lang) in stems:
+        if guard is None or any(stem(word, lang) in stems for word in guard):
             out |= rule_ids
 
 
-def _post(table: dict[str, Posting], key: str, guard: str | None, rule_id: str) -> None:
+def _post(table: dict[str, Posting], key: str, guard: Guard, rule_id: str) -> None:
     table.setdefault(key, {}).setdefault(guard, set()).add(rule_id)
 
 
-def _post_all(table: dict[str, Posting], key: str, guard: str | None, rule_ids: set[str]) -> None:
+def _post_all(table: dict[str, Posting], key: str, guard: Guard, rule_ids: set[str]) -> None:
     table.setdefault(key, {}).setdefault(guard, set()).update(rule_ids)
 
 
-def _unpost(table: dict[str, Posting], key: str, guard: str | None, rule_id: str) -> None:
+def _unpost(table: dict[str, Posting], key: str, guard: Guard, rule_id: str) -> None:
     posting = table.get(key)
     if posting is None:
         return

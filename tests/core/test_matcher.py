@@ -170,7 +170,7 @@ def test_hostile_items_do_not_crash(matcher: Matcher) -> None:
 def test_guard_word_keeps_rules_out_of_the_candidates() -> None:
     m = Matcher()
     m.add("r", parse("Iran AND sanctions"))
-    assert index_guard(parse("Iran AND sanctions").root) == "iran"
+    assert index_guard(parse("Iran AND sanctions").root) == ("iran",)
     assert m.match(Item(title="Iran wins the cup")) == []
     assert m.stats()["candidates_max"] == 0
     assert [h.rule_id for h in m.match(Item(title="New sanctions on Iran", lang="fr"))] == ["r"]
@@ -188,9 +188,12 @@ def test_guard_is_stemmed_in_the_item_language() -> None:
 def test_rules_without_a_second_word_have_no_guard() -> None:
     assert index_guard(parse("Iran").root) is None
     assert index_guard(parse("Iran OR Iraq").root) is None
-    assert index_guard(parse('Iran "nuclear deal"').root) == "iran"
+    assert index_guard(parse('Iran "nuclear deal"').root) == ("iran",)
     assert index_guard(parse('"nuclear deal" site:bbc.co.uk').root) is None
-    assert index_guard(parse("Iran NEAR/3 talks").root) == "iran"
+    assert index_guard(parse("Iran NEAR/3 talks").root) == ("iran",)
+    assert index_guard(parse("(Iran OR Iraq) AND sanctions").root) == ("iran", "iraq")
+    assert index_guard(parse('sanctions "Tehran talks"').root) == ("tehran",)
+    assert index_guard(parse("sanctions AND (Iran OR Tehr*)").root) is None
 
 
 def test_hit_explains_itself_once_and_equals_an_eager_hit(matcher: Matcher) -> None:
