@@ -207,7 +207,12 @@ class CommandService:
             label=caller.channel_name,
         )
         self.index.put(watch)
-        where = "you, by direct message" if personal and caller.platform != "cli" else destination
+        if personal and caller.platform != "cli":
+            where = "you, by direct message"
+        elif caller.channel_id and destination == f"{caller.platform}:{caller.channel_id}":
+            where = "this channel"
+        else:
+            where = destination
         reply = Reply(title=f"Watch #{watch.id} added", ephemeral=False)
         reply.lines.append(f"Rule: `{parsed}`")
         reply.lines.append(

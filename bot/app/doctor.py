@@ -166,7 +166,9 @@ async def _check_discord(report: _Report, settings: Settings, secrets: Secrets) 
     if secrets.discord_bot_token is None:
         report.fail("discord", "DISCORD_BOT_TOKEN is not set")
         return
-    base = (settings.discord.api_url or "https://discord.com/api/v10").rstrip("/")
+    from bot.chat.discord_bot import api_base
+
+    base = api_base(settings.discord.api_url or "https://discord.com/api")
     headers = {"Authorization": f"Bot {secrets.discord_bot_token.get_secret_value()}"}
     try:
         async with httpx.AsyncClient(timeout=10, trust_env=False) as client:
