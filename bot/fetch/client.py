@@ -38,6 +38,7 @@ class _HostGate:
         self.slots = asyncio.Semaphore(max(1, concurrency))
         self.spacing_lock = asyncio.Lock()
         self.last_start: float | None = None
+        self.users = 0
 
 
 class SafeClient:
@@ -166,16 +167,25 @@ class SafeClient:
     @asynccontextmanager
     async def _host_slot(self, host: str) -> AsyncIterator[None]:
         gate = self._gate(host)
-        async with gate.slots:
-            spacing = self.policy.min_host_spacing_s
-            if spacing > 0:
-                async with gate.spacing_lock:
-                    if gate.last_start is not None:
-                        wait = gate.last_start + spacing - self._clock()
-                        if wait > 0:
-                            await self._sleep(wait)
-                    gate.last_start = self._clock()
-            yield
+        gate.users += 1
+        try:
+            async with gate.slots:
+                spacing = self.policy.min_host_spacing_s
+                if spacing > 0:
+                    async with gate.spacing_lock:
+                        if gate.last_start is not None:
+                            wait = gate.last_start + spacing - self._clock()
+                            if wait > 0:
+                                await self._sleep(wait)
+                        gate.last_start = self._clock()
+                yield
+        finally:
+            gate.users -= 1
+            spaced_out = gate.last_start is None or (
+                self._clock() - gate.last_start >= self.policy.min_host_spacing_s
+            )
+            if gate.users == 0 and spaced_out:  # forget idle hosts: 10,000 feeds, bounded memory
+                self._gates.pop(host, None)
 
     async def _get_once(self, url: httpx.URL, headers: dict[str, str]) -> Response | str:
         """Fetch one hop; return the Response, or the Location of a redirect."""

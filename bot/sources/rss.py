@@ -26,11 +26,13 @@ from bot.sources.fields import (
     language_code,
 )
 
-__all__ = ["ParsedFeed", "RssSource", "parse_feed"]
+__all__ = ["MAX_ENTRIES_PARSED", "ParsedFeed", "RssSource", "parse_feed"]
 
 log = logging.getLogger(__name__)
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+MAX_ENTRIES_PARSED = 10_000
+"""Feeds listing more entries are refused before parsing (parsing cost grows with entries)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +114,12 @@ def _entry_item(raw: Any, *, base_url: str, source: str, feed_language: str) -> 
 def _parse(data: bytes, base_url: str, source_name: str, content_type: str) -> ParsedFeed:
     if not data.strip():
         raise FetchError(f"{base_url} returned an empty body, not a feed")
+    markers = data.count(b"<item") + data.count(b"<entry")
+    if markers > MAX_ENTRIES_PARSED:
+        raise FetchError(
+            f"{base_url} lists {markers} entries, more than the {MAX_ENTRIES_PARSED} "
+            "Wirewatch parses; ask the publisher for a shorter feed"
+        )
     try:
         parsed = feedparser.parse(
             io.BytesIO(data), sanitize_html=False, resolve_relative_uris=False

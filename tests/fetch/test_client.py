@@ -474,3 +474,15 @@ async def test_per_host_concurrency_is_bounded() -> None:
         await runner.cleanup()
     assert [r.body for r in results] == [b"ok"] * 6
     assert peak == 2
+
+
+async def test_idle_hosts_are_forgotten(fs: FeedServer) -> None:
+    fs.set_feed("/feed.xml", FEED)
+    resolver = ScriptedResolver({f"h{n}.test": ["127.0.0.1"] for n in range(5)})
+    client = SafeClient(FetchPolicy(allow_hosts=("127.0.0.1/32",)), resolver=resolver)
+    try:
+        for n in range(5):
+            await client.get(f"http://h{n}.test:{fs.port}/feed.xml")
+        assert client._gates == {}
+    finally:
+        await client.aclose()

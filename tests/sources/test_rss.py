@@ -253,3 +253,11 @@ def test_any_bytes_parse_or_raise_fetch_error(data: bytes) -> None:
     except FetchError:
         return
     assert all(item.title for item in parsed.items)
+
+
+async def test_feeds_with_absurd_entry_counts_are_refused_before_parsing(
+    fs: FeedServer, client: SafeClient
+) -> None:
+    fs.set_feed("/flood.xml", "<rss><channel>" + "<item></item>" * 10_001 + "</channel></rss>")
+    with pytest.raises(FetchError, match="lists 10001 entries, more than the 10000"):
+        await fetch(client, fs.url("/flood.xml"))
