@@ -95,12 +95,11 @@ class SafeClient:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         try:
-            async with asyncio.timeout(self.policy.timeout_s):
-                return await self._follow(url, headers)
+            return await self._follow(url, headers)
         except TimeoutError:
             raise FetchError(
                 f"timed out after {self.policy.timeout_s:g} s fetching {url} "
-                "(the server is too slow; raise [fetch] timeout_s if this is expected)"
+                "(the server is too slow; raise [fetch] timeout if this is expected)"
             ) from None
 
     async def aclose(self) -> None:
@@ -110,9 +109,10 @@ class SafeClient:
     async def _follow(self, url: str, headers: dict[str, str]) -> Response:
         current = url
         previous: httpx.URL | None = None
+        deadline: list[float] = []  # set when the first hop gets its host slot
         for _hop in range(self.policy.max_redirects + 1):
             parsed = self._validate(current, previous)
-            result = await self._get_once(parsed, headers)
+            result = await self._get_once(parsed, headers, deadline)
             if isinstance(result, Response):
                 return result
             previous = parsed
@@ -187,15 +187,25 @@ class SafeClient:
             if gate.users == 0 and spaced_out:  # forget idle hosts: 10,000 feeds, bounded memory
                 self._gates.pop(host, None)
 
-    async def _get_once(self, url: httpx.URL, headers: dict[str, str]) -> Response | str:
-        """Fetch one hop; return the Response, or the Location of a redirect."""
+    async def _get_once(
+        self, url: httpx.URL, headers: dict[str, str], deadline: list[float]
+    ) -> Response | str:
+        """Fetch one hop; return the Response, or the Location of a redirect.
+
+        The total deadline starts when the first hop gets its host slot, so waiting behind
+        other fetches of the same host does not count against a request.
+        """
         shown = str(url)
         try:
             async with self._host_slot(url.host):
-                if self.policy.proxy:
-                    await self._backend.checked_addresses(url.host, url.port or _default_port(url))
-                async with self._http.stream("GET", url, headers=headers) as answer:
-                    return await self._read(shown, answer)
+                if not deadline:
+                    deadline.append(asyncio.get_running_loop().time() + self.policy.timeout_s)
+                async with asyncio.timeout_at(deadline[0]):
+                    if self.policy.proxy:
+                        port = url.port or _default_port(url)
+                        await self._backend.checked_addresses(url.host, port)
+                    async with self._http.stream("GET", url, headers=headers) as answer:
+                        return await self._read(shown, answer)
         except AddressRefused as exc:
             raise FetchError(f"refused {shown}: {exc.reason} ({_ALLOW_HINT})") from None
         except ResolveError as exc:

@@ -486,3 +486,35 @@ async def test_idle_hosts_are_forgotten(fs: FeedServer) -> None:
         assert client._gates == {}
     finally:
         await client.aclose()
+
+
+async def test_waiting_for_a_host_slot_does_not_eat_the_deadline() -> None:
+    release = asyncio.Event()
+    arrived = asyncio.Event()
+
+    async def held(request: web.Request) -> web.Response:
+        if request.path == "/hold":
+            arrived.set()
+            await release.wait()
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_get("/{name}", held)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    policy = FetchPolicy(allow_hosts=("127.0.0.1",), per_host_concurrency=1, timeout_s=0.3)
+    client = SafeClient(policy)
+    try:
+        holder = asyncio.create_task(client.get(f"http://127.0.0.1:{port}/hold"))
+        await arrived.wait()
+        queued = asyncio.create_task(client.get(f"http://127.0.0.1:{port}/quick"))
+        with pytest.raises(FetchError, match=r"timed out after 0\.3 s"):
+            await holder  # the held request runs past its own deadline
+        release.set()
+        assert (await queued).body == b"ok"  # queued ~0.3 s behind it, yet not timed out
+    finally:
+        await client.aclose()
+        await runner.cleanup()
