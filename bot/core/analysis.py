@@ -149,6 +149,7 @@ class AnalysedItem:
         "_fields",
         "_scoped_stems",
         "_scoped_words",
+        "_sorted_words",
         "_stem_of",
         "_stem_set",
         "_word_set",
@@ -171,6 +172,7 @@ class AnalysedItem:
         self._stem_set: frozenset[str] | None = None
         self._scoped_stems: dict[str, frozenset[str]] = {}
         self._scoped_words: dict[str, frozenset[str]] = {}
+        self._sorted_words: list[str] | None = None
 
     def stem(self, word: str) -> str:
         """Stem a folded word in the item's language (rule words use this, cached)."""
@@ -233,6 +235,14 @@ class AnalysedItem:
             stem_of = self.stem_of
             self._stem_set = frozenset(stem_of[w] for w in self.word_set)
         return self._stem_set
+
+    def has_word_prefix(self, prefix: str) -> bool:
+        """Tell whether a word of any word field starts with `prefix`."""
+        if self._sorted_words is None:
+            self._sorted_words = sorted(self.word_set)
+        ordered = self._sorted_words
+        index = bisect_left(ordered, prefix)
+        return index < len(ordered) and ordered[index].startswith(prefix)
 
     def host_keys(self) -> list[str]:
         """The host and every parent domain: "www.bbc.co.uk", "bbc.co.uk", "co.uk", "uk"."""

@@ -15,10 +15,11 @@ rule has a positive term). Key kinds:
 - `site`, `lang`: the URL host (an item offers its host and every parent domain) and the
   language code (an item offers `fr-fr` and `fr`).
 
-Guards. A rule whose root is an AND (or NEAR) with another child besides the one it is
-indexed under that is a plain word, a phrase or an OR of those carries that child's words as a
-guard: a posting maps guard -> rules, and a rule becomes a candidate only when the item also
-holds the stem of one guard word. The guard check is one set
+Guards. Each key a rule is posted under carries a guard when the AND (or NEAR) that chose it
+has another child that is a plain word, a phrase, a prefix, a `site:`/`lang:` value or an OR
+of those: a posting maps guard -> rules, and a rule becomes a candidate only when the item also
+holds one atom of the guard (a word's stem, a prefix, the host, the language). Each branch of
+an OR carries its own guard. The guard check is one set
 lookup per distinct (key, guard) pair, shared by every rule with that pair, so rules like
 `Iran AND sanctions` stop costing a verification on every item that only mentions Iran.
 
@@ -36,12 +37,16 @@ from typing import Any
 from bot.core.analysis import AnalysedItem, analyse
 from bot.core.item import Item
 from bot.core.query import Match, Query
-from bot.core.rule_nodes import And, Lang, Near, Node, Or, Phrase, Prefix, Site, Word
+from bot.core.rule_nodes import And, Lang, Near, Node, Not, Or, Phrase, Prefix, Site, Word
 from bot.core.text import stem
 
-__all__ = ["Hit", "Matcher", "index_guard", "index_keys"]
+__all__ = ["Hit", "Matcher", "index_guard", "index_keys", "index_plan"]
 
 Key = tuple[str, str]
+# guard atoms one of which the item must hold (None: no guard) -> rule ids
+Guard = tuple[str, ...] | None
+Posting = dict[Guard, set[str]]
+Plan = list[tuple[Key, Guard]]
 _PREFIX_BUCKET = 3
 # Words so common that a rule is better indexed under any other term it requires.
 _COMMON = frozenset(
@@ -162,7 +167,43 @@ def index_guard(node: Node, frequency: Mapping[str, float] | None = None) -> tup
     options = [g for p in node.children() if p is not chosen and (g := _guard_words(p, frequency))]
     if not options:
         return None
-    return min(options, key=lambda g: sum(_key_cost(("stem", w), frequency) for w in g))
+    return min(options, key=lambda g: sum(_atom_cost(atom, frequency) for atom in g))
+
+
+def _atom_cost(atom: str, frequency: Mapping[str, float] | None) -> float:
+    kind = _ATOM_KINDS.get(atom[0])
+    if kind is None:
+        return _key_cost(("stem", atom), frequency)
+    return _key_cost((kind, atom[1:]), frequency)
+
+
+def index_plan(node: Node, frequency: Mapping[str, float] | None = None) -> Plan | None:
+    """The (key, guard) pairs to post a rule under; None when it has no positive term.
+
+    The keys are those of `index_keys`; each carries the guard of the innermost AND or NEAR
+    on its way down that has one, so every branch of an OR is guarded by its own words.
+    """
+    if isinstance(node, Not):
+        return None
+    if isinstance(node, Or):
+        plan: Plan = []
+        for part in node.parts:
+            found = index_plan(part, frequency)
+            if found is None:
+                return None
+            plan.extend(found)
+        return plan
+    if isinstance(node, (And, Near)):
+        cheapest = _cheapest_child(node, frequency)
+        if cheapest is None:
+            return None
+        inner = index_plan(cheapest[0], frequency)
+        if inner is None:
+            return None
+        guard = index_guard(node, frequency)
+        return inner if guard is None else [(key, guard) for key, _ in inner]
+    keys = index_keys(node, frequency)
+    return None if keys is None else [(key, None) for key in sorted(keys)]
 
 
 def _guard_words(node: Node, frequency: Mapping[str, float] | None) -> tuple[str, ...] | None:
@@ -171,6 +212,12 @@ def _guard_words(node: Node, frequency: Mapping[str, float] | None) -> tuple[str
         return (node.word,)
     if isinstance(node, Phrase):
         return (min(node.words, key=lambda w: (_key_cost(("word", w), frequency), w)),)
+    if isinstance(node, Prefix):
+        return (_PREFIX_ATOM + node.prefix,)
+    if isinstance(node, Site):
+        return (_SITE_ATOM + node.host,)
+    if isinstance(node, Lang):
+        return (_LANG_ATOM + node.code,)
     if isinstance(node, Or):
         found: list[str] = []
         for part in node.parts:
@@ -182,9 +229,10 @@ def _guard_words(node: Node, frequency: Mapping[str, float] | None) -> tuple[str
     return None
 
 
-# guard (words, or their stems in per-language tables; None: no guard) -> rule ids
-Guard = tuple[str, ...] | None
-Posting = dict[Guard, set[str]]
+# Guard atoms: a plain word (stemmed in per-language tables), or a marked prefix, host or
+# language code. Folded words are letters and digits only, so the marks never clash.
+_PREFIX_ATOM, _SITE_ATOM, _LANG_ATOM = "*", "@", "#"
+_ATOM_KINDS = {_PREFIX_ATOM: "prefix", _SITE_ATOM: "site", _LANG_ATOM: "lang"}
 
 
 class Matcher:
@@ -193,7 +241,7 @@ class Matcher:
     def __init__(self, frequency: Mapping[str, float] | None = None) -> None:
         """Optionally take `frequency`: folded word -> share of items containing it."""
         self._frequency = frequency
-        self._rules: dict[str, tuple[Query, frozenset[Key], Guard]] = {}
+        self._rules: dict[str, tuple[Query, Plan]] = {}
         self._by_word: dict[str, Posting] = {}
         self._by_stem: dict[str, dict[str, Posting]] = {}
         self._stem_lang: dict[str, str] = {}
@@ -220,12 +268,11 @@ class Matcher:
         """Index `query` under `rule_id`, replacing any rule with that id."""
         if rule_id in self._rules:
             self.remove(rule_id)
-        keys = index_keys(query.root, self._frequency)
-        if keys is None:
+        plan = index_plan(query.root, self._frequency)
+        if plan is None:
             raise ValueError(f"rule {rule_id!r} has no positive term to index: {query}")
-        guard = index_guard(query.root, self._frequency)
-        self._rules[rule_id] = (query, keys, guard)
-        for kind, value in keys:
+        self._rules[rule_id] = (query, plan)
+        for (kind, value), guard in plan:
             if kind == "stem":
                 _post(self._by_word, value, guard, rule_id)
                 for algorithm, index in self._by_stem.items():
@@ -241,18 +288,19 @@ class Matcher:
         """Forget the rule `rule_id`; raise KeyError when it is unknown."""
         if rule_id not in self._rules:
             raise KeyError(f"no rule with id {rule_id!r}")
-        _query, keys, guard = self._rules.pop(rule_id)
-        for kind, value in keys:
+        _query, plan = self._rules.pop(rule_id)
+        for (kind, value), guard in plan:
             if kind == "stem":
                 _unpost(self._by_word, value, guard, rule_id)
                 for algorithm, index in self._by_stem.items():
                     lang = self._stem_lang[algorithm]
                     _unpost(index, stem(value, lang), _stem_guard(guard, lang), rule_id)
             elif kind == "prefix":
-                bucket = self._prefixes[value[:_PREFIX_BUCKET]]
-                _unpost(bucket, value, guard, rule_id)
-                if not bucket:
-                    del self._prefixes[value[:_PREFIX_BUCKET]]
+                bucket = self._prefixes.get(value[:_PREFIX_BUCKET])
+                if bucket is not None:
+                    _unpost(bucket, value, guard, rule_id)
+                    if not bucket:
+                        del self._prefixes[value[:_PREFIX_BUCKET]]
             else:
                 _unpost(self._table(kind), value, guard, rule_id)
 
@@ -281,27 +329,26 @@ class Matcher:
                         if guard is None:
                             out |= rule_ids
                             continue
-                        for word in guard:
-                            if word in stems:
+                        for atom in guard:
+                            if atom in stems or (atom[0] in _ATOM_KINDS and _holds(atom, doc)):
                                 out |= rule_ids
                                 break
-        lang = doc.item.lang
         if self._exact or self._prefixes:
             exact, prefixes = self._exact, self._prefixes
             for word in doc.word_set:
                 posting = exact.get(word)
                 if posting:
-                    _collect(posting, stems, lang, out)
+                    _collect(posting, doc, out)
                 bucket = prefixes.get(word[:_PREFIX_BUCKET])
                 if bucket:
                     for prefix, prefixed in bucket.items():
                         if word.startswith(prefix):
-                            _collect(prefixed, stems, lang, out)
+                            _collect(prefixed, doc, out)
         for table, keys in ((self._sites, doc.host_keys()), (self._langs, doc.lang_keys())):
             for key in keys:
                 posting = table.get(key)
                 if posting:
-                    _collect(posting, stems, lang, out)
+                    _collect(posting, doc, out)
         return out
 
     def stats(self) -> dict[str, Any]:
@@ -315,7 +362,9 @@ class Matcher:
         }
         sizes = [n for counts in tables.values() for n in counts]
         items = self._items or 1
-        guarded = sum(1 for _q, _k, guard in self._rules.values() if guard is not None)
+        guarded = sum(
+            1 for _q, plan in self._rules.values() if any(g is not None for _k, g in plan)
+        )
         return {
             "rules": len(self._rules),
             "guarded_rules": guarded,
@@ -357,18 +406,34 @@ class Matcher:
 
 
 def _stem_guard(guard: Guard, lang: str) -> Guard:
-    return None if guard is None else tuple(stem(word, lang) for word in guard)
+    if guard is None:
+        return None
+    return tuple(atom if atom[0] in _ATOM_KINDS else stem(atom, lang) for atom in guard)
 
 
 def _size(posting: Posting) -> int:
     return sum(len(rule_ids) for rule_ids in posting.values())
 
 
-def _collect(posting: Posting, stems: frozenset[str], lang: str, out: set[str]) -> None:
-    """Add the rules of a posting one of whose (unstemmed) guard words the item holds."""
+def _collect(posting: Posting, doc: AnalysedItem, out: set[str]) -> None:
+    """Add the rules of a posting one of whose (unstemmed) guard atoms the item holds."""
+    stems, lang = doc.stem_set, doc.item.lang
     for guard, rule_ids in posting.items():
-        if guard is None or any(stem(word, lang) in stems for word in guard):
+        if guard is None or any(
+            _holds(atom, doc) if atom[0] in _ATOM_KINDS else stem(atom, lang) in stems
+            for atom in guard
+        ):
             out |= rule_ids
+
+
+def _holds(atom: str, doc: AnalysedItem) -> bool:
+    """Tell whether the item holds a marked guard atom (prefix, host or language)."""
+    mark, value = atom[0], atom[1:]
+    if mark == _PREFIX_ATOM:
+        return doc.has_word_prefix(value)
+    if mark == _SITE_ATOM:
+        return value in doc.host_keys()
+    return value in doc.lang_keys()
 
 
 def _post(table: dict[str, Posting], key: str, guard: Guard, rule_id: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.item import Item
-from bot.core.matcher import Hit, Matcher, index_guard, index_keys
+from bot.core.matcher import Hit, Matcher, index_guard, index_keys, index_plan
 from bot.core.query import parse
 
 RULES = {
@@ -185,15 +185,44 @@ def test_guard_is_stemmed_in_the_item_language() -> None:
     assert [h.rule_id for h in m.match(item)] == ["r", "s"]
 
 
-def test_rules_without_a_second_word_have_no_guard() -> None:
+def test_guards_cover_words_phrases_prefixes_sites_and_or_groups() -> None:
     assert index_guard(parse("Iran").root) is None
     assert index_guard(parse("Iran OR Iraq").root) is None
+    assert index_guard(parse("sanctions AND (oil NEAR gas)").root) is None
     assert index_guard(parse('Iran "nuclear deal"').root) == ("iran",)
-    assert index_guard(parse('"nuclear deal" site:bbc.co.uk').root) is None
     assert index_guard(parse("Iran NEAR/3 talks").root) == ("iran",)
     assert index_guard(parse("(Iran OR Iraq) AND sanctions").root) == ("iran", "iraq")
     assert index_guard(parse('sanctions "Tehran talks"').root) == ("tehran",)
-    assert index_guard(parse("sanctions AND (Iran OR Tehr*)").root) is None
+    assert index_guard(parse("sanctions AND (Iran OR Tehr*)").root) == ("iran", "*tehr")
+    assert index_guard(parse('"nuclear deal" site:bbc.co.uk').root) == ("@bbc.co.uk",)
+    assert index_guard(parse("sanctions lang:fr").root) == ("#fr",)
+
+
+def test_each_or_branch_carries_its_own_guard() -> None:
+    plan = index_plan(parse("Tehran OR (sanctions AND Iraq)").root)
+    assert plan == [(("stem", "tehran"), None), (("stem", "sanctions"), ("iraq",))]
+
+
+@pytest.mark.parametrize(
+    ("rule", "miss", "hit"),
+    [
+        ("sanctions AND Tehr*", "sanctions on oil", "sanctions on Tehran"),
+        ("sanctions site:bbc.co.uk", "sanctions", "sanctions"),
+        ("sanctions lang:fr", "sanctions", "sanctions"),
+        ("Tehran OR (sanctions AND Iraq)", "sanctions on oil", "sanctions on Iraq"),
+    ],
+)
+def test_guards_keep_non_matching_rules_out_of_the_candidates(
+    rule: str, miss: str, hit: str
+) -> None:
+    m = Matcher()
+    m.add("r", parse(rule))
+    assert m.match(Item(title=miss, url="https://cnn.com/x", lang="en")) == []
+    assert m.stats()["candidates_max"] == 0
+    found = m.match(Item(title=hit, url="https://www.bbc.co.uk/x", lang="fr"))
+    assert [h.rule_id for h in found] == ["r"]
+    m.remove("r")
+    assert m.stats()["buckets"] == {"stem": 0, "word": 0, "prefix": 0, "site": 0, "lang": 0}
 
 
 def test_hit_explains_itself_once_and_equals_an_eager_hit(matcher: Matcher) -> None:
