@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -88,7 +90,9 @@ def items(draw: st.DrawFn) -> Item:
     )
 
 
-FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Set WIREWATCH_HYPOTHESIS_EXAMPLES=2000 for a longer search than the fast default.
+EXAMPLES = int(os.environ.get("WIREWATCH_HYPOTHESIS_EXAMPLES", "100"))
+FAST = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @FAST
