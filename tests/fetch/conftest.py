@@ -11,22 +11,6 @@ from pathlib import Path
 import pytest
 
 
-class ScriptedResolver:
-    """Answer host names from a script; a list of answers is consumed one call at a time."""
-
-    def __init__(self, answers: dict[str, list[str] | list[list[str]]]) -> None:
-        self.answers = answers
-        self.calls: list[str] = []
-
-    async def __call__(self, host: str, port: int) -> list[str]:
-        self.calls.append(host)
-        answer = self.answers[host]
-        if answer and isinstance(answer[0], list):
-            script: list[list[str]] = answer  # type: ignore[assignment]
-            return script.pop(0) if len(script) > 1 else script[0]
-        return list(answer)  # type: ignore[arg-type]
-
-
 @pytest.fixture(scope="session")
 def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A self-signed certificate for feeds.test (and its key)."""

@@ -15,7 +15,7 @@ from aiohttp import web
 from bot.fetch import FetchPolicy, SafeClient
 from bot.ports import FetchError
 from tests.fakes.feed_server import FeedServer, rss_feed
-from tests.fetch.conftest import ScriptedResolver
+from tests.fetch.scripted_resolver import ScriptedResolver
 
 LOOPBACK = FetchPolicy(allow_hosts=("127.0.0.1",))
 FEED = rss_feed([{"title": "Hello", "link": "https://news.test/1", "guid": "1"}])
