@@ -518,3 +518,44 @@ async def test_waiting_for_a_host_slot_does_not_eat_the_deadline() -> None:
     finally:
         await client.aclose()
         await runner.cleanup()
+
+
+REFUSED_ADDRESSES = [
+    ("127.0.0.2", "loopback"),
+    ("10.9.8.7", "private"),
+    ("169.254.169.254", "link-local"),
+    ("100.100.0.1", "carrier-grade NAT"),
+    ("::ffff:192.168.0.1", "private"),
+    ("::ffff:127.0.0.3", "loopback"),  # 127.0.0.1 itself is allow-listed here
+    ("fe80::2", "link-local"),
+    ("239.1.1.1", "multicast"),
+    ("0.0.0.0", "unspecified"),
+]
+
+
+@pytest.mark.parametrize(("address", "why"), REFUSED_ADDRESSES)
+async def test_every_refusal_class_holds_directly_via_redirect_and_via_rebinding(
+    fs: FeedServer, address: str, why: str
+) -> None:
+    fs.set_feed("/feed.xml", FEED, headers={"Connection": "close"})
+    fs.set_response("/go", 302, headers={"Location": "http://target.test/"})
+    resolver = ScriptedResolver(
+        {
+            "target.test": [address],
+            "origin.test": ["127.0.0.1"],
+            "rebind.test": [["127.0.0.1"], [address]],
+        }
+    )
+    policy = FetchPolicy(allow_hosts=("origin.test", "127.0.0.1/32"))
+    client = SafeClient(policy, resolver=resolver)
+    try:
+        with pytest.raises(FetchError, match=why):
+            await client.get("http://target.test/")
+        with pytest.raises(FetchError, match=why):
+            await client.get(f"http://origin.test:{fs.port}/go")
+        assert (await client.get(f"http://rebind.test:{fs.port}/feed.xml")).status == 200
+        with pytest.raises(FetchError, match=why):
+            await client.get(f"http://rebind.test:{fs.port}/feed.xml")
+    finally:
+        await client.aclose()
+    assert [r.path for r in fs.requests] == ["/go", "/feed.xml"]
