@@ -10,8 +10,8 @@ rule has a positive term). Key kinds:
   each stemmer actually seen on an item, a lazily built stem -> rules map (`stem(word, L)` for
   every indexed word). `add`/`remove` update every map built so far, so nothing is rebuilt.
 - `word`: an exact folded word (the longest word of a phrase, no stemming).
-- `prefix`: a literal prefix, in buckets by its first three characters; an item word looks up
-  its first three characters, then checks the few prefixes of that bucket.
+- `prefix`: a literal prefix, in a bucket of its own; an item word looks up each of its own
+  prefixes whose length some indexed prefix has (usually a handful of lookups per word).
 - `site`, `lang`: the URL host (an item offers its host and every parent domain) and the
   language code (an item offers `fr-fr` and `fr`).
 
@@ -36,6 +36,7 @@ from typing import Any
 
 from bot.core.analysis import AnalysedItem, analyse
 from bot.core.item import Item
+from bot.core.postings import ATOM_MARKS, LANG_MARK, PREFIX_MARK, SITE_MARK, Guard, Posting
 from bot.core.query import Match, Query
 from bot.core.rule_nodes import And, Lang, Near, Node, Not, Or, Phrase, Prefix, Site, Word
 from bot.core.text import stem
@@ -43,11 +44,7 @@ from bot.core.text import stem
 __all__ = ["Hit", "Matcher", "index_guard", "index_keys", "index_plan"]
 
 Key = tuple[str, str]
-# guard atoms one of which the item must hold (None: no guard) -> rule ids
-Guard = tuple[str, ...] | None
-Posting = dict[Guard, set[str]]
 Plan = list[tuple[Key, Guard]]
-_PREFIX_BUCKET = 3
 # Words so common that a rule is better indexed under any other term it requires.
 _COMMON = frozenset(
     (
@@ -171,7 +168,7 @@ def index_guard(node: Node, frequency: Mapping[str, float] | None = None) -> tup
 
 
 def _atom_cost(atom: str, frequency: Mapping[str, float] | None) -> float:
-    kind = _ATOM_KINDS.get(atom[0])
+    kind = ATOM_MARKS.get(atom[0])
     if kind is None:
         return _key_cost(("stem", atom), frequency)
     return _key_cost((kind, atom[1:]), frequency)
@@ -213,11 +210,11 @@ def _guard_words(node: Node, frequency: Mapping[str, float] | None) -> tuple[str
     if isinstance(node, Phrase):
         return (min(node.words, key=lambda w: (_key_cost(("word", w), frequency), w)),)
     if isinstance(node, Prefix):
-        return (_PREFIX_ATOM + node.prefix,)
+        return (PREFIX_MARK + node.prefix,)
     if isinstance(node, Site):
-        return (_SITE_ATOM + node.host,)
+        return (SITE_MARK + node.host,)
     if isinstance(node, Lang):
-        return (_LANG_ATOM + node.code,)
+        return (LANG_MARK + node.code,)
     if isinstance(node, Or):
         found: list[str] = []
         for part in node.parts:
@@ -227,12 +224,6 @@ def _guard_words(node: Node, frequency: Mapping[str, float] | None) -> tuple[str
             found.extend(words)
         return tuple(dict.fromkeys(found))
     return None
-
-
-# Guard atoms: a plain word (stemmed in per-language tables), or a marked prefix, host or
-# language code. Folded words are letters and digits only, so the marks never clash.
-_PREFIX_ATOM, _SITE_ATOM, _LANG_ATOM = "*", "@", "#"
-_ATOM_KINDS = {_PREFIX_ATOM: "prefix", _SITE_ATOM: "site", _LANG_ATOM: "lang"}
 
 
 class Matcher:
@@ -246,7 +237,8 @@ class Matcher:
         self._by_stem: dict[str, dict[str, Posting]] = {}
         self._stem_lang: dict[str, str] = {}
         self._exact: dict[str, Posting] = {}
-        self._prefixes: dict[str, dict[str, Posting]] = {}
+        self._prefixes: dict[str, Posting] = {}
+        self._prefix_lengths: dict[int, int] = {}
         self._sites: dict[str, Posting] = {}
         self._langs: dict[str, Posting] = {}
         self._items = 0
@@ -279,8 +271,10 @@ class Matcher:
                     lang = self._stem_lang[algorithm]
                     _post(index, stem(value, lang), _stem_guard(guard, lang), rule_id)
             elif kind == "prefix":
-                bucket = self._prefixes.setdefault(value[:_PREFIX_BUCKET], {})
-                _post(bucket, value, guard, rule_id)
+                if value not in self._prefixes:
+                    lengths = self._prefix_lengths
+                    lengths[len(value)] = lengths.get(len(value), 0) + 1
+                _post(self._prefixes, value, guard, rule_id)
             else:
                 _post(self._table(kind), value, guard, rule_id)
 
@@ -296,11 +290,11 @@ class Matcher:
                     lang = self._stem_lang[algorithm]
                     _unpost(index, stem(value, lang), _stem_guard(guard, lang), rule_id)
             elif kind == "prefix":
-                bucket = self._prefixes.get(value[:_PREFIX_BUCKET])
-                if bucket is not None:
-                    _unpost(bucket, value, guard, rule_id)
-                    if not bucket:
-                        del self._prefixes[value[:_PREFIX_BUCKET]]
+                _unpost(self._prefixes, value, guard, rule_id)
+                if value not in self._prefixes and len(value) in self._prefix_lengths:
+                    self._prefix_lengths[len(value)] -= 1
+                    if not self._prefix_lengths[len(value)]:
+                        del self._prefix_lengths[len(value)]
             else:
                 _unpost(self._table(kind), value, guard, rule_id)
 
@@ -317,38 +311,36 @@ class Matcher:
         return [Hit(r, query=rules[r][0], doc=doc) for r in matched]
 
     def candidates(self, doc: AnalysedItem) -> set[str]:
-        """The rules indexed under a key the item holds, whose guard word it also holds."""
+        """The rules indexed under a key the item holds, admitted by their guards."""
         out: set[str] = set()
         stems = doc.stem_set
         by_stem = self._stem_index(doc)
         if by_stem:
             for value in stems:
                 posting = by_stem.get(value)
-                if posting:
-                    for guard, rule_ids in posting.items():
-                        if guard is None:
-                            out |= rule_ids
-                            continue
-                        for atom in guard:
-                            if atom in stems or (atom[0] in _ATOM_KINDS and _holds(atom, doc)):
-                                out |= rule_ids
-                                break
-        if self._exact or self._prefixes:
-            exact, prefixes = self._exact, self._prefixes
+                if posting is not None:
+                    posting.collect(doc, stems, out)
+        raw_stem = doc.stem
+        exact, prefixes = self._exact, self._prefixes
+        if exact:
             for word in doc.word_set:
                 posting = exact.get(word)
-                if posting:
-                    _collect(posting, doc, out)
-                bucket = prefixes.get(word[:_PREFIX_BUCKET])
-                if bucket:
-                    for prefix, prefixed in bucket.items():
-                        if word.startswith(prefix):
-                            _collect(prefixed, doc, out)
+                if posting is not None:
+                    posting.collect(doc, stems, out, raw_stem)
+        if prefixes:
+            lengths = sorted(self._prefix_lengths)
+            for word in doc.word_set:
+                for length in lengths:
+                    if length > len(word):
+                        break
+                    posting = prefixes.get(word[:length])
+                    if posting is not None:
+                        posting.collect(doc, stems, out, raw_stem)
         for table, keys in ((self._sites, doc.host_keys()), (self._langs, doc.lang_keys())):
             for key in keys:
                 posting = table.get(key)
-                if posting:
-                    _collect(posting, doc, out)
+                if posting is not None:
+                    posting.collect(doc, stems, out, raw_stem)
         return out
 
     def stats(self) -> dict[str, Any]:
@@ -356,7 +348,7 @@ class Matcher:
         tables: dict[str, list[int]] = {
             "stem": [_size(p) for p in self._by_word.values()],
             "word": [_size(p) for p in self._exact.values()],
-            "prefix": [_size(p) for b in self._prefixes.values() for p in b.values()],
+            "prefix": [_size(p) for p in self._prefixes.values()],
             "site": [_size(p) for p in self._sites.values()],
             "lang": [_size(p) for p in self._langs.values()],
         }
@@ -382,7 +374,7 @@ class Matcher:
     def _largest_buckets(self, count: int) -> list[tuple[str, int]]:
         named = [(f"stem:{k}", _size(p)) for k, p in self._by_word.items()]
         named += [(f"word:{k}", _size(p)) for k, p in self._exact.items()]
-        named += [(f"prefix:{k}", _size(p)) for b in self._prefixes.values() for k, p in b.items()]
+        named += [(f"prefix:{k}", _size(p)) for k, p in self._prefixes.items()]
         named += [(f"site:{k}", _size(p)) for k, p in self._sites.items()]
         named += [(f"lang:{k}", _size(p)) for k, p in self._langs.items()]
         return sorted(named, key=lambda kv: (-kv[1], kv[0]))[:count]
@@ -397,9 +389,12 @@ class Matcher:
             lang = doc.item.lang or "en"
             index = {}
             for word, posting in self._by_word.items():
-                stemmed = stem(word, lang)
-                for guard, rule_ids in posting.items():
-                    _post_all(index, stemmed, _stem_guard(guard, lang), rule_ids)
+                target = _posting(index, stem(word, lang))
+                target.add(None, posting.unguarded)
+                for atom, rule_ids in posting.plain.items():
+                    target.add((stem(atom, lang),), rule_ids)
+                for atom, rule_ids in posting.marked.items():
+                    target.add((atom,), rule_ids)
             self._by_stem[doc.algorithm] = index
             self._stem_lang[doc.algorithm] = lang
         return index
@@ -408,50 +403,28 @@ class Matcher:
 def _stem_guard(guard: Guard, lang: str) -> Guard:
     if guard is None:
         return None
-    return tuple(atom if atom[0] in _ATOM_KINDS else stem(atom, lang) for atom in guard)
+    return tuple(atom if atom[0] in ATOM_MARKS else stem(atom, lang) for atom in guard)
 
 
 def _size(posting: Posting) -> int:
-    return sum(len(rule_ids) for rule_ids in posting.values())
+    return len(posting.rule_ids())
 
 
-def _collect(posting: Posting, doc: AnalysedItem, out: set[str]) -> None:
-    """Add the rules of a posting one of whose (unstemmed) guard atoms the item holds."""
-    stems, lang = doc.stem_set, doc.item.lang
-    for guard, rule_ids in posting.items():
-        if guard is None or any(
-            _holds(atom, doc) if atom[0] in _ATOM_KINDS else stem(atom, lang) in stems
-            for atom in guard
-        ):
-            out |= rule_ids
-
-
-def _holds(atom: str, doc: AnalysedItem) -> bool:
-    """Tell whether the item holds a marked guard atom (prefix, host or language)."""
-    mark, value = atom[0], atom[1:]
-    if mark == _PREFIX_ATOM:
-        return doc.has_word_prefix(value)
-    if mark == _SITE_ATOM:
-        return value in doc.host_keys()
-    return value in doc.lang_keys()
+def _posting(table: dict[str, Posting], key: str) -> Posting:
+    found = table.get(key)
+    if found is None:
+        found = table[key] = Posting()
+    return found
 
 
 def _post(table: dict[str, Posting], key: str, guard: Guard, rule_id: str) -> None:
-    table.setdefault(key, {}).setdefault(guard, set()).add(rule_id)
-
-
-def _post_all(table: dict[str, Posting], key: str, guard: Guard, rule_ids: set[str]) -> None:
-    table.setdefault(key, {}).setdefault(guard, set()).update(rule_ids)
+    _posting(table, key).add(guard, {rule_id})
 
 
 def _unpost(table: dict[str, Posting], key: str, guard: Guard, rule_id: str) -> None:
     posting = table.get(key)
     if posting is None:
         return
-    rule_ids = posting.get(guard)
-    if rule_ids is not None:
-        rule_ids.discard(rule_id)
-        if not rule_ids:
-            del posting[guard]
+    posting.discard(guard, rule_id)
     if not posting:
         del table[key]
