@@ -36,7 +36,15 @@ from typing import Any
 
 from bot.core.analysis import AnalysedItem, analyse
 from bot.core.item import Item
-from bot.core.postings import ATOM_MARKS, LANG_MARK, PREFIX_MARK, SITE_MARK, Guard, Posting
+from bot.core.postings import (
+    ATOM_MARKS,
+    LANG_MARK,
+    PREFIX_MARK,
+    SITE_MARK,
+    Guard,
+    Posting,
+    members,
+)
 from bot.core.query import Match, Query
 from bot.core.rule_nodes import And, Lang, Near, Node, Not, Or, Phrase, Prefix, Site, Word
 from bot.core.text import stem
@@ -390,11 +398,11 @@ class Matcher:
             index = {}
             for word, posting in self._by_word.items():
                 target = _posting(index, stem(word, lang))
-                target.add(None, posting.unguarded)
-                for atom, rule_ids in posting.plain.items():
-                    target.add((stem(atom, lang),), rule_ids)
-                for atom, rule_ids in posting.marked.items():
-                    target.add((atom,), rule_ids)
+                target.add(None, posting.unguarded or set())
+                for atom, found in (posting.plain or {}).items():
+                    target.add((stem(atom, lang),), members(found))
+                for atom, found in (posting.marked or {}).items():
+                    target.add((atom,), members(found))
             self._by_stem[doc.algorithm] = index
             self._stem_lang[doc.algorithm] = lang
         return index

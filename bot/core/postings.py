@@ -13,7 +13,17 @@ from collections.abc import Callable
 
 from bot.core.analysis import AnalysedItem
 
-__all__ = ["ATOM_MARKS", "LANG_MARK", "PREFIX_MARK", "SITE_MARK", "Guard", "Posting", "holds"]
+__all__ = [
+    "ATOM_MARKS",
+    "LANG_MARK",
+    "PREFIX_MARK",
+    "SITE_MARK",
+    "Guard",
+    "Members",
+    "Posting",
+    "holds",
+    "members",
+]
 
 PREFIX_MARK, SITE_MARK, LANG_MARK = "*", "@", "#"
 # Folded words are letters and digits only, so a marked atom never equals a word.
@@ -32,47 +42,101 @@ def holds(atom: str, doc: AnalysedItem) -> bool:
     return value in doc.lang_keys()
 
 
+# The rules under one guard atom: a lone rule id (most atoms hold one) or a set of them.
+Members = str | set[str]
+
+
+def members(found: Members) -> set[str]:
+    """The rule ids of a `Members` value, as a new set."""
+    return {found} if isinstance(found, str) else set(found)
+
+
+def _file(table: dict[str, Members], atom: str, rule_ids: set[str]) -> None:
+    existing = table.get(atom)
+    if existing is None:
+        table[atom] = next(iter(rule_ids)) if len(rule_ids) == 1 else set(rule_ids)
+    elif isinstance(existing, str):
+        merged = rule_ids | {existing}
+        table[atom] = existing if len(merged) == 1 else merged
+    else:
+        existing |= rule_ids
+
+
+def _unfile(table: dict[str, Members], atom: str, rule_id: str) -> None:
+    existing = table.get(atom)
+    if existing is None:
+        return
+    if isinstance(existing, str):
+        if existing == rule_id:
+            del table[atom]
+        return
+    existing.discard(rule_id)
+    if len(existing) == 1:
+        table[atom] = next(iter(existing))
+    elif not existing:
+        del table[atom]
+
+
 class Posting:
-    """Rule ids under one key: unguarded, by plain guard atom, by marked guard atom."""
+    """Rule ids under one key: unguarded, by plain guard atom, by marked guard atom.
+
+    Containers are created on first use and a lone rule id is stored without a set: most keys
+    hold one or two rules, and an index of 100,000 rules holds hundreds of thousands of
+    postings.
+    """
 
     __slots__ = ("marked", "plain", "unguarded")
 
     def __init__(self) -> None:
-        self.unguarded: set[str] = set()
-        self.plain: dict[str, set[str]] = {}
-        self.marked: dict[str, set[str]] = {}
+        self.unguarded: set[str] | None = None
+        self.plain: dict[str, Members] | None = None
+        self.marked: dict[str, Members] | None = None
 
     def __bool__(self) -> bool:
         return bool(self.unguarded or self.plain or self.marked)
 
     def add(self, guard: Guard, rule_ids: set[str]) -> None:
         """File `rule_ids` under every atom of `guard` (or as unguarded)."""
+        if not rule_ids:
+            return
         if guard is None:
+            if self.unguarded is None:
+                self.unguarded = set()
             self.unguarded |= rule_ids
             return
         for atom in guard:
-            table = self.marked if atom[0] in ATOM_MARKS else self.plain
-            table.setdefault(atom, set()).update(rule_ids)
+            if atom[0] in ATOM_MARKS:
+                if self.marked is None:
+                    self.marked = {}
+                _file(self.marked, atom, rule_ids)
+            else:
+                if self.plain is None:
+                    self.plain = {}
+                _file(self.plain, atom, rule_ids)
 
     def discard(self, guard: Guard, rule_id: str) -> None:
         """Remove `rule_id` from wherever `guard` filed it."""
         if guard is None:
-            self.unguarded.discard(rule_id)
+            if self.unguarded is not None:
+                self.unguarded.discard(rule_id)
+                if not self.unguarded:
+                    self.unguarded = None
             return
         for atom in guard:
             table = self.marked if atom[0] in ATOM_MARKS else self.plain
-            found = table.get(atom)
-            if found is not None:
-                found.discard(rule_id)
-                if not found:
-                    del table[atom]
+            if table is not None:
+                _unfile(table, atom, rule_id)
+        if not self.plain:
+            self.plain = None
+        if not self.marked:
+            self.marked = None
 
     def rule_ids(self) -> set[str]:
         """Every rule id in the posting."""
-        out = set(self.unguarded)
+        out = set(self.unguarded or ())
         for table in (self.plain, self.marked):
-            for found in table.values():
-                out |= found
+            for found in (table or {}).values():
+                out |= members(found)
         return out
 
     def collect(
@@ -88,18 +152,17 @@ class Posting:
         plain = self.plain
         if plain:
             if stem_of is not None:
-                for atom, found in plain.items():
-                    if stem_of(atom) in stems:
-                        out |= found
+                admitted = [found for atom, found in plain.items() if stem_of(atom) in stems]
             elif len(plain) <= len(stems):
-                for atom, found in plain.items():
-                    if atom in stems:
-                        out |= found
+                admitted = [found for atom, found in plain.items() if atom in stems]
             else:
-                for value in stems:
-                    admitted = plain.get(value)
-                    if admitted:
-                        out |= admitted
-        for atom, found in self.marked.items():
-            if holds(atom, doc):
-                out |= found
+                admitted = [plain[value] for value in stems if value in plain]
+            for found in admitted:
+                if isinstance(found, str):
+                    out.add(found)
+                else:
+                    out |= found
+        if self.marked:
+            for atom, found in self.marked.items():
+                if holds(atom, doc):
+                    out |= members(found)

@@ -238,3 +238,18 @@ def test_hit_explains_itself_once_and_equals_an_eager_hit(matcher: Matcher) -> N
 def test_hit_needs_a_match_or_what_to_explain_it_from() -> None:
     with pytest.raises(ValueError, match="needs a match"):
         Hit("r")
+
+
+def test_rules_sharing_a_key_and_guard_come_and_go_independently() -> None:
+    m = Matcher()
+    for rule_id in ("a", "b", "c"):
+        m.add(rule_id, parse("sanctions AND Iran"))
+    item = Item(title="Iran sanctions", lang="fr")
+    assert [h.rule_id for h in m.match(item)] == ["a", "b", "c"]
+    m.remove("b")
+    assert [h.rule_id for h in m.match(item)] == ["a", "c"]
+    m.remove("a")
+    assert [h.rule_id for h in m.match(Item(title="Iran sanctions"))] == ["c"]
+    m.remove("c")
+    assert m.stats()["buckets"]["stem"] == 0
+    assert m.match(item) == []
