@@ -92,6 +92,12 @@ class Pipeline:
 
     async def poll_source(self, source: SourceRecord) -> PollReport:
         """Fetch one source and ingest what is new; never raises for a source's misbehaviour."""
+        try:
+            return await self._poll(source)
+        except LookupError:  # removed while it was being polled: nothing to record
+            return PollReport(source.id, False, error="the source was removed meanwhile")
+
+    async def _poll(self, source: SourceRecord) -> PollReport:
         now = self.clock()
         state = FetchState(
             url=source.url,
