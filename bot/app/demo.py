@@ -50,7 +50,8 @@ async def run_demo(
 ) -> int:
     """Run the demo; return the exit code (0 when the expected alerts were delivered)."""
     logging.getLogger("bot").setLevel(logging.ERROR)
-    if database and await asyncio.to_thread(Path(database).exists):
+    exists: bool = bool(database) and await asyncio.to_thread(Path(database or ".").exists)
+    if exists:
         console.print(
             Text(
                 f"{database} already exists: the demo needs a new database (its stories would "
