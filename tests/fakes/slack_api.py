@@ -1,0 +1,234 @@
+"""A local fake of the Slack Web API, response URLs and Socket Mode, on 127.0.0.1.
+
+The real `AsyncWebClient(base_url=fake.api_url)` talks to it. It records every call, keeps the
+messages posted per channel, and can be scripted to answer the next call of a method with a 429
+(and `Retry-After`), a 5xx, or a Slack error code. `apps.connections.open` names a local websocket
+that says hello and lets a test deliver envelopes (e.g. a slash command) and read the ack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+BOT_TOKEN = "xoxb-fake-bot-token"
+APP_TOKEN = "xapp-fake-app-token"
+BOT_USER = "UBOT0001"
+TEAM_ID = "T0000FAKE"
+
+__all__ = ["APP_TOKEN", "BOT_TOKEN", "BOT_USER", "TEAM_ID", "Call", "FakeSlack"]
+
+
+@dataclass
+class Call:
+    """One request the fake received."""
+
+    method: str
+    args: dict[str, Any]
+    status: int
+    token: str
+
+
+@dataclass
+class _Failure:
+    status: int
+    error: str | None
+    retry_after: float | None
+
+
+@dataclass
+class FakeSlack:
+    """The fake Slack; use as `async with FakeSlack() as fake:`."""
+
+    calls_made: list[Call] = field(default_factory=list)
+    channels: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    responses: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    acks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _failures: dict[str, deque[_Failure]] = field(default_factory=lambda: defaultdict(deque))
+    _ts = itertools.count(1)
+    _sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    _ack_arrived: asyncio.Condition | None = None
+    _runner: web.AppRunner | None = None
+    port: int = 0
+
+    async def __aenter__(self) -> FakeSlack:
+        self._ts = itertools.count(1)
+        self._ack_arrived = asyncio.Condition()
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_post("/respond/{token}", self._respond)
+        app.router.add_get("/socket", self._socket)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # ---- addresses and scripting -----------------------------------------------------------
+    @property
+    def api_url(self) -> str:
+        """The base URL to give `AsyncWebClient(base_url=...)`."""
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, token: str = "r1") -> str:
+        """A response_url for a command or action payload."""
+        return f"http://127.0.0.1:{self.port}/respond/{token}"
+
+    def fail_next(
+        self,
+        method: str,
+        status: int = 200,
+        *,
+        error: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        """Answer the next call of `method` with `status` (429, 5xx) or a Slack `error` code."""
+        self._failures[method].append(_Failure(status, error, retry_after))
+
+    def calls(self, method: str) -> list[Call]:
+        """Every call of one method, in order."""
+        return [c for c in self.calls_made if c.method == method]
+
+    def messages(self, channel: str) -> list[dict[str, Any]]:
+        """The messages currently in a channel (after edits)."""
+        return list(self.channels.get(channel, []))
+
+    # ---- Web API ---------------------------------------------------------------------------
+    async def _args(self, request: web.Request) -> dict[str, Any]:
+        args: dict[str, Any] = dict(request.query)
+        if request.content_type == "application/json":
+            args.update(await request.json())
+        else:
+            args.update({k: v for k, v in (await request.post()).items() if isinstance(v, str)})
+        for key in ("blocks", "view"):
+            if isinstance(args.get(key), str):
+                args[key] = json.loads(args[key])
+        return args
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await self._args(request)
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        token = token or str(args.get("token", ""))
+        failures = self._failures.get(method)
+        if failures:
+            failure = failures.popleft()
+            self.calls_made.append(Call(method, args, failure.status, token))
+            return self._failure(failure)
+        expected = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
+        if token != expected:
+            self.calls_made.append(Call(method, args, 200, token))
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        self.calls_made.append(Call(method, args, 200, token))
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        if handler is None:
+            return web.json_response({"ok": False, "error": "unknown_method"})
+        answer: dict[str, Any] = handler(args)
+        return web.json_response(answer)
+
+    @staticmethod
+    def _failure(failure: _Failure) -> web.Response:
+        if failure.status == 429:
+            headers = {"Retry-After": str(int(failure.retry_after or 1))}
+            body = {"ok": False, "error": "ratelimited"}
+            return web.json_response(body, status=429, headers=headers)
+        if failure.status >= 500:
+            return web.Response(status=failure.status, text="upstream trouble")
+        return web.json_response({"ok": False, "error": failure.error or "fatal_error"})
+
+    def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "user_id": BOT_USER,
+            "team_id": TEAM_ID,
+            "bot_id": "BFAKE",
+            "user": "ww",
+        }
+
+    def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel", ""))
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        ts = f"{1_700_000_000 + next(self._ts)}.000100"
+        message = {"ts": ts, "text": args.get("text", ""), "blocks": args.get("blocks", [])}
+        if args.get("thread_ts"):
+            message["thread_ts"] = args["thread_ts"]
+        self.channels[channel].append(message)
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel", ""))
+        for message in self.channels.get(channel, []):
+            if message["ts"] == args.get("ts"):
+                message.update(text=args.get("text", ""), blocks=args.get("blocks", []))
+                return {"ok": True, "channel": channel, "ts": message["ts"]}
+        return {"ok": False, "error": "message_not_found"}
+
+    def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        users = str(args.get("users", ""))
+        if not users or "," in users:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "channel": {"id": "D" + users.lstrip("U")}}
+
+    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "view": {"id": "V1", **(args.get("view") or {})}}
+
+    def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
+
+    # ---- response_url ----------------------------------------------------------------------
+    async def _respond(self, request: web.Request) -> web.Response:
+        self.responses.append((request.match_info["token"], await request.json()))
+        return web.Response(text="ok")
+
+    # ---- Socket Mode -----------------------------------------------------------------------
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1})
+        async for message in ws:
+            if message.type != WSMsgType.TEXT:
+                continue
+            ack = json.loads(message.data)
+            assert self._ack_arrived is not None
+            async with self._ack_arrived:
+                self.acks[str(ack.get("envelope_id"))] = ack
+                self._ack_arrived.notify_all()
+        self._sockets.remove(ws)
+        return ws
+
+    @property
+    def connected(self) -> bool:
+        """True while a Socket Mode client is connected."""
+        return bool(self._sockets)
+
+    async def deliver(self, kind: str, payload: dict[str, Any], envelope_id: str) -> dict[str, Any]:
+        """Send an envelope over Socket Mode and return the client's ack for it."""
+        assert self._ack_arrived is not None and self._sockets, "no Socket Mode client connected"
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": kind,
+            "payload": payload,
+            "accepts_response_payload": kind != "events_api",
+        }
+        await self._sockets[-1].send_json(envelope)
+        async with self._ack_arrived:
+            await self._ack_arrived.wait_for(lambda: envelope_id in self.acks)
+        return self.acks[envelope_id]
