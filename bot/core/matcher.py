@@ -323,18 +323,13 @@ class Matcher:
         out: set[str] = set()
         stems = doc.stem_set
         by_stem = self._stem_index(doc)
-        if by_stem:
-            for value in stems:
-                posting = by_stem.get(value)
-                if posting is not None:
-                    posting.collect(doc, stems, out)
+        # A keys view & a set walks the smaller side in C.
+        for value in by_stem.keys() & stems:
+            by_stem[value].collect(doc, stems, out)
         raw_stem = doc.stem
         exact, prefixes = self._exact, self._prefixes
-        if exact:
-            for word in doc.word_set:
-                posting = exact.get(word)
-                if posting is not None:
-                    posting.collect(doc, stems, out, raw_stem)
+        for word in exact.keys() & doc.word_set:
+            exact[word].collect(doc, stems, out, raw_stem)
         if prefixes:
             lengths = sorted(self._prefix_lengths)
             for word in doc.word_set:

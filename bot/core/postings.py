@@ -4,7 +4,7 @@ A rule posted with a guard (a tuple of atoms, any of which the item must hold) i
 each atom. Atoms are plain words or stems (looked up in the item's stem set) or marked atoms
 (`*prefix`, `@host`, `#lang`, checked against the item by `holds`). Collecting walks whichever
 is smaller, the posting's plain atoms or the item's stems, so a key shared by thousands of
-rules with different guards costs about one set lookup per item stem.
+rules with different guards costs at most one set lookup per item stem.
 """
 
 from __future__ import annotations
