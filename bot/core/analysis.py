@@ -9,7 +9,7 @@ NEAR operator or an explanation asks for them.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from bot.core.item import Item
 from bot.core.text import stem, stem_cache, stem_words, stemmer_language, word_spans, words
@@ -30,6 +30,7 @@ TOKEN_FIELDS = (*TEXT_FIELDS, "author", "source", "tag")
 # Empty placeholder words between the values of a multi-valued field (tags), so that no
 # phrase or NEAR window (at most 64 words plus a distance of 50) spans two values.
 FIELD_GAP = 128
+_GAP = frozenset({""})
 
 
 def normalise_lang(code: str) -> str:
@@ -79,17 +80,15 @@ class AnalysedField:
     def word_set(self) -> frozenset[str]:
         """The distinct folded words of the field."""
         if self._word_set is None:
-            found = set(self.words)
-            found.discard("")
-            self._word_set = frozenset(found)
+            found = frozenset(self.words)
+            self._word_set = found - _GAP if "" in found else found
         return self._word_set
 
     @property
     def stem_set(self) -> frozenset[str]:
         """The distinct stems of the field's words in the item's language."""
         if self._stem_set is None:
-            stem_of = self._owner.stem_of
-            self._stem_set = frozenset(stem_of[w] for w in self.word_set)
+            self._stem_set = frozenset(map(self._owner.stem_of.__getitem__, self.word_set))
         return self._stem_set
 
     def has_prefix(self, prefix: str) -> bool:
@@ -103,22 +102,17 @@ class AnalysedField:
     def positions_of_word(self, word: str) -> list[int]:
         """Positions where the folded word `word` occurs exactly."""
         if self._by_word is None:
-            by_word: dict[str, list[int]] = {}
-            for position, w in enumerate(self.words):
-                if w:
-                    by_word.setdefault(w, []).append(position)
-            self._by_word = by_word
+            if word not in self.word_set:
+                return []
+            self._by_word = _group_positions(self.words)
         return self._by_word.get(word, [])
 
     def positions_of_stem(self, stem: str) -> list[int]:
         """Positions of the words whose stem is `stem`."""
         if self._by_stem is None:
-            stem_of = self._owner.stem_of
-            by_stem: dict[str, list[int]] = {}
-            for position, w in enumerate(self.words):
-                if w:
-                    by_stem.setdefault(stem_of[w], []).append(position)
-            self._by_stem = by_stem
+            if stem not in self.stem_set:
+                return []
+            self._by_stem = _group_positions(list(map(self._owner.stem_of.get, self.words)))
         return self._by_stem.get(stem, [])
 
     def positions_of_prefix(self, prefix: str) -> list[int]:
@@ -147,6 +141,7 @@ class AnalysedItem:
 
     __slots__ = (
         "_fields",
+        "_host",
         "_scoped_stems",
         "_scoped_words",
         "_sorted_words",
@@ -154,7 +149,6 @@ class AnalysedItem:
         "_stem_set",
         "_word_set",
         "algorithm",
-        "host",
         "item",
         "lang",
         "stems",
@@ -165,7 +159,7 @@ class AnalysedItem:
         self.algorithm = stemmer_language(item.lang)
         self.stems = stem_cache(item.lang)
         self.lang = normalise_lang(item.lang)
-        self.host = item.site
+        self._host: str | None = None
         self._fields: dict[str, AnalysedField] = {}
         self._stem_of: dict[str, str] | None = None
         self._word_set: frozenset[str] | None = None
@@ -173,6 +167,13 @@ class AnalysedItem:
         self._scoped_stems: dict[str, frozenset[str]] = {}
         self._scoped_words: dict[str, frozenset[str]] = {}
         self._sorted_words: list[str] | None = None
+
+    @property
+    def host(self) -> str:
+        """The host of the item's URL ("" when unknown), parsed on first use."""
+        if self._host is None:
+            self._host = self.item.site
+        return self._host
 
     def stem(self, word: str) -> str:
         """Stem a folded word in the item's language (rule words use this, cached)."""
@@ -218,7 +219,12 @@ class AnalysedItem:
         """Map every distinct word of every field to its stem in the item's language."""
         if self._stem_of is None:
             distinct = list(self.word_set)
-            self._stem_of = dict(zip(distinct, stem_words(distinct, self.item.lang), strict=True))
+            cache = self.stems
+            if cache.keys() >= self.word_set:
+                self._stem_of = dict(zip(distinct, map(cache.__getitem__, distinct), strict=True))
+            else:
+                stemmed = stem_words(distinct, self.item.lang)
+                self._stem_of = dict(zip(distinct, stemmed, strict=True))
         return self._stem_of
 
     @property
@@ -232,8 +238,7 @@ class AnalysedItem:
     def stem_set(self) -> frozenset[str]:
         """The distinct stems of all word fields."""
         if self._stem_set is None:
-            stem_of = self.stem_of
-            self._stem_set = frozenset(stem_of[w] for w in self.word_set)
+            self._stem_set = frozenset(self.stem_of.values())
         return self._stem_set
 
     def has_word_prefix(self, prefix: str) -> bool:
@@ -256,10 +261,21 @@ class AnalysedItem:
 
 
 def _union(sets: Iterable[frozenset[str]]) -> frozenset[str]:
-    out: set[str] = set()
-    for s in sets:
-        out |= s
-    return frozenset(out)
+    return frozenset().union(*sets)
+
+
+def _group_positions(keys: Sequence[str | None]) -> dict[str, list[int]]:
+    """Map each key to the positions where it occurs, in order (gaps and None left out)."""
+    grouped: dict[str, list[int]] = {}
+    get = grouped.get
+    for position, key in enumerate(keys):
+        found = get(key)  # type: ignore[arg-type]
+        if found is None:
+            if key:
+                grouped[key] = [position]
+        else:
+            found.append(position)
+    return grouped
 
 
 def analyse(item: Item) -> AnalysedItem:

@@ -32,6 +32,7 @@ None.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from operator import itemgetter
 from typing import Any
 
 from bot.core.analysis import AnalysedItem, analyse
@@ -331,14 +332,13 @@ class Matcher:
         for word in exact.keys() & doc.word_set:
             exact[word].collect(doc, stems, out, raw_stem)
         if prefixes:
-            lengths = sorted(self._prefix_lengths)
-            for word in doc.word_set:
-                for length in lengths:
-                    if length > len(word):
-                        break
-                    posting = prefixes.get(word[:length])
-                    if posting is not None:
-                        posting.collect(doc, stems, out, raw_stem)
+            # One C pass per indexed prefix length: the item's words cut to that length.
+            words = doc.word_set
+            found: set[str] = set()
+            for length in self._prefix_lengths:
+                found |= prefixes.keys() & set(map(itemgetter(slice(None, length)), words))
+            for value in found:
+                prefixes[value].collect(doc, stems, out, raw_stem)
         for table, keys in ((self._sites, doc.host_keys()), (self._langs, doc.lang_keys())):
             for key in keys:
                 posting = table.get(key)

@@ -153,10 +153,12 @@ class Posting:
         if plain:
             if stem_of is not None:
                 admitted = [found for atom, found in plain.items() if stem_of(atom) in stems]
-            elif len(plain) <= len(stems):
-                admitted = [found for atom, found in plain.items() if atom in stems]
             else:
-                admitted = [plain[value] for value in stems if value in plain]
+                # Intersect in C, walking the smaller side.
+                shared = (
+                    stems.intersection(plain) if len(plain) <= len(stems) else plain.keys() & stems
+                )
+                admitted = list(map(plain.__getitem__, shared))
             for found in admitted:
                 if isinstance(found, str):
                     out.add(found)

@@ -167,11 +167,12 @@ def stem_words(folded: list[str], lang: str = "en") -> list[str]:
     """Stem many folded words at once, in the order given (cached per language)."""
     algorithm = stemmer_language(lang)
     cache = _stem_caches.setdefault(algorithm, {})
-    missing = [w for w in folded if w not in cache]
-    if missing:
-        if len(cache) + len(missing) > _STEM_CACHE_LIMIT:
+    unseen = set(folded).difference(cache)
+    if unseen:
+        if len(cache) + len(unseen) > _STEM_CACHE_LIMIT:
             cache.clear()
-            missing = list(dict.fromkeys(folded))
+            unseen = set(folded)
+        missing = list(unseen)
         stems = _stemmer(algorithm).stemWords(missing)
         cache.update(zip(missing, map(str, stems), strict=True))
-    return [cache[w] for w in folded]
+    return list(map(cache.__getitem__, folded))
