@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import json
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -54,13 +55,13 @@ class FakeSlack:
     _failures: dict[str, deque[_Failure]] = field(default_factory=lambda: defaultdict(deque))
     _ts = itertools.count(1)
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
-    _ack_arrived: asyncio.Condition | None = None
+    _changed: asyncio.Condition | None = None
     _runner: web.AppRunner | None = None
     port: int = 0
 
     async def __aenter__(self) -> FakeSlack:
         self._ts = itertools.count(1)
-        self._ack_arrived = asyncio.Condition()
+        self._changed = asyncio.Condition()
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/respond/{token}", self._respond)
@@ -101,6 +102,22 @@ class FakeSlack:
         """Answer the next call of `method` with `status` (429, 5xx) or a Slack `error` code."""
         self._failures[method].append(_Failure(status, error, retry_after))
 
+    async def wait_until(self, ready: Callable[[], bool], timeout: float = 10.0) -> None:
+        """Wait until `ready()` holds after some call, response or ack (a guard, not a timer)."""
+        assert self._changed is not None
+
+        async def until() -> None:
+            assert self._changed is not None
+            async with self._changed:
+                await self._changed.wait_for(ready)
+
+        await asyncio.wait_for(until(), timeout)
+
+    async def _record(self) -> None:
+        assert self._changed is not None
+        async with self._changed:
+            self._changed.notify_all()
+
     def calls(self, method: str) -> list[Call]:
         """Every call of one method, in order."""
         return [c for c in self.calls_made if c.method == method]
@@ -130,16 +147,19 @@ class FakeSlack:
         if failures:
             failure = failures.popleft()
             self.calls_made.append(Call(method, args, failure.status, token))
+            await self._record()
             return self._failure(failure)
         expected = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
         if token != expected:
             self.calls_made.append(Call(method, args, 200, token))
+            await self._record()
             return web.json_response({"ok": False, "error": "invalid_auth"})
         self.calls_made.append(Call(method, args, 200, token))
         handler = getattr(self, "_" + method.replace(".", "_"), None)
-        if handler is None:
-            return web.json_response({"ok": False, "error": "unknown_method"})
-        answer: dict[str, Any] = handler(args)
+        answer: dict[str, Any] = (
+            handler(args) if handler else {"ok": False, "error": "unknown_method"}
+        )
+        await self._record()
         return web.json_response(answer)
 
     @staticmethod
@@ -195,6 +215,7 @@ class FakeSlack:
     # ---- response_url ----------------------------------------------------------------------
     async def _respond(self, request: web.Request) -> web.Response:
         self.responses.append((request.match_info["token"], await request.json()))
+        await self._record()
         return web.Response(text="ok")
 
     # ---- Socket Mode -----------------------------------------------------------------------
@@ -207,10 +228,8 @@ class FakeSlack:
             if message.type != WSMsgType.TEXT:
                 continue
             ack = json.loads(message.data)
-            assert self._ack_arrived is not None
-            async with self._ack_arrived:
-                self.acks[str(ack.get("envelope_id"))] = ack
-                self._ack_arrived.notify_all()
+            self.acks[str(ack.get("envelope_id"))] = ack
+            await self._record()
         self._sockets.remove(ws)
         return ws
 
@@ -221,7 +240,7 @@ class FakeSlack:
 
     async def deliver(self, kind: str, payload: dict[str, Any], envelope_id: str) -> dict[str, Any]:
         """Send an envelope over Socket Mode and return the client's ack for it."""
-        assert self._ack_arrived is not None and self._sockets, "no Socket Mode client connected"
+        assert self._sockets, "no Socket Mode client connected"
         envelope = {
             "envelope_id": envelope_id,
             "type": kind,
@@ -229,6 +248,5 @@ class FakeSlack:
             "accepts_response_payload": kind != "events_api",
         }
         await self._sockets[-1].send_json(envelope)
-        async with self._ack_arrived:
-            await self._ack_arrived.wait_for(lambda: envelope_id in self.acks)
+        await self.wait_until(lambda: envelope_id in self.acks)
         return self.acks[envelope_id]
