@@ -42,7 +42,7 @@ from bot.chat.slack_notifier import SlackNotifier, error_code
 from bot.commands import Caller, CommandService
 from bot.replies import Reply
 
-__all__ = ["SIGNATURE_MAX_AGE", "SlackAdapter", "SlackStartError", "request_is_signed"]
+__all__ = ["COMMANDS", "SIGNATURE_MAX_AGE", "SlackAdapter", "SlackStartError", "request_is_signed"]
 
 log = logging.getLogger(__name__)
 

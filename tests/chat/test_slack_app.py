@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ import pytest
 
 from bot.app.settings import Secrets, SlackSettings
 from bot.app.watch_index import WatchIndex
-from bot.chat.slack_app import SlackAdapter, SlackStartError, request_is_signed
+from bot.chat.slack_app import COMMANDS, SlackAdapter, SlackStartError, request_is_signed
 from bot.commands import AccessPolicy, CommandService
 from bot.core.item import Item
 from bot.store import Store
@@ -342,3 +343,13 @@ async def test_socket_mode_acks_a_slash_command_with_the_reply(tmp_path: Path) -
         finally:
             await adapter.stop()
             await store.close()
+
+
+def test_the_manifest_declares_every_command_and_the_home_event() -> None:
+    manifest = (Path(__file__).parents[2] / "config" / "slack-manifest.yml").read_text()
+    declared = re.findall(r"^\s*- command: (\S+)$", manifest, re.MULTILINE)
+    assert sorted(declared) == sorted(COMMANDS)
+    assert re.search(r"^\s*- app_home_opened$", manifest, re.MULTILINE)
+    assert re.search(r"^\s*socket_mode_enabled: true$", manifest, re.MULTILINE)
+    for scope in ("commands", "chat:write", "im:write"):
+        assert re.search(rf"^\s*- {scope}$", manifest, re.MULTILINE)
