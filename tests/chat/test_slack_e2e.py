@@ -8,6 +8,7 @@ ping nobody; `not_in_channel` pauses the watch and tells its creator by DM.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from rich.console import Console
 
 from bot.app.build import App, build_app
 from bot.app.settings import Secrets
+from bot.chat.pacing import ChannelPacer
 from bot.chat.slack_app import SlackAdapter
 from tests.app.harness import Clock, make_settings, story
 from tests.fakes.feed_server import FeedServer, rss_feed
@@ -32,6 +34,19 @@ HOSTILE = story(
     "Algeria agreed to the readmission of nationals, <!here> says <@U123> & <!subteam^S1>.",
 )
 PINGS = ("<!channel>", "<!here>", "<@U123>", "<!subteam")
+
+
+@dataclass
+class ManualTime:
+    """A monotonic clock that only moves when the pacer sleeps on it."""
+
+    now: float = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
 
 
 @dataclass
@@ -143,3 +158,22 @@ async def test_a_429_is_waited_out(bot: Bot) -> None:
     assert [c.status for c in bot.fake.calls("chat.postMessage")] == [429, 200]
     (delivery,) = await bot.app.store.list_deliveries(watch_id=1)
     assert delivery.status == "sent"
+
+
+async def test_a_burst_of_thirty_matches_is_paced_and_folded(bot: Bot) -> None:
+    time = ManualTime()
+    bot.adapter.notifier.pacer = ChannelPacer(1.0, clock=time, sleep=time.sleep)
+    bot.fake.clock = time
+    await bot.command("/watch", "add readmission", "env-1")
+    burst = [story(10 + n, f"Readmission update {n}") for n in range(30)]
+    bot.feeds.set_feed("/world.xml", rss_feed([*BASE, *burst]))
+    await bot.poll_and_deliver()
+    posts = [c for c in bot.fake.calls("chat.postMessage") if c.args["channel"] == CHANNEL]
+    alerts = [d for d in await bot.app.store.list_deliveries(watch_id=1) if d.kind == "alert"]
+    assert len(alerts) >= 20  # (near-duplicate headlines may become updates instead)
+    assert len(posts) == 6  # five alerts, then one message folding the rest
+    folded = len(alerts) - 5
+    assert posts[-1].args["blocks"][0]["text"]["text"] == f"*{folded} more matches for #1*"
+    times = [c.at for c in posts]
+    assert all(b - a >= 1.0 for a, b in itertools.pairwise(times))
+    assert times[-1] - times[0] == pytest.approx(5.0)

@@ -4,6 +4,7 @@ The real `AsyncWebClient(base_url=fake.api_url)` talks to it. It records every c
 messages posted per channel, and can be scripted to answer the next call of a method with a 429
 (and `Retry-After`), a 5xx, or a Slack error code. `apps.connections.open` names a local websocket
 that says hello and lets a test deliver envelopes (e.g. a slash command) and read the ack.
+Each call is stamped with `clock()`, so a test with an injected clock can check pacing.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class Call:
     args: dict[str, Any]
     status: int
     token: str
+    at: float = 0.0
 
 
 @dataclass
@@ -48,6 +50,7 @@ class _Failure:
 class FakeSlack:
     """The fake Slack; use as `async with FakeSlack() as fake:`."""
 
+    clock: Callable[[], float] = lambda: 0.0
     calls_made: list[Call] = field(default_factory=list)
     channels: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     responses: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -146,15 +149,15 @@ class FakeSlack:
         failures = self._failures.get(method)
         if failures:
             failure = failures.popleft()
-            self.calls_made.append(Call(method, args, failure.status, token))
+            self.calls_made.append(Call(method, args, failure.status, token, self.clock()))
             await self._record()
             return self._failure(failure)
         expected = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
         if token != expected:
-            self.calls_made.append(Call(method, args, 200, token))
+            self.calls_made.append(Call(method, args, 200, token, self.clock()))
             await self._record()
             return web.json_response({"ok": False, "error": "invalid_auth"})
-        self.calls_made.append(Call(method, args, 200, token))
+        self.calls_made.append(Call(method, args, 200, token, self.clock()))
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         answer: dict[str, Any] = (
             handler(args) if handler else {"ok": False, "error": "unknown_method"}
