@@ -168,7 +168,8 @@ class FakeSlack:
     @staticmethod
     def _failure(failure: _Failure) -> web.Response:
         if failure.status == 429:
-            headers = {"Retry-After": str(int(failure.retry_after or 1))}
+            seconds = 1 if failure.retry_after is None else int(failure.retry_after)
+            headers = {"Retry-After": str(seconds)}
             body = {"ok": False, "error": "ratelimited"}
             return web.json_response(body, status=429, headers=headers)
         if failure.status >= 500:
