@@ -17,11 +17,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
@@ -186,11 +187,18 @@ class SlackAdapter:
 
     async def _handle_http(self, request: web.Request) -> web.Response:
         """Refuse unsigned or stale requests with 401, then let Bolt dispatch the rest."""
-        body = await request.text()
+        try:
+            body = (await request.read()).decode("utf-8")
+        except UnicodeDecodeError:
+            return web.json_response({"error": "the body is not UTF-8"}, status=400)
         if not request_is_signed(self._signing_secret, request.headers, body, now=self.clock()):
             return web.json_response({"error": "invalid request signature"}, status=401)
-        bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(bolt_response)
+        bolt_request = AsyncBoltRequest(
+            body=body,
+            query=request.query_string,
+            headers={k.lower(): request.headers.getall(k) for k in request.headers},
+        )
+        return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
     # ---- callers and replies -----------------------------------------------------------------
     def _caller(self, user_id: str, channel_id: str, channel_name: str, user_name: str) -> Caller:

@@ -177,6 +177,17 @@ async def test_unsigned_stale_or_malformed_requests_get_401_never_500(
     assert await rig.store.list_watches() == []
 
 
+async def test_a_body_that_is_not_utf8_is_refused_not_a_crash(rig: Rig) -> None:
+    stamp = str(int(time.time()))
+    headers = {
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": sign("x", stamp),
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    async with rig.http.post(rig.url, data=b"text=\xff\xfe", headers=headers) as answer:
+        assert answer.status == 400
+
+
 def test_request_is_signed_accepts_exactly_the_valid_window() -> None:
     body = "a=1"
     stamp = "1700000000"
