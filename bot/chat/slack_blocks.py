@@ -46,6 +46,7 @@ BUTTON_VALUE_LIMIT = 2000
 URL_LIMIT = 3000
 TEXT_LIMIT = 4000
 MAX_BLOCKS = 50
+HOME_BLOCKS = 100
 ELLIPSIS = "…"
 
 ACTION_PAUSE_WATCH = "watch_pause"
@@ -370,8 +371,10 @@ def home_view(reply: Reply) -> dict[str, Any]:
     """The App Home tab: each watch with Pause or Resume and Remove buttons."""
     blocks: list[Block] = [_header(reply.title)]
     blocks += _joined_sections([_line(line) for line in reply.lines])
-    for watch in reply.watches:
-        if len(blocks) + 2 > MAX_BLOCKS * 2:
+    for index, watch in enumerate(reply.watches):
+        if len(blocks) + 3 > HOME_BLOCKS:
+            hidden = len(reply.watches) - index
+            blocks.append(_context(f"and {hidden} more: see /watch list"))
             break
         toggle = (
             _button("Resume", ACTION_HOME_RESUME, value=str(watch.id), style="primary")
@@ -381,4 +384,4 @@ def home_view(reply: Reply) -> dict[str, Any]:
         remove = _button("Remove", ACTION_HOME_REMOVE, value=str(watch.id), style="danger")
         blocks.append(_section(_watch_line(watch, reply.watch_counts)))
         blocks.append({"type": "actions", "elements": [toggle, remove]})
-    return {"type": "home", "blocks": blocks[:100]}
+    return {"type": "home", "blocks": blocks}

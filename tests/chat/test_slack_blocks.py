@@ -223,3 +223,11 @@ def test_home_view_has_pause_or_resume_and_remove_per_watch() -> None:
     assert labels == [["Pause", "Remove"], ["Resume", "Remove"]]
     texts = every_text(view)
     assert any("<#C123>" in t for t in texts) and any("by DM" in t for t in texts)
+
+
+def test_home_view_with_many_watches_stays_within_a_hundred_blocks() -> None:
+    watches = [WatchRecord(id=n, query=f"w{n}", destination="slack:C1") for n in range(80)]
+    blocks = home_view(Reply(title="Your Wirewatch", watches=watches))["blocks"]
+    assert len(blocks) <= 100
+    shown = sum(1 for b in blocks if b["type"] == "actions")
+    assert blocks[-1]["elements"][0]["text"] == f"and {80 - shown} more: see /watch list"
