@@ -117,10 +117,24 @@ class AnalysedField:
 
     def positions_of_prefix(self, prefix: str) -> list[int]:
         """Positions of the words starting with `prefix`, in order."""
-        return [p for p, w in enumerate(self.words) if w and w.startswith(prefix)]
+        if self._sorted is None:
+            self._sorted = sorted(self.word_set)
+        ordered = self._sorted
+        index = bisect_left(ordered, prefix)
+        found: list[int] = []
+        while index < len(ordered) and ordered[index].startswith(prefix):
+            found += self.positions_of_word(ordered[index])
+            index += 1
+        return sorted(found)
 
     def span(self, first: int, last: int) -> tuple[int, int]:
         """Character span in `text` covering the words at positions `first`..`last`."""
+        spans = self.spans
+        return spans[first][0], spans[last][1]
+
+    @property
+    def spans(self) -> list[tuple[int, int]]:
+        """The (start, end) character span in `text` of the word at each position."""
         if self._spans is None:
             spans: list[tuple[int, int]] = []
             offset = 0
@@ -133,7 +147,7 @@ class AnalysedField:
                     spans.extend(word_spans(value))
                 offset += len(value) + 2
             self._spans = spans
-        return self._spans[first][0], self._spans[last][1]
+        return self._spans
 
 
 class AnalysedItem:
@@ -142,6 +156,8 @@ class AnalysedItem:
     __slots__ = (
         "_fields",
         "_host",
+        "_host_keys",
+        "_lang_keys",
         "_scoped_stems",
         "_scoped_words",
         "_sorted_words",
@@ -149,6 +165,7 @@ class AnalysedItem:
         "_stem_set",
         "_word_set",
         "algorithm",
+        "held",
         "item",
         "lang",
         "stems",
@@ -160,6 +177,10 @@ class AnalysedItem:
         self.stems = stem_cache(item.lang)
         self.lang = normalise_lang(item.lang)
         self._host: str | None = None
+        self._host_keys: tuple[str, ...] | None = None
+        self._lang_keys: tuple[str, ...] | None = None
+        # Guard atoms (prefix, host, language) already checked against this item, and the answer.
+        self.held: dict[str, bool] = {}
         self._fields: dict[str, AnalysedField] = {}
         self._stem_of: dict[str, str] | None = None
         self._word_set: frozenset[str] | None = None
@@ -249,15 +270,19 @@ class AnalysedItem:
         index = bisect_left(ordered, prefix)
         return index < len(ordered) and ordered[index].startswith(prefix)
 
-    def host_keys(self) -> list[str]:
+    def host_keys(self) -> tuple[str, ...]:
         """The host and every parent domain: "www.bbc.co.uk", "bbc.co.uk", "co.uk", "uk"."""
-        parts = self.host.split(".") if self.host else []
-        return [".".join(parts[i:]) for i in range(len(parts))]
+        if self._host_keys is None:
+            parts = self.host.split(".") if self.host else []
+            self._host_keys = tuple(".".join(parts[i:]) for i in range(len(parts)))
+        return self._host_keys
 
-    def lang_keys(self) -> list[str]:
+    def lang_keys(self) -> tuple[str, ...]:
         """The language code and its shorter forms: "fr-fr", "fr"."""
-        parts = self.lang.split("-") if self.lang else []
-        return ["-".join(parts[: i + 1]) for i in range(len(parts))]
+        if self._lang_keys is None:
+            parts = self.lang.split("-") if self.lang else []
+            self._lang_keys = tuple("-".join(parts[: i + 1]) for i in range(len(parts)))
+        return self._lang_keys
 
 
 def _union(sets: Iterable[frozenset[str]]) -> frozenset[str]:

@@ -33,13 +33,18 @@ Guard = tuple[str, ...] | None
 
 
 def holds(atom: str, doc: AnalysedItem) -> bool:
-    """Tell whether the item holds a marked atom (prefix, host or language)."""
-    mark, value = atom[0], atom[1:]
-    if mark == PREFIX_MARK:
-        return doc.has_word_prefix(value)
-    if mark == SITE_MARK:
-        return value in doc.host_keys()
-    return value in doc.lang_keys()
+    """Tell whether the item holds a marked atom (prefix, host or language); answers are kept."""
+    found = doc.held.get(atom)
+    if found is None:
+        mark, value = atom[0], atom[1:]
+        if mark == PREFIX_MARK:
+            found = doc.has_word_prefix(value)
+        elif mark == SITE_MARK:
+            found = value in doc.host_keys()
+        else:
+            found = value in doc.lang_keys()
+        doc.held[atom] = found
+    return found
 
 
 # The rules under one guard atom: a lone rule id (most atoms hold one) or a set of them.

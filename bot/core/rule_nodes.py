@@ -121,10 +121,12 @@ class Word(Positional):
         target = self.stem_for(doc)
         if target not in doc.stems_in(self.scope):
             return False
+        label = self.label
         for fld in doc.fields_for(self.scope):
-            for p in fld.positions_of_stem(target):
-                start, end = fld.span(p, p)
-                out.append((self.label, fld.name, start, end))
+            positions = fld.positions_of_stem(target)
+            if positions:
+                spans, name = fld.spans, fld.name
+                out.extend([(label, name, *spans[p]) for p in positions])
         return True
 
     def occurrences(self, doc: AnalysedItem, fld: AnalysedField) -> list[Occurrence]:

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 
 import Stemmer
 
@@ -30,6 +31,7 @@ _EXTRA_FOLDS = str.maketrans(
     {"œ": "oe", "æ": "ae", "ø": "o", "đ": "d", "ł": "l", "ß": "ss", "þ": "th", "ı": "i", "ŀ": "l"}
 )
 _WORD = re.compile(r"[^\W_]+")
+_MATCH_SPAN = re.Match.span
 # Every ASCII character that is not a letter or digit becomes a space (fast path of `words`).
 _ASCII_SEPARATORS = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
 
@@ -116,7 +118,7 @@ def tokenize(text: str) -> list[Token]:
 def word_spans(text: str) -> list[tuple[int, int]]:
     """Return the (start, end) spans of `tokenize(text)`, computed faster."""
     if text.isascii():
-        return [m.span() for m in _WORD.finditer(text)]
+        return list(map(_MATCH_SPAN, _WORD.finditer(text)))
     return [(t.start, t.end) for t in tokenize(text)]
 
 
@@ -170,8 +172,10 @@ def stem_words(folded: list[str], lang: str = "en") -> list[str]:
     unseen = set(folded).difference(cache)
     if unseen:
         if len(cache) + len(unseen) > _STEM_CACHE_LIMIT:
-            cache.clear()
-            unseen = set(folded)
+            # Forget the older half (dicts keep insertion order), not every stem at once.
+            for old in list(islice(cache, len(cache) // 2)):
+                del cache[old]
+            unseen = set(folded).difference(cache)
         missing = list(unseen)
         stems = _stemmer(algorithm).stemWords(missing)
         cache.update(zip(missing, map(str, stems), strict=True))
