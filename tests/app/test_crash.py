@@ -17,6 +17,7 @@ from aiohttp import web
 
 from tests.app.harness import story
 from tests.fakes.feed_server import FeedServer, rss_feed
+from tests.fakes.loopback import serve_on_loopback
 
 pytestmark = pytest.mark.slow
 
@@ -155,11 +156,7 @@ async def test_kill_9_during_a_webhook_post_resends_with_the_same_idempotency_ke
 
     receiver = web.Application()
     receiver.router.add_post("/hook", hook)
-    runner = web.AppRunner(receiver)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, port = await serve_on_loopback(receiver)
     log = tmp_path / "bot.log"
     try:
         async with FeedServer() as feeds:

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from tests.app.harness import Clock, open_harness, story
 from tests.fakes.feed_server import FeedServer, rss_feed
+from tests.fakes.loopback import serve_on_loopback
 
 BASE = [story(1, "Markets steady in Asia")]
 HEADLINES = [
@@ -160,11 +161,7 @@ async def test_a_destination_that_refuses_pauses_the_watch(tmp_path):
 
     app = web.Application()
     app.router.add_post("/hook", gone)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, port = await serve_on_loopback(app)
     try:
         async with FeedServer() as feeds:
             feeds.set_feed("/f.xml", rss_feed(BASE))
@@ -198,11 +195,7 @@ async def test_temporary_failures_are_retried_with_the_same_idempotency_key(tmp_
 
     app = web.Application()
     app.router.add_post("/hook", flaky)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, port = await serve_on_loopback(app)
     try:
         async with FeedServer() as feeds:
             feeds.set_feed("/f.xml", rss_feed(BASE))

@@ -17,6 +17,8 @@ from xml.sax.saxutils import escape
 
 from aiohttp import web
 
+from tests.fakes.loopback import serve_on_loopback
+
 __all__ = ["FeedServer", "RecordedRequest", "atom_feed", "rss_feed"]
 
 
@@ -48,13 +50,7 @@ class FeedServer:
     async def __aenter__(self) -> FeedServer:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self._runner, self.port = await serve_on_loopback(app)
         return self
 
     async def __aexit__(
