@@ -67,6 +67,20 @@ async def start_bot(config: Path, log: Path) -> asyncio.subprocess.Process:
     )
 
 
+def running_count(log: Path) -> int:
+    """How many times a bot wrote its "running" line to `log` (its signal handlers are set)."""
+    return log.read_text(errors="replace").count("wirewatch running") if log.exists() else 0
+
+
+async def stop_cleanly(proc: asyncio.subprocess.Process, log: Path, started_before: int) -> int:
+    """SIGTERM once the bot is up (before that the default handler would kill it)."""
+    assert await wait_until(lambda: running_count(log) > started_before, 30), (
+        "the bot never started"
+    )
+    proc.send_signal(signal.SIGTERM)
+    return await asyncio.wait_for(proc.wait(), 20)
+
+
 async def kill9(proc: asyncio.subprocess.Process) -> None:
     if proc.returncode is None:
         proc.send_signal(signal.SIGKILL)
@@ -126,12 +140,12 @@ async def test_kill_9_at_many_moments_loses_nothing_and_writes_nothing_twice(tmp
                 break
             await kill9(proc)
             kills += 1
+        before = running_count(log)
         proc = await start_bot(config, log)
 
         done = await wait_until(lambda: len(jsonl_records(output)) >= NEW_ITEMS, 60)
         await asyncio.sleep(3)  # anything still to come (a duplicate) would arrive now
-        proc.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(proc.wait(), 20) == 0
+        assert await stop_cleanly(proc, log, before) == 0
         assert done, log.read_text()[-3000:]
 
     records = jsonl_records(output)
@@ -172,11 +186,11 @@ async def test_kill_9_during_a_webhook_post_resends_with_the_same_idempotency_ke
             await asyncio.wait_for(first_arrived.wait(), 30)
             await kill9(proc)  # the worst moment: the POST arrived, its answer never left
 
+            before = running_count(log)
             proc = await start_bot(config, log)
             assert await wait_until(lambda: len(received) >= 2, 30), log.read_text()[-3000:]
             await asyncio.sleep(3)
-            proc.send_signal(signal.SIGTERM)
-            assert await asyncio.wait_for(proc.wait(), 20) == 0
+            assert await stop_cleanly(proc, log, before) == 0
     finally:
         await runner.cleanup()
     assert len(received) == 2
