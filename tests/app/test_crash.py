@@ -160,12 +160,13 @@ async def test_kill_9_at_many_moments_loses_nothing_and_writes_nothing_twice(tmp
 async def test_kill_9_during_a_webhook_post_resends_with_the_same_idempotency_key(tmp_path):
     received: list[tuple[str, dict]] = []
     first_arrived = asyncio.Event()
+    release = asyncio.Event()
 
     async def hook(request: web.Request) -> web.Response:
         received.append((request.headers.get("Idempotency-Key", ""), await request.json()))
         if len(received) == 1:
             first_arrived.set()
-            await asyncio.sleep(3600)  # never answer: the bot dies while waiting
+            await release.wait()  # no answer until the test ends: the bot dies while waiting
         return web.Response(status=204)
 
     receiver = web.Application()
@@ -192,6 +193,7 @@ async def test_kill_9_during_a_webhook_post_resends_with_the_same_idempotency_ke
             await asyncio.sleep(3)
             assert await stop_cleanly(proc, log, before) == 0
     finally:
+        release.set()
         await runner.cleanup()
     assert len(received) == 2
     (key1, body1), (key2, body2) = received
