@@ -24,10 +24,9 @@ lookup per distinct (key, guard) pair, shared by every rule with that pair, so r
 `Iran AND sanctions` stop costing a verification on every item that only mentions Iran.
 
 An item is analysed once (`bot.core.analysis`); its distinct words and stems are looked up,
-the union of the rules found is the candidate set, and each candidate is verified exactly:
-its plain-word conjuncts as stem-set checks precompiled when the rule is added
-(`bot.core.verifier`), the rest with the same node code as `Query.explain`, so `match`
-returns exactly the rules whose `explain` is not None.
+the union of the rules found is the candidate set, and each candidate is verified exactly with
+the same code as `Query.explain`, so `match` returns exactly the rules whose `explain` is not
+None.
 """
 
 from __future__ import annotations
@@ -50,7 +49,6 @@ from bot.core.postings import (
 from bot.core.query import Match, Query
 from bot.core.rule_nodes import And, Lang, Near, Node, Not, Or, Phrase, Prefix, Site, Word
 from bot.core.text import stem
-from bot.core.verifier import CompiledRule, compile_rule, verify
 
 __all__ = ["Hit", "Matcher", "index_guard", "index_keys", "index_plan"]
 
@@ -243,7 +241,7 @@ class Matcher:
     def __init__(self, frequency: Mapping[str, float] | None = None) -> None:
         """Optionally take `frequency`: folded word -> share of items containing it."""
         self._frequency = frequency
-        self._rules: dict[str, tuple[Query, Plan, CompiledRule]] = {}
+        self._rules: dict[str, tuple[Query, Plan]] = {}
         self._by_word: dict[str, Posting] = {}
         self._by_stem: dict[str, dict[str, Posting]] = {}
         self._stem_lang: dict[str, str] = {}
@@ -274,7 +272,7 @@ class Matcher:
         plan = index_plan(query.root, self._frequency)
         if plan is None:
             raise ValueError(f"rule {rule_id!r} has no positive term to index: {query}")
-        self._rules[rule_id] = (query, plan, compile_rule(query.root))
+        self._rules[rule_id] = (query, plan)
         for (kind, value), guard in plan:
             if kind == "stem":
                 _post(self._by_word, value, guard, rule_id)
@@ -293,7 +291,7 @@ class Matcher:
         """Forget the rule `rule_id`; raise KeyError when it is unknown."""
         if rule_id not in self._rules:
             raise KeyError(f"no rule with id {rule_id!r}")
-        _query, plan, _compiled = self._rules.pop(rule_id)
+        _query, plan = self._rules.pop(rule_id)
         for (kind, value), guard in plan:
             if kind == "stem":
                 _unpost(self._by_word, value, guard, rule_id)
@@ -317,7 +315,7 @@ class Matcher:
         self._candidates += len(candidates)
         self._most_candidates = max(self._most_candidates, len(candidates))
         rules = self._rules
-        matched = sorted(r for r in candidates if verify(rules[r][2], doc))
+        matched = sorted(r for r in candidates if rules[r][0].root.matches(doc))
         self._hits += len(matched)
         return [Hit(r, query=rules[r][0], doc=doc) for r in matched]
 
@@ -360,7 +358,7 @@ class Matcher:
         sizes = [n for counts in tables.values() for n in counts]
         items = self._items or 1
         guarded = sum(
-            1 for _q, plan, _c in self._rules.values() if any(g is not None for _k, g in plan)
+            1 for _q, plan in self._rules.values() if any(g is not None for _k, g in plan)
         )
         return {
             "rules": len(self._rules),
