@@ -142,19 +142,23 @@ class CommandService:
 
     async def _matching_archive(
         self, query: Query, since: datetime, limit: int
-    ) -> tuple[int, list[ArchivedItem]]:
+    ) -> tuple[str, list[ArchivedItem]]:
+        """How many archived items match ("5,000+" past the scan cap) and the newest `limit`."""
         candidates = await self.store.search_archive(
             query.search_terms(), since=since, limit=PREVIEW_SCAN_LIMIT
         )
-        hits = [a for a in candidates if query.explain(a.item) is not None]
-        return len(hits), hits[:limit]
+        hits = [a for a in candidates if query.matches(a.item)]
+        capped = len(candidates) >= PREVIEW_SCAN_LIMIT
+        count = f"{len(hits):,}{'+' if capped else ''}"
+        noun = "item" if count == "1" else "items"
+        return f"{count} {noun}", hits[:limit]
 
     async def _preview(self, reply: Reply, query: Query) -> None:
         now = self.clock()
-        count, newest = await self._matching_archive(query, now - PREVIEW_WINDOW, 3)
+        counted, newest = await self._matching_archive(query, now - PREVIEW_WINDOW, 3)
         reply.lines.append(
-            f"It would have matched {count} archived item{'s' if count != 1 else ''} "
-            "in the last 7 days" + (f"; the newest {len(newest)}:" if newest else ".")
+            f"It would have matched {counted} in the archive of the last 7 days"
+            + (f"; the newest {len(newest)}:" if newest else ".")
         )
         reply.stories = [story_for(a, query, max_chars=self.summary_chars) for a in newest]
 
@@ -319,15 +323,14 @@ class CommandService:
         except QuerySyntaxError as err:
             return self._syntax_error(err)
         start = self.clock() - timedelta(seconds=window)
-        count, newest = await self._matching_archive(parsed, start, NEWS_LIMIT)
+        counted, newest = await self._matching_archive(parsed, start, NEWS_LIMIT)
         reply = Reply(
-            title=f"{count} item{'s' if count != 1 else ''} for `{parsed}` "
-            f"in the last {format_duration(window)}",
+            title=f"{counted} for `{parsed}` in the last {format_duration(window)}",
             shareable=bool(newest),
         )
         reply.warnings = list(parsed.warnings)
         reply.stories = [story_for(a, parsed, max_chars=self.summary_chars) for a in newest]
-        if count > len(newest):
+        if len(newest) == NEWS_LIMIT:
             reply.lines.append(f"Showing the newest {len(newest)}.")
         return reply
 

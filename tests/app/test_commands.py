@@ -47,7 +47,7 @@ async def test_watch_add_subscribes_the_channel_with_a_preview(h):
     (watch,) = reply.watches
     assert watch.destination == "slack:CDESK" and watch.owner == "slack:UALICE"
     assert any("did you mean AND" in w for w in reply.warnings)
-    assert any("would have matched 1 archived item in" in str(line) for line in reply.lines)
+    assert any("would have matched 1 item in the archive" in str(line) for line in reply.lines)
     assert next(s.item.title for s in reply.stories).startswith(("France", "Algeria"))
     assert len(h.app.index) == 1
 
