@@ -154,3 +154,26 @@ def test_demo_refuses_an_existing_database(tmp_path: Path, capsys):
     existing.write_bytes(b"")
     code, out, _ = run(["demo", "--db", str(existing)], capsys)
     assert code == 2 and "already exists" in out
+
+
+def test_sources_import_reads_opml_and_skips_duplicates(tmp_path: Path, capsys):
+    config = tmp_path / "c.toml"
+    config.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/x.db"\n')
+    opml = tmp_path / "subs.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><head><title>t</title></head><body>'
+        '<outline text="World"><outline text="A" type="rss" xmlUrl="https://a.example/rss"/>'
+        '<outline text="B" type="rss" xmlUrl="https://b.example/atom.xml"/></outline>'
+        "</body></opml>"
+    )
+    code, out, _ = run(["-c", str(config), "sources", "import", str(opml)], capsys)
+    assert code == 0 and "imported 2 sources" in out
+    code, out, _ = run(["-c", str(config), "sources", "import", str(opml)], capsys)
+    assert code == 0 and "imported 0 sources" in out and "2 already present" in out
+    bomb = tmp_path / "bomb.opml"
+    bomb.write_text(
+        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><opml><body>'
+        '<outline xmlUrl="&a;"/></body></opml>'
+    )
+    code, _, err = run(["-c", str(config), "sources", "import", str(bomb)], capsys)
+    assert code == 2 and "bomb.opml" in err
