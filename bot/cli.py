@@ -34,9 +34,16 @@ err = Console(stderr=True)
 
 
 def _setup_logging(level: str, *, quiet: bool = False) -> None:
-    handler = RichHandler(console=err, show_path=False, rich_tracebacks=False, markup=False)
+    """Rich log lines on a terminal; one plain line per record elsewhere (Docker, journald)."""
+    handler: logging.Handler
+    if err.is_terminal:
+        handler = RichHandler(console=err, show_path=False, rich_tracebacks=False, markup=False)
+        fmt = "%(message)s"
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
     logging.basicConfig(
-        level="WARNING" if quiet else level, handlers=[handler], format="%(message)s", force=True
+        level="WARNING" if quiet else level, handlers=[handler], format=fmt, force=True
     )
     for noisy in (
         "httpx",
