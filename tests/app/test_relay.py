@@ -104,47 +104,18 @@ async def test_three_outlets_one_story_one_alert_updated_twice(tmp_path):
         h = await open_harness(tmp_path, feeds, sources, ["Algeria AND readmission"])
         try:
             await h.poll()
-            feeds.set_feed(
-                "/a.xml",
-                rss_feed(
-                    [
-                        *BASE,
-                        outlet(2, "France and Algeria agree to resume security cooperation", t0),
-                    ]
-                ),
+
+            async def carried_by(path: str, n: int, headline: str, minutes: int) -> None:
+                story_copy = outlet(n, headline, t0 + timedelta(minutes=minutes))
+                feeds.set_feed(path, rss_feed([*BASE, story_copy]))
+                await h.poll()
+                await h.deliver()
+
+            await carried_by(
+                "/a.xml", 2, "France and Algeria agree to resume security cooperation", 0
             )
-            await h.poll()
-            await h.deliver()
-            feeds.set_feed(
-                "/b.xml",
-                rss_feed(
-                    [
-                        *BASE,
-                        outlet(
-                            3,
-                            "France, Algeria to resume security cooperation",
-                            t0 + timedelta(minutes=20),
-                        ),
-                    ]
-                ),
-            )
-            await h.poll()
-            await h.deliver()
-            feeds.set_feed(
-                "/c.xml",
-                rss_feed(
-                    [
-                        *BASE,
-                        outlet(
-                            4,
-                            "Algeria and France resume security cooperation",
-                            t0 + timedelta(minutes=40),
-                        ),
-                    ]
-                ),
-            )
-            await h.poll()
-            await h.deliver()
+            await carried_by("/b.xml", 3, "France, Algeria to resume security cooperation", 20)
+            await carried_by("/c.xml", 4, "Algeria and France resume security cooperation", 40)
             records = h.records()
             assert [r["type"] for r in records] == ["alert", "update", "update"]
             alert_id = str(records[0]["delivery_id"])
