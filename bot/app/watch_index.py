@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from bot.core.item import Item
-from bot.core.matcher import Matcher
+from bot.core.matcher import Hit, Matcher
 from bot.core.query import Match, Query, QuerySyntaxError, parse
 from bot.store.records import WatchRecord
 
@@ -17,11 +17,16 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class WatchHit:
-    """A watch whose rule matched an item, and how."""
+    """A watch whose rule matched an item; `match` (why) is worked out only when read."""
 
     watch: WatchRecord
     query: Query
-    match: Match
+    hit: Hit
+
+    @property
+    def match(self) -> Match:
+        """Which terms matched, where."""
+        return self.hit.match
 
 
 class WatchIndex:
@@ -77,6 +82,6 @@ class WatchIndex:
         for hit in self._matcher.match(item):
             entry = self._watches.get(int(hit.rule_id))
             if entry is not None:
-                hits.append(WatchHit(entry[0], entry[1], hit.match))
+                hits.append(WatchHit(entry[0], entry[1], hit))
         hits.sort(key=lambda h: h.watch.id)
         return hits
