@@ -16,6 +16,7 @@ from bot.app.durations import format_duration, parse_duration
 from bot.app.stories import story_for
 from bot.app.watch_index import WatchIndex
 from bot.command_text import parse_since, parse_watch_add, split_subcommand
+from bot.core.destination import DestinationError, parse_destination
 from bot.core.digest import DigestModeError, parse_digest_mode
 from bot.core.item import host_of
 from bot.core.query import Query, QuerySyntaxError, parse
@@ -178,6 +179,10 @@ class CommandService:
         except DigestModeError as err:
             return Reply.error("That digest cannot be used", str(err))
         destination = self._channel_destination(caller, channel)
+        try:
+            destination = str(parse_destination(destination))
+        except DestinationError as err:
+            return Reply.error("That destination cannot be used", str(err))
         personal = destination == caller.personal_destination
         policy = self._policy(caller)
         if (
