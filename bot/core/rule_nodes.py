@@ -8,6 +8,7 @@ NEAR and OR of those) also list their occurrences as word-position windows in on
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -42,23 +43,23 @@ def _scope_prefix(scope: str) -> str:
     return "" if scope == "text" else scope + ":"
 
 
-class Node:
+class Node(ABC):
     """A node of a rule's syntax tree."""
 
     __slots__ = ()
     precedence = PREC_LEAF
 
+    @abstractmethod
     def matches(self, doc: AnalysedItem) -> bool:
         """Tell whether the item satisfies this node."""
-        raise NotImplementedError
 
+    @abstractmethod
     def explain(self, doc: AnalysedItem, out: list[Evidence]) -> bool:
         """Like `matches`, appending the evidence of positive terms to `out` on success."""
-        raise NotImplementedError
 
+    @abstractmethod
     def canonical(self) -> str:
         """The canonical text of this node; parsing it gives an equal node."""
-        raise NotImplementedError
 
     def children(self) -> tuple[Node, ...]:
         """The direct sub-nodes."""
@@ -76,9 +77,9 @@ class Positional(Node):
     __slots__ = ()
     scope: str
 
+    @abstractmethod
     def occurrences(self, doc: AnalysedItem, fld: AnalysedField) -> list[Occurrence]:
         """Every window of word positions in `fld` where this node occurs."""
-        raise NotImplementedError
 
     def matches(self, doc: AnalysedItem) -> bool:
         """Tell whether the node occurs in any field of its scope."""
