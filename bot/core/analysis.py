@@ -10,27 +10,57 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 
 from bot.core.item import Item
 from bot.core.text import stem, stem_cache, stem_words, stemmer_language, word_spans, words
 
 __all__ = [
     "FIELD_GAP",
+    "KEYED_FIELDS",
+    "LANG_MARK",
+    "PREFIX_MARK",
+    "SITE_MARK",
     "TEXT_FIELDS",
     "TOKEN_FIELDS",
     "AnalysedField",
     "AnalysedItem",
     "analyse",
     "normalise_lang",
+    "scoped",
+    "stem_key",
 ]
 
 TEXT_FIELDS = ("title", "summary", "content")
-TOKEN_FIELDS = (*TEXT_FIELDS, "author", "source", "tag")
+# Marks of guard atoms that are not words: a prefix, a host, a language (see bot.core.postings).
+PREFIX_MARK, SITE_MARK, LANG_MARK = "*", "@", "#"
+# Fields outside the text whose words the matcher looks up under a scope mark (`scoped`).
+KEYED_FIELDS = ("author", "source", "tag")
+TOKEN_FIELDS = (*TEXT_FIELDS, *KEYED_FIELDS)
 
 # Empty placeholder words between the values of a multi-valued field (tags), so that no
 # phrase or NEAR window (at most 64 words plus a distance of 50) spans two values.
 FIELD_GAP = 128
 _GAP = frozenset({""})
+
+
+def scoped(scope: str, value: str) -> str:
+    """The index form of a word or prefix read in `scope`.
+
+    Words of the text (title, summary, content) are looked up as they are; words of the
+    author, source and tag fields as ":author:doe", so that a rule about the text is never a
+    candidate because of the byline, and the other way round. Folded words hold letters and
+    digits only, so a scoped form never equals, or starts with, a text word or prefix.
+    """
+    return f":{scope}:{value}" if scope in KEYED_FIELDS else value
+
+
+def stem_key(value: str, lang: str) -> str:
+    """Stem a word in its index form (`scoped`), keeping its scope mark."""
+    if value.startswith(":"):
+        _, scope, word = value.split(":", 2)
+        return f":{scope}:{stem(word, lang)}"
+    return stem(value, lang)
 
 
 def normalise_lang(code: str) -> str:
@@ -44,9 +74,10 @@ class AnalysedField:
     __slots__ = (
         "_by_stem",
         "_by_word",
-        "_owner",
+        "_lang",
         "_sorted",
         "_spans",
+        "_stem_of",
         "_stem_set",
         "_word_set",
         "name",
@@ -55,11 +86,15 @@ class AnalysedField:
         "words",
     )
 
-    def __init__(self, name: str, values: tuple[str, ...], owner: AnalysedItem) -> None:
+    def __init__(self, name: str, values: tuple[str, ...], lang: str) -> None:
+        """Tokenise `values`; `lang` is the item's language, for stemming."""
         self.name = name
         self.values = values
         self.text = ", ".join(values) if len(values) != 1 else values[0]
-        self._owner = owner
+        # No reference back to the item: a cycle would leave every analysed item to the
+        # garbage collector instead of freeing it when the last reference goes.
+        self._lang = lang
+        self._stem_of: dict[str, str] | None = None
         if len(values) == 1:
             self.words: list[str] = words(values[0])
         else:
@@ -88,8 +123,16 @@ class AnalysedField:
     def stem_set(self) -> frozenset[str]:
         """The distinct stems of the field's words in the item's language."""
         if self._stem_set is None:
-            self._stem_set = frozenset(map(self._owner.stem_of.__getitem__, self.word_set))
+            self._stem_set = frozenset(self.stem_of.values())
         return self._stem_set
+
+    @property
+    def stem_of(self) -> dict[str, str]:
+        """Map every distinct word of the field to its stem in the item's language."""
+        if self._stem_of is None:
+            distinct = list(self.word_set)
+            self._stem_of = dict(zip(distinct, stem_words(distinct, self._lang), strict=True))
+        return self._stem_of
 
     def has_prefix(self, prefix: str) -> bool:
         """Tell whether some word of the field starts with `prefix`."""
@@ -112,7 +155,7 @@ class AnalysedField:
         if self._by_stem is None:
             if stem not in self.stem_set:
                 return []
-            self._by_stem = _group_positions(list(map(self._owner.stem_of.get, self.words)))
+            self._by_stem = _group_positions(list(map(self.stem_of.get, self.words)))
         return self._by_stem.get(stem, [])
 
     def positions_of_prefix(self, prefix: str) -> list[int]:
@@ -154,18 +197,23 @@ class AnalysedItem:
     """An item prepared for matching against many rules."""
 
     __slots__ = (
+        "_cut_words",
         "_fields",
         "_host",
         "_host_keys",
+        "_key_stems",
+        "_key_words",
         "_lang_keys",
         "_scoped_stems",
         "_scoped_words",
-        "_sorted_words",
+        "_sorted_keys",
         "_stem_of",
         "_stem_set",
+        "_text_stems",
+        "_text_words",
+        "_value_atoms",
         "_word_set",
         "algorithm",
-        "held",
         "item",
         "lang",
         "stems",
@@ -179,15 +227,19 @@ class AnalysedItem:
         self._host: str | None = None
         self._host_keys: tuple[str, ...] | None = None
         self._lang_keys: tuple[str, ...] | None = None
-        # Guard atoms (prefix, host, language) already checked against this item, and the answer.
-        self.held: dict[str, bool] = {}
+        self._value_atoms: frozenset[str] | None = None
+        self._cut_words: dict[int, frozenset[str]] = {}
+        self._sorted_keys: list[str] | None = None
         self._fields: dict[str, AnalysedField] = {}
         self._stem_of: dict[str, str] | None = None
         self._word_set: frozenset[str] | None = None
         self._stem_set: frozenset[str] | None = None
         self._scoped_stems: dict[str, frozenset[str]] = {}
         self._scoped_words: dict[str, frozenset[str]] = {}
-        self._sorted_words: list[str] | None = None
+        self._text_words: frozenset[str] | None = None
+        self._text_stems: frozenset[str] | None = None
+        self._key_words: frozenset[str] | None = None
+        self._key_stems: frozenset[str] | None = None
 
     @property
     def host(self) -> str:
@@ -211,7 +263,10 @@ class AnalysedItem:
         """The distinct stems of the fields in `scope`."""
         found = self._scoped_stems.get(scope)
         if found is None:
-            found = _union(f.stem_set for f in self.fields_for(scope))
+            if scope == "text":
+                found = self.text_stems
+            else:
+                found = _union(f.stem_set for f in self.fields_for(scope))
             self._scoped_stems[scope] = found
         return found
 
@@ -219,9 +274,89 @@ class AnalysedItem:
         """The distinct folded words of the fields in `scope`."""
         found = self._scoped_words.get(scope)
         if found is None:
-            found = _union(f.word_set for f in self.fields_for(scope))
+            if scope == "text":
+                found = self.text_words
+            else:
+                found = _union(f.word_set for f in self.fields_for(scope))
             self._scoped_words[scope] = found
         return found
+
+    @property
+    def text_words(self) -> frozenset[str]:
+        """The distinct folded words of the title, summary and content, in one pass."""
+        if self._text_words is None:
+            item = self.item
+            # A line break is a separator, so no word spans two fields.
+            self._text_words = frozenset(words(f"{item.title}\n{item.summary}\n{item.content}"))
+        return self._text_words
+
+    @property
+    def text_stems(self) -> frozenset[str]:
+        """The distinct stems of the title, summary and content."""
+        if self._text_stems is None:
+            text = self.text_words
+            if self.stems.keys() >= text:  # every word stemmed before: no Python loop at all
+                self._text_stems = frozenset(map(self.stems.__getitem__, text))
+            else:
+                self._text_stems = frozenset(stem_words(list(text), self.item.lang))
+        return self._text_stems
+
+    @property
+    def key_words(self) -> frozenset[str]:
+        """The words the matcher looks up: the text's, and the other fields' in `scoped` form."""
+        if self._key_words is None:
+            extra = {scoped(name, w) for name in KEYED_FIELDS for w in self._field_words(name)}
+            self._key_words = self.text_words | extra if extra else self.text_words
+        return self._key_words
+
+    @property
+    def key_stems(self) -> frozenset[str]:
+        """The stems the matcher looks up: the text's, and the other fields' in `scoped` form."""
+        if self._key_stems is None:
+            stem_of = self.stem
+            extra = {
+                scoped(name, stem_of(w)) for name in KEYED_FIELDS for w in self._field_words(name)
+            }
+            self._key_stems = self.text_stems | extra if extra else self.text_stems
+        return self._key_stems
+
+    def cut_words(self, length: int) -> frozenset[str]:
+        """`key_words` cut to `length` characters: the prefixes of that length the item holds."""
+        found = self._cut_words.get(length)
+        if found is None:
+            found = frozenset(map(itemgetter(slice(None, length)), self.key_words))
+            self._cut_words[length] = found
+        return found
+
+    def has_key_prefix(self, prefix: str) -> bool:
+        """Tell whether one of `key_words` starts with `prefix` (a prefix in `scoped` form)."""
+        ordered = self._sorted_keys
+        if ordered is None:
+            ordered = self._sorted_keys = sorted(self.key_words)
+        index = bisect_left(ordered, prefix)
+        return index < len(ordered) and ordered[index].startswith(prefix)
+
+    @property
+    def value_atoms(self) -> frozenset[str]:
+        """The host keys marked "@" and the language keys marked "#" (guard atoms)."""
+        if self._value_atoms is None:
+            hosts = [SITE_MARK + key for key in self.host_keys()]
+            self._value_atoms = frozenset(hosts + [LANG_MARK + key for key in self.lang_keys()])
+        return self._value_atoms
+
+    def stem_atom(self, value: str) -> str:
+        """Stem a word in its index form (`scoped`) in the item's language."""
+        if value.startswith(":"):
+            return stem_key(value, self.item.lang)
+        found = self.stems.get(value)
+        return found if found is not None else stem(value, self.item.lang)
+
+    def _field_words(self, name: str) -> frozenset[str]:
+        """The words of a field outside the text, without analysing it when it is empty."""
+        item = self.item
+        if name == "tag":
+            return self.field(name).word_set if item.tags else frozenset()
+        return self.field(name).word_set if getattr(item, name) else frozenset()
 
     def field(self, name: str) -> AnalysedField:
         """The analysed field `name` (one of TOKEN_FIELDS)."""
@@ -231,7 +366,7 @@ class AnalysedItem:
                 values: tuple[str, ...] = tuple(self.item.tags)
             else:
                 values = (getattr(self.item, name),)
-            found = AnalysedField(name, values, self)
+            found = AnalysedField(name, values, self.item.lang)
             self._fields[name] = found
         return found
 
@@ -261,14 +396,6 @@ class AnalysedItem:
         if self._stem_set is None:
             self._stem_set = frozenset(self.stem_of.values())
         return self._stem_set
-
-    def has_word_prefix(self, prefix: str) -> bool:
-        """Tell whether a word of any word field starts with `prefix`."""
-        if self._sorted_words is None:
-            self._sorted_words = sorted(self.word_set)
-        ordered = self._sorted_words
-        index = bisect_left(ordered, prefix)
-        return index < len(ordered) and ordered[index].startswith(prefix)
 
     def host_keys(self) -> tuple[str, ...]:
         """The host and every parent domain: "www.bbc.co.uk", "bbc.co.uk", "co.uk", "uk"."""

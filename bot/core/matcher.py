@@ -32,10 +32,9 @@ None.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from operator import itemgetter
 from typing import Any
 
-from bot.core.analysis import AnalysedItem, analyse
+from bot.core.analysis import AnalysedItem, analyse, scoped, stem_key
 from bot.core.item import Item
 from bot.core.postings import (
     ATOM_MARKS,
@@ -48,9 +47,8 @@ from bot.core.postings import (
 )
 from bot.core.query import Match, Query
 from bot.core.rule_nodes import And, Lang, Near, Node, Not, Or, Phrase, Prefix, Site, Word
-from bot.core.text import stem
 
-__all__ = ["Hit", "Matcher", "index_guard", "index_keys", "index_plan"]
+__all__ = ["Hit", "Matcher", "index_guard", "index_keys", "index_plan", "plan_decides"]
 
 Key = tuple[str, str]
 Plan = list[tuple[Key, Guard]]
@@ -111,6 +109,7 @@ class Hit:
 def _key_cost(key: Key, frequency: Mapping[str, float] | None) -> float:
     """Estimate the share of items holding `key`: lower is rarer, a better index key."""
     kind, value = key
+    value = value.rpartition(":")[2]  # the word of a scoped value (`scoped`)
     if kind == "site":
         return 0.3
     if kind == "lang":
@@ -126,12 +125,11 @@ def _key_cost(key: Key, frequency: Mapping[str, float] | None) -> float:
 def index_keys(node: Node, frequency: Mapping[str, float] | None = None) -> frozenset[Key] | None:
     """The keys to index `node` under: any item it matches holds one. None under NOT only."""
     if isinstance(node, Word):
-        return frozenset({("stem", node.word)})
+        return frozenset({("stem", scoped(node.scope, node.word))})
     if isinstance(node, Prefix):
-        return frozenset({("prefix", node.prefix)})
+        return frozenset({("prefix", scoped(node.scope, node.prefix))})
     if isinstance(node, Phrase):
-        rarest = min(node.words, key=lambda w: (_key_cost(("word", w), frequency), w))
-        return frozenset({("word", rarest)})
+        return frozenset({("word", scoped(node.scope, _rarest_word(node, frequency)))})
     if isinstance(node, Site):
         return frozenset({("site", node.host)})
     if isinstance(node, Lang):
@@ -215,11 +213,11 @@ def index_plan(node: Node, frequency: Mapping[str, float] | None = None) -> Plan
 def _guard_words(node: Node, frequency: Mapping[str, float] | None) -> tuple[str, ...] | None:
     """Words whose stems cover every match of `node`, or None."""
     if isinstance(node, Word):
-        return (node.word,)
+        return (scoped(node.scope, node.word),)
     if isinstance(node, Phrase):
-        return (min(node.words, key=lambda w: (_key_cost(("word", w), frequency), w)),)
+        return (scoped(node.scope, _rarest_word(node, frequency)),)
     if isinstance(node, Prefix):
-        return (PREFIX_MARK + node.prefix,)
+        return (PREFIX_MARK + scoped(node.scope, node.prefix),)
     if isinstance(node, Site):
         return (SITE_MARK + node.host,)
     if isinstance(node, Lang):
@@ -235,6 +233,59 @@ def _guard_words(node: Node, frequency: Mapping[str, float] | None) -> tuple[str
     return None
 
 
+def _rarest_word(node: Phrase, frequency: Mapping[str, float] | None) -> str:
+    return min(node.words, key=lambda w: (_key_cost(("word", w), frequency), w))
+
+
+# Scopes indexed under the words of the whole text: a hit on the key still needs a check.
+_TEXT_PARTS = frozenset(("title", "summary", "content"))
+
+
+def _decisive_key(node: Node) -> bool:
+    """Tell whether holding `node`'s index key proves that `node` matches."""
+    if isinstance(node, (Word, Prefix)):
+        return node.scope not in _TEXT_PARTS
+    if isinstance(node, Phrase):
+        return len(node.words) == 1 and node.slop is None and node.scope not in _TEXT_PARTS
+    if isinstance(node, Or):
+        return all(_decisive_key(part) for part in node.parts)
+    return isinstance(node, (Site, Lang))
+
+
+def _decisive_guard(node: Node) -> bool:
+    """Tell whether holding one of `node`'s guard atoms proves that `node` matches."""
+    if isinstance(node, Or):
+        return all(_decisive_guard(part) for part in node.parts)
+    # A phrase guards with one of its words, stemmed: not proof of the phrase.
+    return isinstance(node, (Word, Prefix, Site, Lang)) and _decisive_key(node)
+
+
+def plan_decides(node: Node, frequency: Mapping[str, float] | None = None) -> bool:
+    """Tell whether an item holding a key of `index_plan(node)` and its guard matches `node`.
+
+    True for rules made of words (in the text, author, source or tag), one-word phrases,
+    prefixes, sites and languages, joined by OR, and for an AND of two such groups: the
+    matcher accepts those candidates without verifying them. Anything else (NOT, NEAR,
+    phrases, title/summary/content scopes, three-way ANDs) is verified.
+    """
+    if _decisive_key(node):
+        return True
+    if isinstance(node, Or):
+        return all(plan_decides(part, frequency) for part in node.parts)
+    if isinstance(node, And) and len(node.parts) == 2:
+        cheapest = _cheapest_child(node, frequency)
+        if cheapest is None:
+            return False
+        chosen = cheapest[0]
+        other = node.parts[1] if chosen is node.parts[0] else node.parts[0]
+        return (
+            _decisive_key(chosen)
+            and _decisive_guard(other)
+            and index_guard(node, frequency) == _guard_words(other, frequency)
+        )
+    return False
+
+
 class Matcher:
     """Rules indexed for fast matching; `add`/`remove` are incremental and safe between matches."""
 
@@ -242,6 +293,8 @@ class Matcher:
         """Optionally take `frequency`: folded word -> share of items containing it."""
         self._frequency = frequency
         self._rules: dict[str, tuple[Query, Plan]] = {}
+        # Rules whose candidates need no verification (`plan_decides`).
+        self._decided: set[str] = set()
         self._by_word: dict[str, Posting] = {}
         self._by_stem: dict[str, dict[str, Posting]] = {}
         self._stem_lang: dict[str, str] = {}
@@ -273,12 +326,14 @@ class Matcher:
         if plan is None:
             raise ValueError(f"rule {rule_id!r} has no positive term to index: {query}")
         self._rules[rule_id] = (query, plan)
+        if plan_decides(query.root, self._frequency):
+            self._decided.add(rule_id)
         for (kind, value), guard in plan:
             if kind == "stem":
                 _post(self._by_word, value, guard, rule_id)
                 for algorithm, index in self._by_stem.items():
                     lang = self._stem_lang[algorithm]
-                    _post(index, stem(value, lang), _stem_guard(guard, lang), rule_id)
+                    _post(index, stem_key(value, lang), _stem_guard(guard, lang), rule_id)
             elif kind == "prefix":
                 if value not in self._prefixes:
                     lengths = self._prefix_lengths
@@ -292,12 +347,13 @@ class Matcher:
         if rule_id not in self._rules:
             raise KeyError(f"no rule with id {rule_id!r}")
         _query, plan = self._rules.pop(rule_id)
+        self._decided.discard(rule_id)
         for (kind, value), guard in plan:
             if kind == "stem":
                 _unpost(self._by_word, value, guard, rule_id)
                 for algorithm, index in self._by_stem.items():
                     lang = self._stem_lang[algorithm]
-                    _unpost(index, stem(value, lang), _stem_guard(guard, lang), rule_id)
+                    _unpost(index, stem_key(value, lang), _stem_guard(guard, lang), rule_id)
             elif kind == "prefix":
                 _unpost(self._prefixes, value, guard, rule_id)
                 if value not in self._prefixes and len(value) in self._prefix_lengths:
@@ -315,28 +371,30 @@ class Matcher:
         self._candidates += len(candidates)
         self._most_candidates = max(self._most_candidates, len(candidates))
         rules = self._rules
-        matched = sorted(r for r in candidates if rules[r][0].root.matches(doc))
+        matched = [r for r in candidates.difference(self._decided) if rules[r][0].root.matches(doc)]
+        matched += candidates.intersection(self._decided)
+        matched.sort()
         self._hits += len(matched)
         return [Hit(r, query=rules[r][0], doc=doc) for r in matched]
 
     def candidates(self, doc: AnalysedItem) -> set[str]:
         """The rules indexed under a key the item holds, admitted by their guards."""
         out: set[str] = set()
-        stems = doc.stem_set
+        stems = doc.key_stems
         by_stem = self._stem_index(doc)
         # A keys view & a set walks the smaller side in C.
         for value in by_stem.keys() & stems:
             by_stem[value].collect(doc, stems, out)
-        raw_stem = doc.stem
+        raw_stem = doc.stem_atom
         exact, prefixes = self._exact, self._prefixes
-        for word in exact.keys() & doc.word_set:
+        words = doc.key_words
+        for word in exact.keys() & words:
             exact[word].collect(doc, stems, out, raw_stem)
         if prefixes:
             # One C pass per indexed prefix length: the item's words cut to that length.
-            words = doc.word_set
             found: set[str] = set()
             for length in self._prefix_lengths:
-                found |= prefixes.keys() & set(map(itemgetter(slice(None, length)), words))
+                found |= prefixes.keys() & doc.cut_words(length)
             for value in found:
                 prefixes[value].collect(doc, stems, out, raw_stem)
         for table, keys in ((self._sites, doc.host_keys()), (self._langs, doc.lang_keys())):
@@ -392,12 +450,10 @@ class Matcher:
             lang = doc.item.lang or "en"
             index = {}
             for word, posting in self._by_word.items():
-                target = _posting(index, stem(word, lang))
+                target = _posting(index, stem_key(word, lang))
                 target.add(None, posting.unguarded or set())
-                for atom, found in (posting.plain or {}).items():
-                    target.add((stem(atom, lang),), members(found))
-                for atom, found in (posting.marked or {}).items():
-                    target.add((atom,), members(found))
+                for atom, found in posting.guarded():
+                    target.add(_stem_guard((atom,), lang), members(found))
             self._by_stem[doc.algorithm] = index
             self._stem_lang[doc.algorithm] = lang
         return index
@@ -406,7 +462,7 @@ class Matcher:
 def _stem_guard(guard: Guard, lang: str) -> Guard:
     if guard is None:
         return None
-    return tuple(atom if atom[0] in ATOM_MARKS else stem(atom, lang) for atom in guard)
+    return tuple(atom if atom[0] in ATOM_MARKS else stem_key(atom, lang) for atom in guard)
 
 
 def _size(posting: Posting) -> int:

@@ -23,7 +23,7 @@ VOCAB = [
 HOSTS = ["www.bbc.co.uk", "bbc.co.uk", "lemonde.fr", "news.lemonde.fr", "example.com", ""]
 LANGS = ["en", "fr", "fr-FR", "de", "", "es"]
 TAGS = ["Politics", "Migration policy", "Sport"]
-FIELDS = ["title", "summary", "content", "text", "author", "tag"]
+FIELDS = ["title", "summary", "content", "text", "author", "source", "tag"]
 
 word = st.sampled_from(VOCAB)
 
@@ -84,7 +84,9 @@ def items(draw: st.DrawFn) -> Item:
         summary=draw(sentence),
         content=draw(sentence),
         url=f"https://{host}/a" if host else "",
-        author=draw(st.sampled_from(["", "Jane Doe", "Nuñez"])),
+        # Rule words in the byline and source name: a rule about the text must not match them.
+        author=draw(st.sampled_from(["", "Jane Doe", "Nuñez", "Deal Minister"])),
+        source=draw(st.sampled_from(["", "Algeria Votes", "Readmission Talks Daily"])),
         lang=draw(st.sampled_from(LANGS)),
         tags=tuple(draw(st.lists(st.sampled_from(TAGS), max_size=2))),
     )
