@@ -26,6 +26,7 @@ __all__ = [
     "AnalysedField",
     "AnalysedItem",
     "analyse",
+    "head_of",
     "normalise_lang",
     "scoped",
     "stem_key",
@@ -61,6 +62,14 @@ def stem_key(value: str, lang: str) -> str:
         _, scope, word = value.split(":", 2)
         return f":{scope}:{stem(word, lang)}"
     return stem(value, lang)
+
+
+HEAD = 3  # the parser refuses prefixes shorter than this
+
+
+def head_of(prefix: str) -> str:
+    """The first `HEAD` characters of a prefix; "" for a shorter one (checked on every item)."""
+    return prefix[:HEAD] if len(prefix) >= HEAD else ""
 
 
 def normalise_lang(code: str) -> str:
@@ -212,6 +221,7 @@ class AnalysedItem:
         "_text_stems",
         "_text_words",
         "_value_atoms",
+        "_word_heads",
         "_word_set",
         "algorithm",
         "item",
@@ -230,6 +240,7 @@ class AnalysedItem:
         self._value_atoms: frozenset[str] | None = None
         self._cut_words: dict[int, frozenset[str]] = {}
         self._sorted_keys: list[str] | None = None
+        self._word_heads: frozenset[str] | None = None
         self._fields: dict[str, AnalysedField] = {}
         self._stem_of: dict[str, str] | None = None
         self._word_set: frozenset[str] | None = None
@@ -335,6 +346,13 @@ class AnalysedItem:
             ordered = self._sorted_keys = sorted(self.key_words)
         index = bisect_left(ordered, prefix)
         return index < len(ordered) and ordered[index].startswith(prefix)
+
+    @property
+    def word_heads(self) -> frozenset[str]:
+        """`key_words` cut to their first `HEAD` characters, and "" (see `head_of`)."""
+        if self._word_heads is None:
+            self._word_heads = self.cut_words(HEAD) | {""}
+        return self._word_heads
 
     @property
     def value_atoms(self) -> frozenset[str]:

@@ -106,6 +106,16 @@ class Hit:
         return f"Hit(rule_id={self.rule_id!r}, match={self.match!r})"
 
 
+def _lazy_hit(rule_id: str, query: Query, doc: AnalysedItem) -> Hit:
+    """A Hit to explain later, made without `Hit.__init__`'s checks (the matcher's hot path)."""
+    hit = Hit.__new__(Hit)
+    hit.rule_id = rule_id
+    hit._match = None
+    hit._query = query
+    hit._doc = doc
+    return hit
+
+
 def _key_cost(key: Key, frequency: Mapping[str, float] | None) -> float:
     """Estimate the share of items holding `key`: lower is rarer, a better index key."""
     kind, value = key
@@ -297,6 +307,9 @@ class Matcher:
         self._decided: set[str] = set()
         self._by_word: dict[str, Posting] = {}
         self._by_stem: dict[str, dict[str, Posting]] = {}
+        # Per stemmer: how many filings each plain guard stem has in that stem index. An item's
+        # stems are cut to these before the postings are walked: most of its words guard nothing.
+        self._guard_stems: dict[str, dict[str, int]] = {}
         self._stem_lang: dict[str, str] = {}
         self._exact: dict[str, Posting] = {}
         self._prefixes: dict[str, Posting] = {}
@@ -333,7 +346,9 @@ class Matcher:
                 _post(self._by_word, value, guard, rule_id)
                 for algorithm, index in self._by_stem.items():
                     lang = self._stem_lang[algorithm]
-                    _post(index, stem_key(value, lang), _stem_guard(guard, lang), rule_id)
+                    stemmed = _stem_guard(guard, lang)
+                    _post(index, stem_key(value, lang), stemmed, rule_id)
+                    _count_atoms(self._guard_stems[algorithm], stemmed, 1)
             elif kind == "prefix":
                 if value not in self._prefixes:
                     lengths = self._prefix_lengths
@@ -353,7 +368,9 @@ class Matcher:
                 _unpost(self._by_word, value, guard, rule_id)
                 for algorithm, index in self._by_stem.items():
                     lang = self._stem_lang[algorithm]
-                    _unpost(index, stem_key(value, lang), _stem_guard(guard, lang), rule_id)
+                    stemmed = _stem_guard(guard, lang)
+                    _unpost(index, stem_key(value, lang), stemmed, rule_id)
+                    _count_atoms(self._guard_stems[algorithm], stemmed, -1)
             elif kind == "prefix":
                 _unpost(self._prefixes, value, guard, rule_id)
                 if value not in self._prefixes and len(value) in self._prefix_lengths:
@@ -375,7 +392,7 @@ class Matcher:
         matched += candidates.intersection(self._decided)
         matched.sort()
         self._hits += len(matched)
-        return [Hit(r, query=rules[r][0], doc=doc) for r in matched]
+        return [_lazy_hit(r, rules[r][0], doc) for r in matched]
 
     def candidates(self, doc: AnalysedItem) -> set[str]:
         """The rules indexed under a key the item holds, admitted by their guards."""
@@ -383,8 +400,9 @@ class Matcher:
         stems = doc.key_stems
         by_stem = self._stem_index(doc)
         # A keys view & a set walks the smaller side in C.
+        guards = self._guard_stems[doc.algorithm].keys() & stems
         for value in by_stem.keys() & stems:
-            by_stem[value].collect(doc, stems, out)
+            by_stem[value].collect(doc, guards, out)
         raw_stem = doc.stem_atom
         exact, prefixes = self._exact, self._prefixes
         words = doc.key_words
@@ -449,12 +467,17 @@ class Matcher:
         if index is None:
             lang = doc.item.lang or "en"
             index = {}
+            counts: dict[str, int] = {}
             for word, posting in self._by_word.items():
                 target = _posting(index, stem_key(word, lang))
                 target.add(None, posting.unguarded or set())
                 for atom, found in posting.guarded():
-                    target.add(_stem_guard((atom,), lang), members(found))
+                    stemmed = _stem_guard((atom,), lang)
+                    rule_ids = members(found)
+                    target.add(stemmed, rule_ids)
+                    _count_atoms(counts, stemmed, len(rule_ids))
             self._by_stem[doc.algorithm] = index
+            self._guard_stems[doc.algorithm] = counts
             self._stem_lang[doc.algorithm] = lang
         return index
 
@@ -463,6 +486,17 @@ def _stem_guard(guard: Guard, lang: str) -> Guard:
     if guard is None:
         return None
     return tuple(atom if atom[0] in ATOM_MARKS else stem_key(atom, lang) for atom in guard)
+
+
+def _count_atoms(counts: dict[str, int], guard: Guard, change: int) -> None:
+    """Add `change` to the count of every plain atom of `guard`; forget atoms at zero."""
+    for atom in guard or ():
+        if atom[0] not in ATOM_MARKS:
+            left = counts.get(atom, 0) + change
+            if left > 0:
+                counts[atom] = left
+            else:
+                counts.pop(atom, None)
 
 
 def _size(posting: Posting) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.core.analysis import LANG_MARK, PREFIX_MARK, SITE_MARK, AnalysedItem
+from bot.core.analysis import LANG_MARK, PREFIX_MARK, SITE_MARK, AnalysedItem, head_of
 
 __all__ = [
     "ATOM_MARKS",
@@ -79,8 +79,8 @@ class Posting:
     def __init__(self) -> None:
         self.unguarded: set[str] | None = None
         self.plain: dict[str, Members] | None = None
-        # Prefix atoms (without their mark) by length: prefix -> rules.
-        self.prefixed: dict[int, dict[str, Members]] | None = None
+        # Prefix atoms (without their mark) by their first characters (`word_heads`).
+        self.prefixed: dict[str, dict[str, Members]] | None = None
         # Host and language atoms, with their marks.
         self.valued: dict[str, Members] | None = None
 
@@ -114,7 +114,7 @@ class Posting:
             if table is not None:
                 _unfile(table, _atom_key(atom), rule_id)
                 if not table and atom[0] == PREFIX_MARK and self.prefixed is not None:
-                    del self.prefixed[len(atom) - 1]
+                    del self.prefixed[head_of(atom[1:])]
         if not self.plain:
             self.plain = None
         if not self.prefixed:
@@ -140,7 +140,7 @@ class Posting:
     def collect(
         self,
         doc: AnalysedItem,
-        stems: frozenset[str],
+        stems: set[str] | frozenset[str],
         out: set[str],
         stem_of: Callable[[str], str] | None = None,
     ) -> None:
@@ -158,12 +158,12 @@ class Posting:
                 )
                 admitted = list(map(plain.__getitem__, shared))
             _gather(admitted, out)
-        if self.prefixed:
-            # One binary search per prefix: cheaper than cutting every word of a long item
-            # to every length in use.
+        prefixed = self.prefixed
+        if prefixed:
+            # Only prefixes whose first characters start a word of the item are searched for.
             starts = doc.has_key_prefix
-            for table in self.prefixed.values():
-                _gather([found for prefix, found in table.items() if starts(prefix)], out)
+            for head in doc.word_heads.intersection(prefixed):
+                _gather([found for prefix, found in prefixed[head].items() if starts(prefix)], out)
         if self.valued:
             valued = self.valued
             _gather(list(map(valued.__getitem__, doc.value_atoms & valued.keys())), out)
@@ -175,9 +175,10 @@ class Posting:
                 if not create:
                     return None
                 self.prefixed = {}
-            table = self.prefixed.get(len(atom) - 1)
+            head = head_of(atom[1:])
+            table = self.prefixed.get(head)
             if table is None and create:
-                table = self.prefixed[len(atom) - 1] = {}
+                table = self.prefixed[head] = {}
             return table
         if mark in ATOM_MARKS:
             if self.valued is None and create:
