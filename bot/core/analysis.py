@@ -11,6 +11,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from operator import itemgetter
+from typing import cast
 
 from bot.core.item import Item
 from bot.core.text import stem, stem_cache, stem_words, stemmer_language, word_spans, words
@@ -207,11 +208,11 @@ class AnalysedItem:
 
     __slots__ = (
         "_cut_words",
+        "_field_stems",
+        "_field_words",
         "_fields",
         "_host",
         "_host_keys",
-        "_key_stems",
-        "_key_words",
         "_lang_keys",
         "_scoped_stems",
         "_scoped_words",
@@ -249,8 +250,8 @@ class AnalysedItem:
         self._scoped_words: dict[str, frozenset[str]] = {}
         self._text_words: frozenset[str] | None = None
         self._text_stems: frozenset[str] | None = None
-        self._key_words: frozenset[str] | None = None
-        self._key_stems: frozenset[str] | None = None
+        self._field_words: frozenset[str] | None = None
+        self._field_stems: frozenset[str] | None = None
 
     @property
     def host(self) -> str:
@@ -306,50 +307,59 @@ class AnalysedItem:
         """The distinct stems of the title, summary and content."""
         if self._text_stems is None:
             text = self.text_words
-            if self.stems.keys() >= text:  # every word stemmed before: no Python loop at all
-                self._text_stems = frozenset(map(self.stems.__getitem__, text))
-            else:
+            # One probe of the stem cache per word; None marks a word not stemmed yet.
+            probed = frozenset(map(self.stems.get, text))
+            if None in probed:
                 self._text_stems = frozenset(stem_words(list(text), self.item.lang))
+            else:
+                self._text_stems = cast(frozenset[str], probed)
         return self._text_stems
 
     @property
-    def key_words(self) -> frozenset[str]:
-        """The words the matcher looks up: the text's, and the other fields' in `scoped` form."""
-        if self._key_words is None:
-            extra = {scoped(name, w) for name in KEYED_FIELDS for w in self._field_words(name)}
-            self._key_words = self.text_words | extra if extra else self.text_words
-        return self._key_words
+    def field_words(self) -> frozenset[str]:
+        """The author, source and tag words in `scoped` form (":author:doe")."""
+        if self._field_words is None:
+            self._field_words = frozenset(
+                scoped(name, w) for name in KEYED_FIELDS for w in self._words_of(name)
+            )
+        return self._field_words
 
     @property
-    def key_stems(self) -> frozenset[str]:
-        """The stems the matcher looks up: the text's, and the other fields' in `scoped` form."""
-        if self._key_stems is None:
+    def field_stems(self) -> frozenset[str]:
+        """The author, source and tag stems in `scoped` form."""
+        if self._field_stems is None:
             stem_of = self.stem
-            extra = {
-                scoped(name, stem_of(w)) for name in KEYED_FIELDS for w in self._field_words(name)
-            }
-            self._key_stems = self.text_stems | extra if extra else self.text_stems
-        return self._key_stems
+            self._field_stems = frozenset(
+                scoped(name, stem_of(w)) for name in KEYED_FIELDS for w in self._words_of(name)
+            )
+        return self._field_stems
+
+    def has_stem(self, value: str) -> bool:
+        """Tell whether the item holds a stem in `scoped` form (text or other fields)."""
+        return value in self.text_stems or value in self.field_stems
 
     def cut_words(self, length: int) -> frozenset[str]:
-        """`key_words` cut to `length` characters: the prefixes of that length the item holds."""
+        """Text and field words cut to `length` characters: the prefixes of that length held."""
         found = self._cut_words.get(length)
         if found is None:
-            found = frozenset(map(itemgetter(slice(None, length)), self.key_words))
+            cut = itemgetter(slice(None, length))
+            found = frozenset(map(cut, self.text_words))
+            if self.field_words:
+                found |= frozenset(map(cut, self.field_words))
             self._cut_words[length] = found
         return found
 
     def has_key_prefix(self, prefix: str) -> bool:
-        """Tell whether one of `key_words` starts with `prefix` (a prefix in `scoped` form)."""
+        """Tell whether a text or field word starts with `prefix` (a prefix in `scoped` form)."""
         ordered = self._sorted_keys
         if ordered is None:
-            ordered = self._sorted_keys = sorted(self.key_words)
+            ordered = self._sorted_keys = sorted(self.text_words | self.field_words)
         index = bisect_left(ordered, prefix)
         return index < len(ordered) and ordered[index].startswith(prefix)
 
     @property
     def word_heads(self) -> frozenset[str]:
-        """`key_words` cut to their first `HEAD` characters, and "" (see `head_of`)."""
+        """Text and field words cut to their first `HEAD` characters, and "" (`head_of`)."""
         if self._word_heads is None:
             self._word_heads = self.cut_words(HEAD) | {""}
         return self._word_heads
@@ -369,7 +379,7 @@ class AnalysedItem:
         found = self.stems.get(value)
         return found if found is not None else stem(value, self.item.lang)
 
-    def _field_words(self, name: str) -> frozenset[str]:
+    def _words_of(self, name: str) -> frozenset[str]:
         """The words of a field outside the text, without analysing it when it is empty."""
         item = self.item
         if name == "tag":

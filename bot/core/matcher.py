@@ -302,14 +302,15 @@ class Matcher:
     def __init__(self, frequency: Mapping[str, float] | None = None) -> None:
         """Optionally take `frequency`: folded word -> share of items containing it."""
         self._frequency = frequency
-        self._rules: dict[str, tuple[Query, Plan]] = {}
-        # Rules whose candidates need no verification (`plan_decides`).
-        self._decided: set[str] = set()
+        # rule id -> (query, the node to verify a candidate with; None when `plan_decides`).
+        self._rules: dict[str, tuple[Query, Node | None]] = {}
+        self._plans: dict[str, Plan] = {}
         self._by_word: dict[str, Posting] = {}
         self._by_stem: dict[str, dict[str, Posting]] = {}
-        # Per stemmer: how many filings each plain guard stem has in that stem index. An item's
-        # stems are cut to these before the postings are walked: most of its words guard nothing.
-        self._guard_stems: dict[str, dict[str, int]] = {}
+        # Per stemmer: how many filings each stem has in that stem index, as a key or as a
+        # plain guard atom. An item's stems are cut to these first, in one pass in C: most of
+        # its words are neither, and every later lookup only sees the few that are.
+        self._stem_counts: dict[str, dict[str, int]] = {}
         self._stem_lang: dict[str, str] = {}
         self._exact: dict[str, Posting] = {}
         self._prefixes: dict[str, Posting] = {}
@@ -338,17 +339,16 @@ class Matcher:
         plan = index_plan(query.root, self._frequency)
         if plan is None:
             raise ValueError(f"rule {rule_id!r} has no positive term to index: {query}")
-        self._rules[rule_id] = (query, plan)
-        if plan_decides(query.root, self._frequency):
-            self._decided.add(rule_id)
+        check = None if plan_decides(query.root, self._frequency) else query.root
+        self._rules[rule_id] = (query, check)
+        self._plans[rule_id] = plan
         for (kind, value), guard in plan:
             if kind == "stem":
                 _post(self._by_word, value, guard, rule_id)
                 for algorithm, index in self._by_stem.items():
                     lang = self._stem_lang[algorithm]
-                    stemmed = _stem_guard(guard, lang)
-                    _post(index, stem_key(value, lang), stemmed, rule_id)
-                    _count_atoms(self._guard_stems[algorithm], stemmed, 1)
+                    key, counts = stem_key(value, lang), self._stem_counts[algorithm]
+                    _posting(index, key).add(_stem_guard(guard, lang), {rule_id}, counts, key)
             elif kind == "prefix":
                 if value not in self._prefixes:
                     lengths = self._prefix_lengths
@@ -361,16 +361,17 @@ class Matcher:
         """Forget the rule `rule_id`; raise KeyError when it is unknown."""
         if rule_id not in self._rules:
             raise KeyError(f"no rule with id {rule_id!r}")
-        _query, plan = self._rules.pop(rule_id)
-        self._decided.discard(rule_id)
+        del self._rules[rule_id]
+        plan = self._plans.pop(rule_id)
         for (kind, value), guard in plan:
             if kind == "stem":
                 _unpost(self._by_word, value, guard, rule_id)
                 for algorithm, index in self._by_stem.items():
                     lang = self._stem_lang[algorithm]
-                    stemmed = _stem_guard(guard, lang)
-                    _unpost(index, stem_key(value, lang), stemmed, rule_id)
-                    _count_atoms(self._guard_stems[algorithm], stemmed, -1)
+                    key = stem_key(value, lang)
+                    _unpost(
+                        index, key, _stem_guard(guard, lang), rule_id, self._stem_counts[algorithm]
+                    )
             elif kind == "prefix":
                 _unpost(self._prefixes, value, guard, rule_id)
                 if value not in self._prefixes and len(value) in self._prefix_lengths:
@@ -388,38 +389,42 @@ class Matcher:
         self._candidates += len(candidates)
         self._most_candidates = max(self._most_candidates, len(candidates))
         rules = self._rules
-        matched = [r for r in candidates.difference(self._decided) if rules[r][0].root.matches(doc)]
-        matched += candidates.intersection(self._decided)
-        matched.sort()
+        matched: list[tuple[str, Query]] = []
+        for rule_id in candidates:
+            query, check = rules[rule_id]
+            if check is None or check.matches(doc):
+                matched.append((rule_id, query))
+        matched.sort()  # rule ids are unique: queries are never compared
         self._hits += len(matched)
-        return [_lazy_hit(r, rules[r][0], doc) for r in matched]
+        return [_lazy_hit(rule_id, query, doc) for rule_id, query in matched]
 
     def candidates(self, doc: AnalysedItem) -> set[str]:
         """The rules indexed under a key the item holds, admitted by their guards."""
         out: set[str] = set()
-        stems = doc.key_stems
         by_stem = self._stem_index(doc)
+        counts = self._stem_counts[doc.algorithm].keys()
         # A keys view & a set walks the smaller side in C.
-        guards = self._guard_stems[doc.algorithm].keys() & stems
-        for value in by_stem.keys() & stems:
-            by_stem[value].collect(doc, guards, out)
-        raw_stem = doc.stem_atom
+        relevant = counts & doc.text_stems
+        if doc.field_stems:
+            relevant |= counts & doc.field_stems
+        for value in by_stem.keys() & relevant:
+            by_stem[value].collect(doc, relevant, out)
         exact, prefixes = self._exact, self._prefixes
-        words = doc.key_words
-        for word in exact.keys() & words:
-            exact[word].collect(doc, stems, out, raw_stem)
+        for words in (doc.text_words, doc.field_words):
+            for word in exact.keys() & words:
+                exact[word].collect_raw(doc, out)
         if prefixes:
             # One C pass per indexed prefix length: the item's words cut to that length.
             found: set[str] = set()
             for length in self._prefix_lengths:
                 found |= prefixes.keys() & doc.cut_words(length)
             for value in found:
-                prefixes[value].collect(doc, stems, out, raw_stem)
+                prefixes[value].collect_raw(doc, out)
         for table, keys in ((self._sites, doc.host_keys()), (self._langs, doc.lang_keys())):
             for key in keys:
                 posting = table.get(key)
                 if posting is not None:
-                    posting.collect(doc, stems, out, raw_stem)
+                    posting.collect_raw(doc, out)
         return out
 
     def stats(self) -> dict[str, Any]:
@@ -433,9 +438,7 @@ class Matcher:
         }
         sizes = [n for counts in tables.values() for n in counts]
         items = self._items or 1
-        guarded = sum(
-            1 for _q, plan in self._rules.values() if any(g is not None for _k, g in plan)
-        )
+        guarded = sum(1 for plan in self._plans.values() if any(g is not None for _k, g in plan))
         return {
             "rules": len(self._rules),
             "guarded_rules": guarded,
@@ -469,15 +472,13 @@ class Matcher:
             index = {}
             counts: dict[str, int] = {}
             for word, posting in self._by_word.items():
-                target = _posting(index, stem_key(word, lang))
-                target.add(None, posting.unguarded or set())
+                key = stem_key(word, lang)
+                target = _posting(index, key)
+                target.add(None, posting.unguarded or set(), counts, key)
                 for atom, found in posting.guarded():
-                    stemmed = _stem_guard((atom,), lang)
-                    rule_ids = members(found)
-                    target.add(stemmed, rule_ids)
-                    _count_atoms(counts, stemmed, len(rule_ids))
+                    target.add(_stem_guard((atom,), lang), members(found), counts, key)
             self._by_stem[doc.algorithm] = index
-            self._guard_stems[doc.algorithm] = counts
+            self._stem_counts[doc.algorithm] = counts
             self._stem_lang[doc.algorithm] = lang
         return index
 
@@ -486,17 +487,6 @@ def _stem_guard(guard: Guard, lang: str) -> Guard:
     if guard is None:
         return None
     return tuple(atom if atom[0] in ATOM_MARKS else stem_key(atom, lang) for atom in guard)
-
-
-def _count_atoms(counts: dict[str, int], guard: Guard, change: int) -> None:
-    """Add `change` to the count of every plain atom of `guard`; forget atoms at zero."""
-    for atom in guard or ():
-        if atom[0] not in ATOM_MARKS:
-            left = counts.get(atom, 0) + change
-            if left > 0:
-                counts[atom] = left
-            else:
-                counts.pop(atom, None)
 
 
 def _size(posting: Posting) -> int:
@@ -514,10 +504,16 @@ def _post(table: dict[str, Posting], key: str, guard: Guard, rule_id: str) -> No
     _posting(table, key).add(guard, {rule_id})
 
 
-def _unpost(table: dict[str, Posting], key: str, guard: Guard, rule_id: str) -> None:
+def _unpost(
+    table: dict[str, Posting],
+    key: str,
+    guard: Guard,
+    rule_id: str,
+    counts: dict[str, int] | None = None,
+) -> None:
     posting = table.get(key)
     if posting is None:
         return
-    posting.discard(guard, rule_id)
+    posting.discard(guard, rule_id, counts, key)
     if not posting:
         del table[key]

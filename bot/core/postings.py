@@ -10,8 +10,6 @@ set lookup per item stem.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from bot.core.analysis import LANG_MARK, PREFIX_MARK, SITE_MARK, AnalysedItem, head_of
 
 __all__ = [
@@ -23,6 +21,7 @@ __all__ = [
     "Members",
     "Posting",
     "members",
+    "tally",
 ]
 
 # Folded words are letters and digits only, so a marked atom never equals a word.
@@ -40,30 +39,50 @@ def members(found: Members) -> set[str]:
     return {found} if isinstance(found, str) else set(found)
 
 
-def _file(table: dict[str, Members], atom: str, rule_ids: set[str]) -> None:
+def tally(counts: dict[str, int] | None, key: str, change: int) -> None:
+    """Add `change` to `counts[key]`, forgetting the key at zero (no-op without `counts`)."""
+    if counts is None or not change:
+        return
+    left = counts.get(key, 0) + change
+    if left:
+        counts[key] = left
+    else:
+        del counts[key]
+
+
+def _file(table: dict[str, Members], atom: str, rule_ids: set[str]) -> int:
+    """File `rule_ids` under `atom`; return how many were not filed there before."""
     existing = table.get(atom)
     if existing is None:
         table[atom] = next(iter(rule_ids)) if len(rule_ids) == 1 else set(rule_ids)
-    elif isinstance(existing, str):
+        return len(rule_ids)
+    if isinstance(existing, str):
         merged = rule_ids | {existing}
         table[atom] = existing if len(merged) == 1 else merged
-    else:
-        existing |= rule_ids
+        return len(merged) - 1
+    before = len(existing)
+    existing |= rule_ids
+    return len(existing) - before
 
 
-def _unfile(table: dict[str, Members], atom: str, rule_id: str) -> None:
+def _unfile(table: dict[str, Members], atom: str, rule_id: str) -> bool:
+    """Take `rule_id` from under `atom`; tell whether it was there."""
     existing = table.get(atom)
     if existing is None:
-        return
+        return False
     if isinstance(existing, str):
         if existing == rule_id:
             del table[atom]
-        return
+            return True
+        return False
+    if rule_id not in existing:
+        return False
     existing.discard(rule_id)
     if len(existing) == 1:
         table[atom] = next(iter(existing))
     elif not existing:
         del table[atom]
+    return True
 
 
 class Posting:
@@ -87,32 +106,49 @@ class Posting:
     def __bool__(self) -> bool:
         return bool(self.unguarded or self.plain or self.prefixed or self.valued)
 
-    def add(self, guard: Guard, rule_ids: set[str]) -> None:
-        """File `rule_ids` under every atom of `guard` (or as unguarded)."""
+    def add(
+        self, guard: Guard, rule_ids: set[str], counts: dict[str, int] | None = None, key: str = ""
+    ) -> None:
+        """File `rule_ids` under every atom of `guard` (or as unguarded).
+
+        With `counts`, every new filing adds one to `counts[key]` and, for a plain atom, to
+        `counts[atom]`: the counts then say exactly which stems some posting still holds.
+        """
         if not rule_ids:
             return
         if guard is None:
             if self.unguarded is None:
                 self.unguarded = set()
+            before = len(self.unguarded)
             self.unguarded |= rule_ids
+            tally(counts, key, len(self.unguarded) - before)
             return
         for atom in guard:
             table = self._table_for(atom, create=True)
             assert table is not None  # created on demand
-            _file(table, _atom_key(atom), rule_ids)
+            added = _file(table, _atom_key(atom), rule_ids)
+            tally(counts, key, added)
+            if atom[0] not in ATOM_MARKS:
+                tally(counts, atom, added)
 
-    def discard(self, guard: Guard, rule_id: str) -> None:
-        """Remove `rule_id` from wherever `guard` filed it."""
+    def discard(
+        self, guard: Guard, rule_id: str, counts: dict[str, int] | None = None, key: str = ""
+    ) -> None:
+        """Remove `rule_id` from wherever `guard` filed it (and from `counts`, see `add`)."""
         if guard is None:
-            if self.unguarded is not None:
+            if self.unguarded is not None and rule_id in self.unguarded:
                 self.unguarded.discard(rule_id)
+                tally(counts, key, -1)
                 if not self.unguarded:
                     self.unguarded = None
             return
         for atom in guard:
             table = self._table_for(atom, create=False)
             if table is not None:
-                _unfile(table, _atom_key(atom), rule_id)
+                if _unfile(table, _atom_key(atom), rule_id):
+                    tally(counts, key, -1)
+                    if atom[0] not in ATOM_MARKS:
+                        tally(counts, atom, -1)
                 if not table and atom[0] == PREFIX_MARK and self.prefixed is not None:
                     del self.prefixed[head_of(atom[1:])]
         if not self.plain:
@@ -137,35 +173,35 @@ class Posting:
             out |= members(found)
         return out
 
-    def collect(
-        self,
-        doc: AnalysedItem,
-        stems: set[str] | frozenset[str],
-        out: set[str],
-        stem_of: Callable[[str], str] | None = None,
-    ) -> None:
-        """Add the rules the item is admitted to; `stem_of` stems raw plain atoms first."""
+    def collect(self, doc: AnalysedItem, stems: set[str] | frozenset[str], out: set[str]) -> None:
+        """Add the rules the item is admitted to; plain atoms are stems, found in `stems`."""
         if self.unguarded:
             out |= self.unguarded
         plain = self.plain
         if plain:
-            if stem_of is not None:
-                admitted = [found for atom, found in plain.items() if stem_of(atom) in stems]
-            else:
-                # Intersect in C, walking the smaller side.
-                shared = (
-                    stems.intersection(plain) if len(plain) <= len(stems) else plain.keys() & stems
-                )
-                admitted = list(map(plain.__getitem__, shared))
-            _gather(admitted, out)
+            # Intersect in C, walking the smaller side.
+            shared = stems.intersection(plain) if len(plain) <= len(stems) else plain.keys() & stems
+            _gather(list(map(plain.__getitem__, shared)), out)
+        self._collect_marked(doc, out)
+
+    def collect_raw(self, doc: AnalysedItem, out: set[str]) -> None:
+        """Like `collect`, for a posting whose plain atoms are words, stemmed for the item."""
+        if self.unguarded:
+            out |= self.unguarded
+        if self.plain:
+            stem_of, has = doc.stem_atom, doc.has_stem
+            _gather([found for atom, found in self.plain.items() if has(stem_of(atom))], out)
+        self._collect_marked(doc, out)
+
+    def _collect_marked(self, doc: AnalysedItem, out: set[str]) -> None:
         prefixed = self.prefixed
         if prefixed:
             # Only prefixes whose first characters start a word of the item are searched for.
             starts = doc.has_key_prefix
             for head in doc.word_heads.intersection(prefixed):
                 _gather([found for prefix, found in prefixed[head].items() if starts(prefix)], out)
-        if self.valued:
-            valued = self.valued
+        valued = self.valued
+        if valued:
             _gather(list(map(valued.__getitem__, doc.value_atoms & valued.keys())), out)
 
     def _table_for(self, atom: str, *, create: bool) -> dict[str, Members] | None:

@@ -136,6 +136,7 @@ def words(text: str) -> list[str]:
     return [w for w in out if w] if "" in out else out
 
 
+@lru_cache(maxsize=1024)
 def stemmer_language(lang: str) -> str:
     """Map an ISO 639-1 code ("fr", "fr-FR") to a Snowball algorithm; English when unknown."""
     code = (lang or "").strip().lower().replace("_", "-").split("-")[0]

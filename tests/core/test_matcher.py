@@ -253,3 +253,19 @@ def test_rules_sharing_a_key_and_guard_come_and_go_independently() -> None:
     m.remove("c")
     assert m.stats()["buckets"]["stem"] == 0
     assert m.match(item) == []
+
+
+@pytest.mark.parametrize("index_first", [True, False])
+def test_removing_a_rule_keeps_the_guard_stems_other_rules_need(index_first: bool) -> None:
+    # "twice" files "alpha" under the guard "beta" from two OR branches; removing it must not
+    # forget "beta" as a guard that "other" still needs, whichever way the index was built.
+    m = Matcher()
+    if index_first:
+        m.match(Item(title="warm up", lang="en"))
+    m.add("twice", parse("(alpha AND beta) OR (alpha AND (beta OR gamma))"))
+    m.add("other", parse("delta AND beta"))
+    m.match(Item(title="warm up", lang="en"))
+    m.remove("twice")
+    assert [h.rule_id for h in m.match(Item(title="delta beta", lang="en"))] == ["other"]
+    m.remove("other")
+    assert m.match(Item(title="delta beta alpha", lang="en")) == []
