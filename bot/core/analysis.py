@@ -69,7 +69,7 @@ HEAD = 3  # the parser refuses prefixes shorter than this
 
 
 def head_of(prefix: str) -> str:
-    """The first `HEAD` characters of a prefix; "" for a shorter one (checked on every item)."""
+    """The first `HEAD` characters of a prefix ("" for a shorter one: every item starts it)."""
     return prefix[:HEAD] if len(prefix) >= HEAD else ""
 
 
@@ -222,7 +222,6 @@ class AnalysedItem:
         "_text_stems",
         "_text_words",
         "_value_atoms",
-        "_word_heads",
         "_word_set",
         "algorithm",
         "item",
@@ -241,7 +240,6 @@ class AnalysedItem:
         self._value_atoms: frozenset[str] | None = None
         self._cut_words: dict[int, frozenset[str]] = {}
         self._sorted_keys: list[str] | None = None
-        self._word_heads: frozenset[str] | None = None
         self._fields: dict[str, AnalysedField] = {}
         self._stem_of: dict[str, str] | None = None
         self._word_set: frozenset[str] | None = None
@@ -351,18 +349,16 @@ class AnalysedItem:
 
     def has_key_prefix(self, prefix: str) -> bool:
         """Tell whether a text or field word starts with `prefix` (a prefix in `scoped` form)."""
-        ordered = self._sorted_keys
-        if ordered is None:
-            ordered = self._sorted_keys = sorted(self.text_words | self.field_words)
+        ordered = self.sorted_words
         index = bisect_left(ordered, prefix)
         return index < len(ordered) and ordered[index].startswith(prefix)
 
     @property
-    def word_heads(self) -> frozenset[str]:
-        """Text and field words cut to their first `HEAD` characters, and "" (`head_of`)."""
-        if self._word_heads is None:
-            self._word_heads = self.cut_words(HEAD) | {""}
-        return self._word_heads
+    def sorted_words(self) -> list[str]:
+        """The text and field words (`scoped`), sorted: prefixes are binary searches in it."""
+        if self._sorted_keys is None:
+            self._sorted_keys = sorted(self.text_words | self.field_words)
+        return self._sorted_keys
 
     @property
     def value_atoms(self) -> frozenset[str]:

@@ -43,6 +43,7 @@ from bot.core.postings import (
     SITE_MARK,
     Guard,
     Posting,
+    Tally,
     members,
 )
 from bot.core.query import Match, Query
@@ -310,9 +311,10 @@ class Matcher:
         # Per stemmer: how many filings each stem has in that stem index, as a key or as a
         # plain guard atom. An item's stems are cut to these first, in one pass in C: most of
         # its words are neither, and every later lookup only sees the few that are.
-        self._stem_counts: dict[str, dict[str, int]] = {}
+        self._stem_counts: dict[str, Tally] = {}
         self._stem_lang: dict[str, str] = {}
         self._exact: dict[str, Posting] = {}
+        self._exact_words: set[str] = set()  # the keys of `_exact`, for set & set in C
         self._prefixes: dict[str, Posting] = {}
         self._prefix_lengths: dict[int, int] = {}
         self._sites: dict[str, Posting] = {}
@@ -356,6 +358,8 @@ class Matcher:
                 _post(self._prefixes, value, guard, rule_id)
             else:
                 _post(self._table(kind), value, guard, rule_id)
+                if kind == "word":
+                    self._exact_words.add(value)
 
     def remove(self, rule_id: str) -> None:
         """Forget the rule `rule_id`; raise KeyError when it is unknown."""
@@ -380,6 +384,8 @@ class Matcher:
                         del self._prefix_lengths[len(value)]
             else:
                 _unpost(self._table(kind), value, guard, rule_id)
+                if kind == "word" and value not in self._exact:
+                    self._exact_words.discard(value)
 
     def match(self, item: Item | AnalysedItem) -> list[Hit]:
         """Return the rules `item` matches, ordered by rule id; each hit explains itself lazily."""
@@ -402,30 +408,39 @@ class Matcher:
         """The rules indexed under a key the item holds, admitted by their guards."""
         out: set[str] = set()
         by_stem = self._stem_index(doc)
-        counts = self._stem_counts[doc.algorithm].keys()
-        # A keys view & a set walks the smaller side in C.
-        relevant = counts & doc.text_stems
+        counts = self._stem_counts[doc.algorithm].keys
+        # Set & set walks the smaller side in C.
+        relevant = doc.text_stems & counts
         if doc.field_stems:
-            relevant |= counts & doc.field_stems
+            relevant |= doc.field_stems & counts
         for value in by_stem.keys() & relevant:
             by_stem[value].collect(doc, relevant, out)
-        exact, prefixes = self._exact, self._prefixes
+        exact = self._exact
         for words in (doc.text_words, doc.field_words):
-            for word in exact.keys() & words:
+            for word in words & self._exact_words:
                 exact[word].collect_raw(doc, out)
-        if prefixes:
-            # One C pass per indexed prefix length: the item's words cut to that length.
-            found: set[str] = set()
-            for length in self._prefix_lengths:
-                found |= prefixes.keys() & doc.cut_words(length)
-            for value in found:
-                prefixes[value].collect_raw(doc, out)
+        for value in self._held_prefixes(doc):
+            self._prefixes[value].collect_raw(doc, out)
         for table, keys in ((self._sites, doc.host_keys()), (self._langs, doc.lang_keys())):
             for key in keys:
                 posting = table.get(key)
                 if posting is not None:
                     posting.collect_raw(doc, out)
         return out
+
+    def _held_prefixes(self, doc: AnalysedItem) -> list[str]:
+        """The indexed prefixes that start a word of the item."""
+        prefixes = self._prefixes
+        if not prefixes:
+            return []
+        words = len(doc.text_words) + len(doc.field_words)
+        if 4 * len(prefixes) < len(self._prefix_lengths) * words:
+            # A binary search costs about four word cuts: search when that is cheaper.
+            return [p for p in prefixes if doc.has_key_prefix(p)]
+        found: set[str] = set()
+        for length in self._prefix_lengths:  # one C pass per prefix length in use
+            found |= prefixes.keys() & doc.cut_words(length)
+        return list(found)
 
     def stats(self) -> dict[str, Any]:
         """Figures for tuning: rules per bucket and candidates per item."""
@@ -470,7 +485,7 @@ class Matcher:
         if index is None:
             lang = doc.item.lang or "en"
             index = {}
-            counts: dict[str, int] = {}
+            counts = Tally()
             for word, posting in self._by_word.items():
                 key = stem_key(word, lang)
                 target = _posting(index, key)
@@ -509,7 +524,7 @@ def _unpost(
     key: str,
     guard: Guard,
     rule_id: str,
-    counts: dict[str, int] | None = None,
+    counts: Tally | None = None,
 ) -> None:
     posting = table.get(key)
     if posting is None:

@@ -20,6 +20,7 @@ __all__ = [
     "Guard",
     "Members",
     "Posting",
+    "Tally",
     "members",
     "tally",
 ]
@@ -39,15 +40,30 @@ def members(found: Members) -> set[str]:
     return {found} if isinstance(found, str) else set(found)
 
 
-def tally(counts: dict[str, int] | None, key: str, change: int) -> None:
-    """Add `change` to `counts[key]`, forgetting the key at zero (no-op without `counts`)."""
-    if counts is None or not change:
-        return
-    left = counts.get(key, 0) + change
-    if left:
-        counts[key] = left
-    else:
-        del counts[key]
+class Tally:
+    """A count per key, and the set of keys counted: C intersects a set fastest with a set."""
+
+    __slots__ = ("counts", "keys")
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.keys: set[str] = set()
+
+    def change(self, key: str, by: int) -> None:
+        """Add `by` to the count of `key`, forgetting the key at zero."""
+        left = self.counts.get(key, 0) + by
+        if left:
+            self.counts[key] = left
+            self.keys.add(key)
+        else:
+            del self.counts[key]
+            self.keys.discard(key)
+
+
+def tally(counts: Tally | None, key: str, change: int) -> None:
+    """Add `change` to the count of `key` in `counts`, if there are counts and a change."""
+    if counts is not None and change:
+        counts.change(key, change)
 
 
 def _file(table: dict[str, Members], atom: str, rule_ids: set[str]) -> int:
@@ -98,7 +114,7 @@ class Posting:
     def __init__(self) -> None:
         self.unguarded: set[str] | None = None
         self.plain: dict[str, Members] | None = None
-        # Prefix atoms (without their mark) by their first characters (`word_heads`).
+        # Prefix atoms (without their mark) by their first characters (`head_of`).
         self.prefixed: dict[str, dict[str, Members]] | None = None
         # Host and language atoms, with their marks.
         self.valued: dict[str, Members] | None = None
@@ -107,7 +123,7 @@ class Posting:
         return bool(self.unguarded or self.plain or self.prefixed or self.valued)
 
     def add(
-        self, guard: Guard, rule_ids: set[str], counts: dict[str, int] | None = None, key: str = ""
+        self, guard: Guard, rule_ids: set[str], counts: Tally | None = None, key: str = ""
     ) -> None:
         """File `rule_ids` under every atom of `guard` (or as unguarded).
 
@@ -132,7 +148,7 @@ class Posting:
                 tally(counts, atom, added)
 
     def discard(
-        self, guard: Guard, rule_id: str, counts: dict[str, int] | None = None, key: str = ""
+        self, guard: Guard, rule_id: str, counts: Tally | None = None, key: str = ""
     ) -> None:
         """Remove `rule_id` from wherever `guard` filed it (and from `counts`, see `add`)."""
         if guard is None:
@@ -196,10 +212,11 @@ class Posting:
     def _collect_marked(self, doc: AnalysedItem, out: set[str]) -> None:
         prefixed = self.prefixed
         if prefixed:
-            # Only prefixes whose first characters start a word of the item are searched for.
+            # A binary search for the first letters, then for the prefixes that share them.
             starts = doc.has_key_prefix
-            for head in doc.word_heads.intersection(prefixed):
-                _gather([found for prefix, found in prefixed[head].items() if starts(prefix)], out)
+            for head, table in prefixed.items():
+                if starts(head):
+                    _gather([found for prefix, found in table.items() if starts(prefix)], out)
         valued = self.valued
         if valued:
             _gather(list(map(valued.__getitem__, doc.value_atoms & valued.keys())), out)

@@ -269,3 +269,16 @@ def test_removing_a_rule_keeps_the_guard_stems_other_rules_need(index_first: boo
     assert [h.rule_id for h in m.match(Item(title="delta beta", lang="en"))] == ["other"]
     m.remove("other")
     assert m.match(Item(title="delta beta alpha", lang="en")) == []
+
+
+def test_prefixes_found_by_word_cuts_and_by_binary_search() -> None:
+    # Few words and many prefixes: the item's words are cut to the prefix length; many
+    # words and few prefixes: each prefix is searched for. Both find the same rules.
+    m = Matcher()
+    for i in range(30):
+        m.add(f"p{i:02d}", parse(f"zor{i:02d}ba*"))
+    short = Item(title="zor07bala zor11b")
+    assert [h.rule_id for h in m.match(short)] == ["p07"]
+    filler = " ".join(f"word{n}" for n in range(400))
+    long = Item(title="zor07bala", summary=filler, content="zor29bat zor11b")
+    assert [h.rule_id for h in m.match(long)] == ["p07", "p29"]
