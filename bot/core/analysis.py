@@ -10,11 +10,19 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
+from itertools import chain
 from operator import itemgetter
-from typing import cast
 
 from bot.core.item import Item
-from bot.core.text import stem, stem_cache, stem_words, stemmer_language, word_spans, words
+from bot.core.text import (
+    stem,
+    stem_cache,
+    stem_set,
+    stem_words,
+    stemmer_language,
+    word_spans,
+    words,
+)
 
 __all__ = [
     "FIELD_GAP",
@@ -85,6 +93,7 @@ class AnalysedField:
         "_by_stem",
         "_by_word",
         "_lang",
+        "_scans",
         "_sorted",
         "_spans",
         "_stem_of",
@@ -104,6 +113,7 @@ class AnalysedField:
         # No reference back to the item: a cycle would leave every analysed item to the
         # garbage collector instead of freeing it when the last reference goes.
         self._lang = lang
+        self._scans = 0
         self._stem_of: dict[str, str] | None = None
         if len(values) == 1:
             self.words: list[str] = words(values[0])
@@ -157,6 +167,9 @@ class AnalysedField:
         if self._by_word is None:
             if word not in self.word_set:
                 return []
+            if self._scans < _SCANS_BEFORE_MAP:  # a few look-ups: scan in C, map nothing
+                self._scans += 1
+                return _scan(self.words, (word,))
             self._by_word = _group_positions(self.words)
         return self._by_word.get(word, [])
 
@@ -165,6 +178,9 @@ class AnalysedField:
         if self._by_stem is None:
             if stem not in self.stem_set:
                 return []
+            if self._scans < _SCANS_BEFORE_MAP:
+                self._scans += 1
+                return _scan(self.words, [w for w, s in self.stem_of.items() if s == stem])
             self._by_stem = _group_positions(list(map(self.stem_of.get, self.words)))
         return self._by_stem.get(stem, [])
 
@@ -293,24 +309,17 @@ class AnalysedItem:
 
     @property
     def text_words(self) -> frozenset[str]:
-        """The distinct folded words of the title, summary and content, in one pass."""
+        """The distinct folded words of the title, summary and content."""
         if self._text_words is None:
-            item = self.item
-            # A line break is a separator, so no word spans two fields.
-            self._text_words = frozenset(words(f"{item.title}\n{item.summary}\n{item.content}"))
+            fields = self.fields_for("text")  # tokenised once, for positions later as well
+            self._text_words = frozenset(chain(*[f.words for f in fields]))
         return self._text_words
 
     @property
     def text_stems(self) -> frozenset[str]:
         """The distinct stems of the title, summary and content."""
         if self._text_stems is None:
-            text = self.text_words
-            # One probe of the stem cache per word; None marks a word not stemmed yet.
-            probed = frozenset(map(self.stems.get, text))
-            if None in probed:
-                self._text_stems = frozenset(stem_words(list(text), self.item.lang))
-            else:
-                self._text_stems = cast(frozenset[str], probed)
+            self._text_stems = stem_set(self.text_words, self.item.lang)
         return self._text_stems
 
     @property
@@ -438,6 +447,26 @@ class AnalysedItem:
 
 def _union(sets: Iterable[frozenset[str]]) -> frozenset[str]:
     return frozenset().union(*sets)
+
+
+# Position look-ups a field answers by scanning before it maps every word to its positions.
+_SCANS_BEFORE_MAP = 3
+
+
+def _scan(tokens: list[str], forms: Iterable[str]) -> list[int]:
+    """The positions of any of `forms` in `tokens`, in order (`list.index` scans in C)."""
+    out: list[int] = []
+    for form in forms:
+        find = tokens.index
+        at = -1
+        try:
+            while True:
+                at = find(form, at + 1)
+                out.append(at)
+        except ValueError:
+            pass
+    out.sort()
+    return out
 
 
 def _group_positions(keys: Sequence[str | None]) -> dict[str, list[int]]:

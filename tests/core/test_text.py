@@ -1,0 +1,43 @@
+"""The stem cache: batch stemming agrees with stemming one word at a time, when full too."""
+
+from __future__ import annotations
+
+import pytest
+import Stemmer
+
+from bot.core import text
+from bot.core.text import stem_set, stem_words
+
+WORDS = ["readmissions", "readmitted", "running", "runs", "nationals", "votes", "voted"]
+
+
+def snowball(words: list[str], algorithm: str) -> list[str]:
+    """Stems from a fresh PyStemmer instance: nothing of our cache involved."""
+    return [str(s) for s in Stemmer.Stemmer(algorithm).stemWords(words)]
+
+
+@pytest.fixture
+def small_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(text, "_STEM_CACHE_LIMIT", 8)
+    monkeypatch.setattr(text, "_stem_caches", {})
+
+
+def test_stem_set_and_stem_words_agree_with_snowball(small_cache: None) -> None:
+    expected = snowball(WORDS, "english")
+    assert stem_set(WORDS[:3], "en") == frozenset(expected[:3])  # cold
+    assert stem_words(WORDS, "en-GB") == expected  # part warm, part cold
+    assert stem_set(WORDS, "en") == frozenset(expected)  # warm
+    french = ["ressortissants", "ressortissant", "nationaux"]
+    assert stem_set(french, "fr") == frozenset(snowball(french, "french"))
+
+
+def test_a_full_cache_forgets_its_older_half_and_stays_correct(small_cache: None) -> None:
+    many = [f"{w}{n}" for n in range(3) for w in WORDS]  # 21 words through a cache of 8
+    assert stem_set(many, "en") == frozenset(snowball(many, "english"))
+    cache = text._stem_caches["english"]
+    assert len(cache) == len(many)
+    more = [f"{w}x" for w in WORDS]
+    assert stem_set(more, "en") == frozenset(snowball(more, "english"))
+    assert len(cache) < len(many) + len(more)  # the older half went
+    assert set(more) <= cache.keys()
+    assert stem_words(many + more, "en") == snowball(many + more, "english")
