@@ -9,11 +9,15 @@ rule has a positive term). Key kinds:
   the index keeps the language-independent word -> rules map as the source of truth and, for
   each stemmer actually seen on an item, a lazily built stem -> rules map (`stem(word, L)` for
   every indexed word). `add`/`remove` update every map built so far, so nothing is rebuilt.
-- `word`: an exact folded word (the longest word of a phrase, no stemming).
+- `word`: an exact folded word (the rarest-looking word of a phrase, no stemming).
 - `prefix`: a literal prefix, in a bucket of its own; an item word looks up each of its own
   prefixes whose length some indexed prefix has (usually a handful of lookups per word).
 - `site`, `lang`: the URL host (an item offers its host and every parent domain) and the
   language code (an item offers `fr-fr` and `fr`).
+
+Words and prefixes of the text (title, summary, content) are keys as they are; those of the
+author, source and tag fields are scoped (":author:doe", `bot.core.analysis.scoped`), so a
+byline never makes a text rule a candidate, nor the text an `author:` rule.
 
 Guards. Each key a rule is posted under carries a guard when the AND (or NEAR) that chose it
 has another child that is a plain word, a phrase, a prefix, a `site:`/`lang:` value or an OR
@@ -23,10 +27,13 @@ an OR carries its own guard. The guard check is one set
 lookup per distinct (key, guard) pair, shared by every rule with that pair, so rules like
 `Iran AND sanctions` stop costing a verification on every item that only mentions Iran.
 
-An item is analysed once (`bot.core.analysis`); its distinct words and stems are looked up,
-the union of the rules found is the candidate set, and each candidate is verified exactly with
-the same code as `Query.explain`, so `match` returns exactly the rules whose `explain` is not
-None.
+An item is analysed once (`bot.core.analysis`). Its distinct stems are first cut, in one C
+set intersection, to the stems the index holds as keys or guards (`_stem_counts`); the
+postings of those keys, admitted by their guards, give the candidate set. A candidate whose
+rule the lookup alone decides (`plan_decides`: words, one-word phrases, prefixes, sites and
+languages joined by OR, or an AND of two such groups) is a match; every other candidate is
+verified exactly with the same node code as `Query.explain`. So `match` returns exactly the
+rules whose `explain` is not None.
 """
 
 from __future__ import annotations
