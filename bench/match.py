@@ -353,7 +353,13 @@ def main(argv: list[str] | None = None) -> None:
                 f"{len(batch) / explained_s:,.0f}",
             )
         )
-        rows.append((f"{label}: candidates per item", f"{cands:,.1f}"))
+        verified = (
+            after["verified_per_item"] * after["items_matched"]
+            - before["verified_per_item"] * before["items_matched"]
+        ) / n_new
+        rows.append(
+            (f"{label}: candidates per item / of them verified", f"{cands:,.1f} / {verified:,.1f}")
+        )
         rows.append((f"{label}: items with a hit / hits per item", f"{rate:.1%} / {per_item:.2f}"))
     rss_matcher = peak_rss_mb()
     rows.append(("peak RSS after matcher runs", f"{rss_matcher:,.0f} MB"))

@@ -330,6 +330,7 @@ class Matcher:
         self._candidates = 0
         self._most_candidates = 0
         self._hits = 0
+        self._verified = 0
 
     def __len__(self) -> int:
         return len(self._rules)
@@ -403,10 +404,16 @@ class Matcher:
         self._most_candidates = max(self._most_candidates, len(candidates))
         rules = self._rules
         matched: list[tuple[str, Query]] = []
+        verified = 0
         for rule_id in candidates:
             query, check = rules[rule_id]
-            if check is None or check.matches(doc):
+            if check is None:
                 matched.append((rule_id, query))
+            else:
+                verified += 1
+                if check.matches(doc):
+                    matched.append((rule_id, query))
+        self._verified += verified
         matched.sort()  # rule ids are unique: queries are never compared
         self._hits += len(matched)
         return [_lazy_hit(rule_id, query, doc) for rule_id, query in matched]
@@ -473,6 +480,7 @@ class Matcher:
             "candidates_per_item": self._candidates / items,
             "candidates_max": self._most_candidates,
             "hits_per_item": self._hits / items,
+            "verified_per_item": self._verified / items,
         }
 
     def _largest_buckets(self, count: int) -> list[tuple[str, int]]:

@@ -130,6 +130,7 @@ def test_stats_report_buckets_and_candidates(matcher: Matcher) -> None:
     assert stats["buckets"]["site"] == 1
     assert stats["buckets"]["prefix"] == 1
     assert stats["candidates_per_item"] >= stats["hits_per_item"] > 0
+    assert 0 < stats["verified_per_item"] < stats["candidates_per_item"]
     assert stats["rules_per_bucket_max"] >= 1
     assert stats["largest_buckets"]
 
