@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -337,11 +338,8 @@ def main(argv: list[str] | None = None) -> None:
         before = matcher.stats()
         seconds, hits = timed(lambda b=batch: match_all(matcher, b))
         after = matcher.stats()
-        n_new = after["items_matched"] - before["items_matched"]
-        cands = (
-            after["candidates_per_item"] * after["items_matched"]
-            - before["candidates_per_item"] * before["items_matched"]
-        ) / n_new
+        cands = _per_new_item(before, after, "candidates_per_item")
+        verified = _per_new_item(before, after, "verified_per_item")
         hit_lists: list[list[str]] = hits  # type: ignore[assignment]
         rate = sum(1 for h in hit_lists if h) / len(hit_lists)
         per_item = sum(len(h) for h in hit_lists) / len(hit_lists)
@@ -353,10 +351,6 @@ def main(argv: list[str] | None = None) -> None:
                 f"{len(batch) / explained_s:,.0f}",
             )
         )
-        verified = (
-            after["verified_per_item"] * after["items_matched"]
-            - before["verified_per_item"] * before["items_matched"]
-        ) / n_new
         rows.append(
             (f"{label}: candidates per item / of them verified", f"{cands:,.1f} / {verified:,.1f}")
         )
@@ -425,6 +419,12 @@ def main(argv: list[str] | None = None) -> None:
     print("|---|---|")
     for name, value in rows:
         print(f"| {name} | {value} |")
+
+
+def _per_new_item(before: dict[str, Any], after: dict[str, Any], measure: str) -> float:
+    """A per-item figure of `Matcher.stats()` over the items matched between two snapshots."""
+    total = after[measure] * after["items_matched"] - before[measure] * before["items_matched"]
+    return total / (after["items_matched"] - before["items_matched"])
 
 
 def _estimate_frequency(rng: random.Random, world: World) -> dict[str, float]:

@@ -80,6 +80,8 @@ class BotRuntime:
         """SIGTERM and SIGINT stop the bot cleanly."""
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
+            # Event loops without signal support (Windows: NotImplementedError) or outside the
+            # main thread (RuntimeError) keep Python's default handlers: Ctrl-C still stops.
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stop.set)
 

@@ -35,7 +35,6 @@ __all__ = [
     "AnalysedField",
     "AnalysedItem",
     "analyse",
-    "head_of",
     "normalise_lang",
     "scoped",
     "stem_key",
@@ -71,14 +70,6 @@ def stem_key(value: str, lang: str) -> str:
         _, scope, word = value.split(":", 2)
         return f":{scope}:{stem(word, lang)}"
     return stem(value, lang)
-
-
-HEAD = 3  # the parser refuses prefixes shorter than this
-
-
-def head_of(prefix: str) -> str:
-    """The first `HEAD` characters of a prefix ("" for a shorter one: every item starts it)."""
-    return prefix[:HEAD] if len(prefix) >= HEAD else ""
 
 
 def normalise_lang(code: str) -> str:
@@ -232,13 +223,10 @@ class AnalysedItem:
         "_lang_keys",
         "_scoped_stems",
         "_scoped_words",
-        "_sorted_keys",
-        "_stem_of",
-        "_stem_set",
+        "_sorted_words",
         "_text_stems",
         "_text_words",
         "_value_atoms",
-        "_word_set",
         "algorithm",
         "item",
         "lang",
@@ -255,11 +243,8 @@ class AnalysedItem:
         self._lang_keys: tuple[str, ...] | None = None
         self._value_atoms: frozenset[str] | None = None
         self._cut_words: dict[int, frozenset[str]] = {}
-        self._sorted_keys: list[str] | None = None
+        self._sorted_words: list[str] | None = None
         self._fields: dict[str, AnalysedField] = {}
-        self._stem_of: dict[str, str] | None = None
-        self._word_set: frozenset[str] | None = None
-        self._stem_set: frozenset[str] | None = None
         self._scoped_stems: dict[str, frozenset[str]] = {}
         self._scoped_words: dict[str, frozenset[str]] = {}
         self._text_words: frozenset[str] | None = None
@@ -365,9 +350,9 @@ class AnalysedItem:
     @property
     def sorted_words(self) -> list[str]:
         """The text and field words (`scoped`), sorted: prefixes are binary searches in it."""
-        if self._sorted_keys is None:
-            self._sorted_keys = sorted(self.text_words | self.field_words)
-        return self._sorted_keys
+        if self._sorted_words is None:
+            self._sorted_words = sorted(self.text_words | self.field_words)
+        return self._sorted_words
 
     @property
     def value_atoms(self) -> frozenset[str]:
@@ -379,10 +364,7 @@ class AnalysedItem:
 
     def stem_atom(self, value: str) -> str:
         """Stem a word in its index form (`scoped`) in the item's language."""
-        if value.startswith(":"):
-            return stem_key(value, self.item.lang)
-        found = self.stems.get(value)
-        return found if found is not None else stem(value, self.item.lang)
+        return stem_key(value, self.item.lang)
 
     def _words_of(self, name: str) -> frozenset[str]:
         """The words of a field outside the text, without analysing it when it is empty."""
@@ -402,33 +384,6 @@ class AnalysedItem:
             found = AnalysedField(name, values, self.item.lang)
             self._fields[name] = found
         return found
-
-    @property
-    def stem_of(self) -> dict[str, str]:
-        """Map every distinct word of every field to its stem in the item's language."""
-        if self._stem_of is None:
-            distinct = list(self.word_set)
-            cache = self.stems
-            if cache.keys() >= self.word_set:
-                self._stem_of = dict(zip(distinct, map(cache.__getitem__, distinct), strict=True))
-            else:
-                stemmed = stem_words(distinct, self.item.lang)
-                self._stem_of = dict(zip(distinct, stemmed, strict=True))
-        return self._stem_of
-
-    @property
-    def word_set(self) -> frozenset[str]:
-        """The distinct folded words of all word fields."""
-        if self._word_set is None:
-            self._word_set = _union(self.field(name).word_set for name in TOKEN_FIELDS)
-        return self._word_set
-
-    @property
-    def stem_set(self) -> frozenset[str]:
-        """The distinct stems of all word fields."""
-        if self._stem_set is None:
-            self._stem_set = frozenset(self.stem_of.values())
-        return self._stem_set
 
     def host_keys(self) -> tuple[str, ...]:
         """The host and every parent domain: "www.bbc.co.uk", "bbc.co.uk", "co.uk", "uk"."""

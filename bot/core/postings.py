@@ -10,7 +10,7 @@ set lookup per item stem.
 
 from __future__ import annotations
 
-from bot.core.analysis import LANG_MARK, PREFIX_MARK, SITE_MARK, AnalysedItem, head_of
+from bot.core.analysis import LANG_MARK, PREFIX_MARK, SITE_MARK, AnalysedItem
 
 __all__ = [
     "ATOM_MARKS",
@@ -21,6 +21,7 @@ __all__ = [
     "Members",
     "Posting",
     "Tally",
+    "head_of",
     "members",
     "tally",
 ]
@@ -29,6 +30,13 @@ __all__ = [
 ATOM_MARKS = {PREFIX_MARK: "prefix", SITE_MARK: "site", LANG_MARK: "lang"}
 
 Guard = tuple[str, ...] | None
+
+HEAD = 3  # prefix atoms are filed by this many first letters; the parser refuses fewer
+
+
+def head_of(prefix: str) -> str:
+    """The first `HEAD` characters of a prefix ("" for a shorter one: every item starts it)."""
+    return prefix[:HEAD] if len(prefix) >= HEAD else ""
 
 
 # The rules under one guard atom: a lone rule id (most atoms hold one) or a set of them.

@@ -180,9 +180,7 @@ def stem_words(folded: list[str], lang: str = "en") -> list[str]:
         if len(cache) + len(unseen) > _STEM_CACHE_LIMIT:
             _forget_older_half(cache)
             unseen = set(folded).difference(cache)
-        missing = list(unseen)
-        stems = _stemmer(algorithm).stemWords(missing)
-        cache.update(zip(missing, map(str, stems), strict=True))
+        _stem_into(cache, algorithm, list(unseen))
     return list(map(cache.__getitem__, folded))
 
 
@@ -197,11 +195,16 @@ def stem_set(distinct: Collection[str], lang: str = "en") -> frozenset[str]:
     missing = list(compress(ordered, map(is_, probed, repeat(None))))
     if len(cache) + len(missing) > _STEM_CACHE_LIMIT:
         _forget_older_half(cache)  # the stems already read stay valid
+    found = set(compress(probed, map(is_not, probed, repeat(None))))
+    found.update(_stem_into(cache, algorithm, missing))
+    return frozenset(cast(set[str], found))
+
+
+def _stem_into(cache: dict[str, str], algorithm: str, missing: list[str]) -> list[str]:
+    """Stem words the cache lacks, add them to it, and return their stems in order."""
     stems = list(map(str, _stemmer(algorithm).stemWords(missing)))
     cache.update(zip(missing, stems, strict=True))
-    found = set(compress(probed, map(is_not, probed, repeat(None))))
-    found.update(stems)
-    return frozenset(cast(set[str], found))
+    return stems
 
 
 def _forget_older_half(cache: dict[str, str]) -> None:
