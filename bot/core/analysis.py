@@ -134,7 +134,7 @@ class AnalysedField:
     def stem_set(self) -> frozenset[str]:
         """The distinct stems of the field's words in the item's language."""
         if self._stem_set is None:
-            self._stem_set = frozenset(self.stem_of.values())
+            self._stem_set = stem_set(self.word_set, self._lang)
         return self._stem_set
 
     @property

@@ -45,12 +45,14 @@ from bot.core.analysis import AnalysedItem, analyse, scoped, stem_key
 from bot.core.item import Item
 from bot.core.postings import (
     ATOM_MARKS,
+    HEAD,
     LANG_MARK,
     PREFIX_MARK,
     SITE_MARK,
     Guard,
     Posting,
     Tally,
+    head_of,
     members,
 )
 from bot.core.query import Match, Query
@@ -320,7 +322,9 @@ class Matcher:
         self._exact: dict[str, Posting] = {}
         self._exact_words: set[str] = set()  # the keys of `_exact`, for set & set in C
         self._prefixes: dict[str, Posting] = {}
-        self._prefix_lengths: dict[int, int] = {}
+        # Indexed prefixes by their first letters (`head_of`), and those letters as a set.
+        self._prefix_heads: dict[str, set[str]] = {}
+        self._prefix_head_set: set[str] = set()
         self._sites: dict[str, Posting] = {}
         self._langs: dict[str, Posting] = {}
         self._items = 0
@@ -357,10 +361,9 @@ class Matcher:
                     key, counts = stem_key(value, lang), self._stem_counts[algorithm]
                     _posting(index, key).add(_stem_guard(guard, lang), {rule_id}, counts, key)
             elif kind == "prefix":
-                if value not in self._prefixes:
-                    lengths = self._prefix_lengths
-                    lengths[len(value)] = lengths.get(len(value), 0) + 1
                 _post(self._prefixes, value, guard, rule_id)
+                self._prefix_heads.setdefault(head_of(value), set()).add(value)
+                self._prefix_head_set.add(head_of(value))
             else:
                 _post(self._table(kind), value, guard, rule_id)
                 if kind == "word":
@@ -383,10 +386,12 @@ class Matcher:
                     )
             elif kind == "prefix":
                 _unpost(self._prefixes, value, guard, rule_id)
-                if value not in self._prefixes and len(value) in self._prefix_lengths:
-                    self._prefix_lengths[len(value)] -= 1
-                    if not self._prefix_lengths[len(value)]:
-                        del self._prefix_lengths[len(value)]
+                head = head_of(value)
+                if value not in self._prefixes and head in self._prefix_heads:
+                    self._prefix_heads[head].discard(value)
+                    if not self._prefix_heads[head]:
+                        del self._prefix_heads[head]
+                        self._prefix_head_set.discard(head)
             else:
                 _unpost(self._table(kind), value, guard, rule_id)
                 if kind == "word" and value not in self._exact:
@@ -441,17 +446,16 @@ class Matcher:
 
     def _held_prefixes(self, doc: AnalysedItem) -> list[str]:
         """The indexed prefixes that start a word of the item."""
-        prefixes = self._prefixes
-        if not prefixes:
+        by_head = self._prefix_heads
+        if not by_head:
             return []
-        words = len(doc.text_words) + len(doc.field_words)
-        if 4 * len(prefixes) < len(self._prefix_lengths) * words:
-            # A binary search costs about four word cuts: search when that is cheaper.
-            return [p for p in prefixes if doc.has_key_prefix(p)]
-        found: set[str] = set()
-        for length in self._prefix_lengths:  # one C pass per prefix length in use
-            found |= prefixes.keys() & doc.cut_words(length)
-        return list(found)
+        # The item's words cut to their first letters, in one C pass, pick the few prefixes
+        # worth a binary search among its sorted words.
+        heads = self._prefix_head_set.intersection(doc.cut_words(HEAD))
+        if "" in by_head:
+            heads.add("")
+        starts = doc.has_key_prefix
+        return [p for head in heads for p in by_head[head] if starts(p)]
 
     def stats(self) -> dict[str, Any]:
         """Figures for tuning: rules per bucket and candidates per item."""

@@ -205,8 +205,10 @@ class Posting:
         if plain:
             # Intersect in C, walking the smaller side.
             shared = stems.intersection(plain) if len(plain) <= len(stems) else plain.keys() & stems
-            _gather(list(map(plain.__getitem__, shared)), out)
-        self._collect_marked(doc, out)
+            if shared:
+                _gather(list(map(plain.__getitem__, shared)), out)
+        if self.prefixed or self.valued:
+            self._collect_marked(doc, out)
 
     def collect_raw(self, doc: AnalysedItem, out: set[str]) -> None:
         """Like `collect`, for a posting whose plain atoms are words, stemmed for the item."""

@@ -272,9 +272,9 @@ def test_removing_a_rule_keeps_the_guard_stems_other_rules_need(index_first: boo
     assert m.match(Item(title="delta beta alpha", lang="en")) == []
 
 
-def test_prefixes_found_by_word_cuts_and_by_binary_search() -> None:
-    # Few words and many prefixes: the item's words are cut to the prefix length; many
-    # words and few prefixes: each prefix is searched for. Both find the same rules.
+def test_prefixes_found_in_short_and_long_items() -> None:
+    # Thirty prefixes share the first letters "zor": only the ones that start an item word
+    # match, in an item of two words and in one of four hundred.
     m = Matcher()
     for i in range(30):
         m.add(f"p{i:02d}", parse(f"zor{i:02d}ba*"))
