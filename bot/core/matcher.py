@@ -38,6 +38,7 @@ rules whose `explain` is not None.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping
 from typing import Any
 
@@ -309,8 +310,11 @@ class Matcher:
     def __init__(self, frequency: Mapping[str, float] | None = None) -> None:
         """Optionally take `frequency`: folded word -> share of items containing it."""
         self._frequency = frequency
-        # rule id -> (query, the node to verify a candidate with; None when `plan_decides`).
-        self._rules: dict[str, tuple[Query, Node | None]] = {}
+        self._rules: dict[str, Query] = {}
+        # The node to verify a candidate with, for rules `plan_decides` does not decide; and
+        # their ids as a set, to pick them out of the candidates in one C intersection.
+        self._checks: dict[str, Node] = {}
+        self._checked: set[str] = set()
         self._plans: dict[str, Plan] = {}
         self._by_word: dict[str, Posting] = {}
         self._by_stem: dict[str, dict[str, Posting]] = {}
@@ -350,8 +354,10 @@ class Matcher:
         plan = index_plan(query.root, self._frequency)
         if plan is None:
             raise ValueError(f"rule {rule_id!r} has no positive term to index: {query}")
-        check = None if plan_decides(query.root, self._frequency) else query.root
-        self._rules[rule_id] = (query, check)
+        self._rules[rule_id] = query
+        if not plan_decides(query.root, self._frequency):
+            self._checks[rule_id] = query.root
+            self._checked.add(rule_id)
         self._plans[rule_id] = plan
         for (kind, value), guard in plan:
             if kind == "stem":
@@ -374,6 +380,8 @@ class Matcher:
         if rule_id not in self._rules:
             raise KeyError(f"no rule with id {rule_id!r}")
         del self._rules[rule_id]
+        if self._checks.pop(rule_id, None) is not None:
+            self._checked.discard(rule_id)
         plan = self._plans.pop(rule_id)
         for (kind, value), guard in plan:
             if kind == "stem":
@@ -404,21 +412,17 @@ class Matcher:
         self._items += 1
         self._candidates += len(candidates)
         self._most_candidates = max(self._most_candidates, len(candidates))
-        rules = self._rules
-        matched: list[tuple[str, Query]] = []
-        verified = 0
-        for rule_id in candidates:
-            query, check = rules[rule_id]
-            if check is None:
-                matched.append((rule_id, query))
-            else:
-                verified += 1
-                if check.matches(doc):
-                    matched.append((rule_id, query))
-        self._verified += verified
-        matched.sort()  # rule ids are unique: queries are never compared
+        # Candidates of rules the lookup decides are matches; the others are verified.
+        verify = candidates & self._checked
+        matched = candidates - verify if verify else candidates
+        checks = self._checks
+        for rule_id in verify:
+            if checks[rule_id].matches(doc):
+                matched.add(rule_id)
+        self._verified += len(verify)
         self._hits += len(matched)
-        return [_lazy_hit(rule_id, query, doc) for rule_id, query in matched]
+        rules = self._rules
+        return [_lazy_hit(rule_id, rules[rule_id], doc) for rule_id in sorted(matched)]
 
     def candidates(self, doc: AnalysedItem) -> set[str]:
         """The rules indexed under a key the item holds, admitted by their guards."""
@@ -454,8 +458,15 @@ class Matcher:
         heads = self._prefix_head_set.intersection(doc.cut_words(HEAD))
         if "" in by_head:
             heads.add("")
-        starts = doc.has_key_prefix
-        return [p for head in heads for p in by_head[head] if starts(p)]
+        ordered = doc.sorted_words
+        size = len(ordered)
+        held: list[str] = []
+        for head in heads:
+            for prefix in by_head[head]:
+                at = bisect_left(ordered, prefix)
+                if at < size and ordered[at].startswith(prefix):
+                    held.append(prefix)
+        return held
 
     def stats(self) -> dict[str, Any]:
         """Figures for tuning: rules per bucket and candidates per item."""

@@ -39,13 +39,15 @@ def head_of(prefix: str) -> str:
     return prefix[:HEAD] if len(prefix) >= HEAD else ""
 
 
-# The rules under one guard atom: a lone rule id (most atoms hold one) or a set of them.
-Members = str | set[str]
+# The rules under one guard atom: a 1-tuple for a lone rule id (most atoms hold one, and a
+# tuple is the smallest container) or a set of them. Both are iterables of rule ids, so the
+# rules of many atoms join the candidates in one `set.update(*found)` call, in C.
+Members = tuple[str] | set[str]
 
 
 def members(found: Members) -> set[str]:
     """The rule ids of a `Members` value, as a new set."""
-    return {found} if isinstance(found, str) else set(found)
+    return set(found)
 
 
 class Tally:
@@ -78,10 +80,10 @@ def _file(table: dict[str, Members], atom: str, rule_ids: set[str]) -> int:
     """File `rule_ids` under `atom`; return how many were not filed there before."""
     existing = table.get(atom)
     if existing is None:
-        table[atom] = next(iter(rule_ids)) if len(rule_ids) == 1 else set(rule_ids)
+        table[atom] = (next(iter(rule_ids)),) if len(rule_ids) == 1 else set(rule_ids)
         return len(rule_ids)
-    if isinstance(existing, str):
-        merged = rule_ids | {existing}
+    if isinstance(existing, tuple):
+        merged = rule_ids | set(existing)
         table[atom] = existing if len(merged) == 1 else merged
         return len(merged) - 1
     before = len(existing)
@@ -94,8 +96,8 @@ def _unfile(table: dict[str, Members], atom: str, rule_id: str) -> bool:
     existing = table.get(atom)
     if existing is None:
         return False
-    if isinstance(existing, str):
-        if existing == rule_id:
+    if isinstance(existing, tuple):
+        if existing[0] == rule_id:
             del table[atom]
             return True
         return False
@@ -103,7 +105,7 @@ def _unfile(table: dict[str, Members], atom: str, rule_id: str) -> bool:
         return False
     existing.discard(rule_id)
     if len(existing) == 1:
-        table[atom] = next(iter(existing))
+        table[atom] = (next(iter(existing)),)
     elif not existing:
         del table[atom]
     return True
@@ -168,11 +170,10 @@ class Posting:
             return
         for atom in guard:
             table = self._table_for(atom, create=False)
-            if table is not None:
-                if _unfile(table, _atom_key(atom), rule_id):
-                    tally(counts, key, -1)
-                    if atom[0] not in ATOM_MARKS:
-                        tally(counts, atom, -1)
+            if table is not None and _unfile(table, _atom_key(atom), rule_id):
+                tally(counts, key, -1)
+                if atom[0] not in ATOM_MARKS:
+                    tally(counts, atom, -1)
                 if not table and atom[0] == PREFIX_MARK and self.prefixed is not None:
                     del self.prefixed[head_of(atom[1:])]
         if not self.plain:
@@ -206,7 +207,7 @@ class Posting:
             # Intersect in C, walking the smaller side.
             shared = stems.intersection(plain) if len(plain) <= len(stems) else plain.keys() & stems
             if shared:
-                _gather(list(map(plain.__getitem__, shared)), out)
+                out.update(*map(plain.__getitem__, shared))
         if self.prefixed or self.valued:
             self._collect_marked(doc, out)
 
@@ -216,20 +217,23 @@ class Posting:
             out |= self.unguarded
         if self.plain:
             stem_of, has = doc.stem_atom, doc.has_stem
-            _gather([found for atom, found in self.plain.items() if has(stem_of(atom))], out)
+            out.update(*[found for atom, found in self.plain.items() if has(stem_of(atom))])
         self._collect_marked(doc, out)
 
     def _collect_marked(self, doc: AnalysedItem, out: set[str]) -> None:
         prefixed = self.prefixed
         if prefixed:
-            # A binary search for the first letters, then for the prefixes that share them.
+            # The item's words cut to their first letters pick the prefix tables (a set
+            # intersection in C); a binary search among its sorted words checks each prefix.
+            heads = doc.cut_words(HEAD).intersection(prefixed)
+            if "" in prefixed:  # prefixes shorter than HEAD: any item may start one
+                heads |= {""}
             starts = doc.has_key_prefix
-            for head, table in prefixed.items():
-                if starts(head):
-                    _gather([found for prefix, found in table.items() if starts(prefix)], out)
+            for head in heads:
+                out.update(*[found for prefix, found in prefixed[head].items() if starts(prefix)])
         valued = self.valued
         if valued:
-            _gather(list(map(valued.__getitem__, doc.value_atoms & valued.keys())), out)
+            out.update(*map(valued.__getitem__, doc.value_atoms.intersection(valued)))
 
     def _table_for(self, atom: str, *, create: bool) -> dict[str, Members] | None:
         mark = atom[0]
@@ -255,11 +259,3 @@ class Posting:
 def _atom_key(atom: str) -> str:
     """The key an atom is filed under: a prefix without its mark, anything else as it is."""
     return atom[1:] if atom[0] == PREFIX_MARK else atom
-
-
-def _gather(found: list[Members], out: set[str]) -> None:
-    for rules in found:
-        if isinstance(rules, str):
-            out.add(rules)
-        else:
-            out |= rules
