@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -86,8 +87,17 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
 
 
+# "http(s)://host" with a plain host (no user, port, IPv6 brackets, escapes or characters
+# `urlsplit` would remove) then the end, a path, a query or a fragment: the common case,
+# answered without `urlsplit`; anything else goes through it.
+_PLAIN_HOST_URL = re.compile(r"https?://([A-Za-z0-9.-]+)(?:[/?#]|\Z)")
+
+
 def host_of(url: str) -> str:
     """Return the lower-case host of `url`, or "" when it has none."""
+    plain = _PLAIN_HOST_URL.match(url)
+    if plain is not None:
+        return plain.group(1).rstrip(".").lower()
     try:
         return (urlsplit(url.strip()).hostname or "").rstrip(".").lower()
     except ValueError:
