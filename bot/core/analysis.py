@@ -223,6 +223,7 @@ class AnalysedItem:
         "_lang_keys",
         "_scoped_stems",
         "_scoped_words",
+        "_scopes",
         "_sorted_words",
         "_text_stems",
         "_text_words",
@@ -245,6 +246,7 @@ class AnalysedItem:
         self._cut_words: dict[int, frozenset[str]] = {}
         self._sorted_words: list[str] | None = None
         self._fields: dict[str, AnalysedField] = {}
+        self._scopes: dict[str, tuple[AnalysedField, ...]] = {}
         self._scoped_stems: dict[str, frozenset[str]] = {}
         self._scoped_words: dict[str, frozenset[str]] = {}
         self._text_words: frozenset[str] | None = None
@@ -266,9 +268,14 @@ class AnalysedItem:
 
     def fields_for(self, scope: str) -> tuple[AnalysedField, ...]:
         """The analysed fields a rule scope reads: "text" is title, summary and content."""
-        if scope == "text":
-            return (self.field("title"), self.field("summary"), self.field("content"))
-        return (self.field(scope),)
+        found = self._scopes.get(scope)
+        if found is None:
+            if scope == "text":
+                found = (self.field("title"), self.field("summary"), self.field("content"))
+            else:
+                found = (self.field(scope),)
+            self._scopes[scope] = found
+        return found
 
     def stems_in(self, scope: str) -> frozenset[str]:
         """The distinct stems of the fields in `scope`."""
