@@ -371,7 +371,10 @@ class AnalysedItem:
 
     def stem_atom(self, value: str) -> str:
         """Stem a word in its index form (`scoped`) in the item's language."""
-        return stem_key(value, self.item.lang)
+        if value.startswith(":"):
+            return stem_key(value, self.item.lang)
+        found = self.stems.get(value)  # the cache first: guard atoms are common words
+        return found if found is not None else stem(value, self.item.lang)
 
     def _words_of(self, name: str) -> frozenset[str]:
         """The words of a field outside the text, without analysing it when it is empty."""
