@@ -87,6 +87,7 @@ class AnalysedField:
         "_by_word",
         "_forms",
         "_lang",
+        "_occurrences",
         "_scans",
         "_sorted",
         "_spans",
@@ -128,6 +129,7 @@ class AnalysedField:
         self._stem_spans: dict[str, tuple[tuple[str, int, int], ...]] = {}
         self._forms: dict[str, list[str]] | None = None
         self._blank: str | None = None
+        self._occurrences: dict[str, tuple[list[int], tuple[tuple[str, int, int], ...]]] = {}
 
     @property
     def word_set(self) -> frozenset[str]:
@@ -255,8 +257,20 @@ class AnalysedField:
 
     def span(self, first: int, last: int) -> tuple[int, int]:
         """Character span in `text` covering the words at positions `first`..`last`."""
+        if self._spans is None and self.text.isascii():  # a few spans: skip the full list
+            return self._word_span(first)[1], self._word_span(last)[2]
         spans = self.spans
         return spans[first][0], spans[last][1]
+
+    def _word_span(self, position: int) -> tuple[str, int, int]:
+        """(field name, start, end) of the word at `position` of an ASCII field: the k-th
+        occurrence of that word in the text, where `position` is its k-th position."""
+        word = self.words[position]
+        found = self._occurrences.get(word)
+        if found is None:
+            found = self._occurrences[word] = (self.positions_of_word(word), self._find([word]))
+        positions, spans = found
+        return spans[bisect_left(positions, position)]
 
     @property
     def spans(self) -> list[tuple[int, int]]:
