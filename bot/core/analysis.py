@@ -247,7 +247,7 @@ class AnalysedField:
     def _find(self, forms: list[str]) -> tuple[tuple[str, int, int], ...]:
         """(field name, start, end) of the occurrences of `forms` in an ASCII field."""
         if self._blank is None:
-            self._blank = blank_ascii(self.text)
+            self._blank = f" {blank_ascii(self.text)} "
         return _find_words(self._blank, forms, self.name)
 
     def _spans_at(self, positions: list[int]) -> tuple[tuple[str, int, int], ...]:
@@ -504,20 +504,19 @@ def _scan(tokens: list[str], forms: Iterable[str]) -> list[int]:
     return out
 
 
-def _find_words(blank: str, forms: list[str], name: str) -> tuple[tuple[str, int, int], ...]:
-    """(name, start, end) of every occurrence of any of `forms` as a whole word in `blank`
-    (a `blank_ascii` text, where words are the runs between spaces), in order."""
+def _find_words(padded: str, forms: list[str], name: str) -> tuple[tuple[str, int, int], ...]:
+    """(name, start, end) of every occurrence of any of `forms` as a whole word in `padded`
+    (a `blank_ascii` text between two spaces, words being the runs between spaces), in order
+    (offsets into the text without the padding)."""
     out: list[tuple[str, int, int]] = []
-    size = len(blank)
-    find = blank.find
+    find = padded.find
     for form in forms:
-        width = len(form)
-        at = find(form)
-        while at >= 0:
-            end = at + width
-            if (at == 0 or blank[at - 1] == " ") and (end == size or blank[end] == " "):
-                out.append((name, at, end))
-            at = find(form, at + 1)
+        needle = f" {form} "
+        step = len(form) + 1
+        at = find(needle)
+        while at >= 0:  # the word starts at `at` + 1 in `padded`, so at `at` in the text
+            out.append((name, at, at + step - 1))
+            at = find(needle, at + step)  # from the space after the word
     if len(forms) > 1:
         out.sort()
     return tuple(out)
