@@ -114,9 +114,9 @@ class Query:
             return None
         if len(evidence) == 1:
             label, spans = evidence[0]
-            return Match(terms=(label,), spans=spans)
-        terms = tuple(dict.fromkeys([label for label, _spans in evidence]))
-        return Match(terms=terms, spans=_merge([spans for _label, spans in evidence]))
+            return Match((label,), spans)
+        labels, groups = zip(*evidence, strict=True)
+        return Match(tuple(dict.fromkeys(labels)), _merge(groups))
 
     def highlight(self, text: str, lang: str = "") -> list[tuple[int, int]]:
         """Character spans in `text` of every word a positive term of the rule would match."""
@@ -151,17 +151,23 @@ class Query:
         return None if found is None else sorted(found)
 
 
-def _merge(groups: list[tuple[Span, ...]]) -> tuple[Span, ...]:
+def _merge(groups: tuple[tuple[Span, ...], ...]) -> tuple[Span, ...]:
     """Sort and de-duplicate spans given in groups, each sorted, distinct, in one field.
 
     A field's spans need sorting only when more than one group falls in it.
     """
+    if len(groups) == 2:  # the common case, without the general bookkeeping
+        first, second = groups
+        if first[0][0] != second[0][0]:
+            return first + second if first[0][0] < second[0][0] else second + first
+        if first is second:
+            return first
     by_field: dict[str, list[tuple[Span, ...]]] = {}
     for spans in groups:
         found = by_field.get(spans[0][0])
         if found is None:
             by_field[spans[0][0]] = [spans]
-        elif spans is not found[0]:
+        elif spans not in found:
             found.append(spans)
     out: list[Span] = []
     for name in sorted(by_field):
