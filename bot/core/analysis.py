@@ -151,7 +151,10 @@ class AnalysedField:
         """Map every distinct word of the field to its stem in the item's language."""
         if self._stem_of is None:
             distinct = list(self.word_set)
-            self._stem_of = dict(zip(distinct, stem_words(distinct, self._lang), strict=True))
+            stems = stem_words(distinct, self._lang)
+            self._stem_of = dict(zip(distinct, stems, strict=True))
+            if self._stem_set is None:
+                self._stem_set = frozenset(stems)
         return self._stem_of
 
     def has_prefix(self, prefix: str) -> bool:
@@ -208,10 +211,11 @@ class AnalysedField:
         """
         found = self._stem_spans.get(stem)
         if found is None:
-            if stem not in self.stem_set:
+            forms = self.forms_of(stem)
+            if not forms:
                 found = ()
             elif self.text.isascii():  # find the word forms in the text: no positions needed
-                found = self._find(self.forms_of(stem))
+                found = self._find(forms)
             else:
                 found = self._spans_at(self.positions_of_stem(stem))
             self._stem_spans[stem] = found

@@ -193,6 +193,9 @@ def stem_words(folded: list[str], lang: str = "en") -> list[str]:
     """Stem many folded words at once, in the order given (cached per language)."""
     algorithm = stemmer_language(lang)
     cache = _stem_caches.setdefault(algorithm, {})
+    probed = list(map(cache.get, folded))
+    if None not in probed:  # all cached: one look-up per word
+        return cast(list[str], probed)
     unseen = set(folded).difference(cache)
     if unseen:
         if len(cache) + len(unseen) > _STEM_CACHE_LIMIT:
