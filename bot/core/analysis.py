@@ -15,6 +15,7 @@ from operator import itemgetter
 
 from bot.core.item import Item
 from bot.core.text import (
+    blank_ascii,
     stem,
     stem_cache,
     stem_set,
@@ -81,14 +82,18 @@ class AnalysedField:
     """One field of an item: its words, and lazily their stems, positions and spans."""
 
     __slots__ = (
+        "_blank",
         "_by_stem",
         "_by_word",
+        "_forms",
         "_lang",
+        "_occurrences",
         "_scans",
         "_sorted",
         "_spans",
         "_stem_of",
         "_stem_set",
+        "_stem_spans",
         "_word_set",
         "name",
         "text",
@@ -121,6 +126,10 @@ class AnalysedField:
         self._by_word: dict[str, list[int]] | None = None
         self._by_stem: dict[str, list[int]] | None = None
         self._spans: list[tuple[int, int]] | None = None
+        self._stem_spans: dict[str, tuple[tuple[str, int, int], ...]] = {}
+        self._forms: dict[str, list[str]] | None = None
+        self._blank: str | None = None
+        self._occurrences: dict[str, tuple[list[int], tuple[tuple[str, int, int], ...]]] = {}
 
     @property
     def word_set(self) -> frozenset[str]:
@@ -142,7 +151,10 @@ class AnalysedField:
         """Map every distinct word of the field to its stem in the item's language."""
         if self._stem_of is None:
             distinct = list(self.word_set)
-            self._stem_of = dict(zip(distinct, stem_words(distinct, self._lang), strict=True))
+            stems = stem_words(distinct, self._lang)
+            self._stem_of = dict(zip(distinct, stems, strict=True))
+            if self._stem_set is None:
+                self._stem_set = frozenset(stems)
         return self._stem_of
 
     def has_prefix(self, prefix: str) -> bool:
@@ -177,20 +189,92 @@ class AnalysedField:
 
     def positions_of_prefix(self, prefix: str) -> list[int]:
         """Positions of the words starting with `prefix`, in order."""
+        found: list[int] = []
+        for word in self._words_from(prefix):
+            found += self.positions_of_word(word)
+        return sorted(found)
+
+    def _words_from(self, prefix: str) -> list[str]:
+        """The distinct words of the field starting with `prefix`."""
         if self._sorted is None:
             self._sorted = sorted(self.word_set)
         ordered = self._sorted
-        index = bisect_left(ordered, prefix)
-        found: list[int] = []
+        first = index = bisect_left(ordered, prefix)
         while index < len(ordered) and ordered[index].startswith(prefix):
-            found += self.positions_of_word(ordered[index])
             index += 1
-        return sorted(found)
+        return ordered[first:index]
+
+    def stem_spans(self, stem: str) -> tuple[tuple[str, int, int], ...]:
+        """(field name, start, end) of every word whose stem is `stem`, in order (cached).
+
+        The many rules explained on one item share their words: each stem is looked for once.
+        """
+        found = self._stem_spans.get(stem)
+        if found is None:
+            forms = self.forms_of(stem)
+            if not forms:
+                found = ()
+            elif self.text.isascii():  # find the word forms in the text: no positions needed
+                found = self._find(forms)
+            else:
+                found = self._spans_at(self.positions_of_stem(stem))
+            self._stem_spans[stem] = found
+        return found
+
+    def prefix_spans(self, prefix: str) -> tuple[tuple[str, int, int], ...]:
+        """(field name, start, end) of every word starting with `prefix`, in order (cached)."""
+        key = PREFIX_MARK + prefix  # stems hold letters and digits only: no clash
+        found = self._stem_spans.get(key)
+        if found is None:
+            if not self.has_prefix(prefix):
+                found = ()
+            elif self.text.isascii():
+                found = self._find(self._words_from(prefix))
+            else:
+                found = self._spans_at(self.positions_of_prefix(prefix))
+            self._stem_spans[key] = found
+        return found
+
+    def forms_of(self, stem: str) -> list[str]:
+        """The distinct words of the field whose stem is `stem`."""
+        if self._forms is None:
+            forms: dict[str, list[str]] = {}
+            for word, its_stem in self.stem_of.items():
+                found = forms.get(its_stem)
+                if found is None:
+                    forms[its_stem] = [word]
+                else:
+                    found.append(word)
+            self._forms = forms
+        return self._forms.get(stem, [])
+
+    def _find(self, forms: list[str]) -> tuple[tuple[str, int, int], ...]:
+        """(field name, start, end) of the occurrences of `forms` in an ASCII field."""
+        if self._blank is None:
+            self._blank = f" {blank_ascii(self.text)} "
+        return _find_words(self._blank, forms, self.name)
+
+    def _spans_at(self, positions: list[int]) -> tuple[tuple[str, int, int], ...]:
+        """(field name, start, end) of the words at `positions`."""
+        spans, name = self.spans, self.name
+        return tuple([(name, *spans[p]) for p in positions])
 
     def span(self, first: int, last: int) -> tuple[int, int]:
         """Character span in `text` covering the words at positions `first`..`last`."""
+        if self._spans is None and self.text.isascii():  # a few spans: skip the full list
+            return self._word_span(first)[1], self._word_span(last)[2]
         spans = self.spans
         return spans[first][0], spans[last][1]
+
+    def _word_span(self, position: int) -> tuple[str, int, int]:
+        """(field name, start, end) of the word at `position` of an ASCII field: the k-th
+        occurrence of that word in the text, where `position` is its k-th position."""
+        word = self.words[position]
+        found = self._occurrences.get(word)
+        if found is None:
+            found = self._occurrences[word] = (self.positions_of_word(word), self._find([word]))
+        positions, spans = found
+        return spans[bisect_left(positions, position)]
 
     @property
     def spans(self) -> list[tuple[int, int]]:
@@ -432,6 +516,24 @@ def _scan(tokens: list[str], forms: Iterable[str]) -> list[int]:
             pass
     out.sort()
     return out
+
+
+def _find_words(padded: str, forms: list[str], name: str) -> tuple[tuple[str, int, int], ...]:
+    """(name, start, end) of every occurrence of any of `forms` as a whole word in `padded`
+    (a `blank_ascii` text between two spaces, words being the runs between spaces), in order
+    (offsets into the text without the padding)."""
+    out: list[tuple[str, int, int]] = []
+    find = padded.find
+    for form in forms:
+        needle = f" {form} "
+        step = len(form) + 1
+        at = find(needle)
+        while at >= 0:  # the word starts at `at` + 1 in `padded`, so at `at` in the text
+            out.append((name, at, at + step - 1))
+            at = find(needle, at + step)  # from the space after the word
+    if len(forms) > 1:
+        out.sort()
+    return tuple(out)
 
 
 def _group_positions(keys: Sequence[str | None]) -> dict[str, list[int]]:

@@ -55,6 +55,7 @@ from bot.core.rule_nodes import (
     Positional,
     Prefix,
     Site,
+    Span,
     Word,
     positive_leaves,
 )
@@ -111,9 +112,11 @@ class Query:
         evidence: list[Evidence] = []
         if not self.root.explain(doc, evidence):
             return None
-        terms = tuple(dict.fromkeys(label for label, _f, _s, _e in evidence))
-        spans = tuple(sorted({(f, s, e) for _label, f, s, e in evidence}))
-        return Match(terms=terms, spans=spans)
+        if len(evidence) == 1:
+            label, spans = evidence[0]
+            return Match((label,), spans)
+        labels, groups = zip(*evidence, strict=True)
+        return Match(tuple(dict.fromkeys(labels)), _merge(groups))
 
     def highlight(self, text: str, lang: str = "") -> list[tuple[int, int]]:
         """Character spans in `text` of every word a positive term of the rule would match."""
@@ -146,6 +149,34 @@ class Query:
         codes = STEMMER_CODES if languages is None else tuple(sorted(set(languages)))
         found = search_prefixes(self.root, codes)
         return None if found is None else sorted(found)
+
+
+def _merge(groups: tuple[tuple[Span, ...], ...]) -> tuple[Span, ...]:
+    """Sort and de-duplicate spans given in groups, each sorted, distinct, in one field.
+
+    A field's spans need sorting only when more than one group falls in it.
+    """
+    if len(groups) == 2:  # the common case, without the general bookkeeping
+        first, second = groups
+        if first[0][0] != second[0][0]:
+            return first + second if first[0][0] < second[0][0] else second + first
+        if first is second:
+            return first
+    by_field: dict[str, list[tuple[Span, ...]]] = {}
+    for spans in groups:
+        found = by_field.get(spans[0][0])
+        if found is None:
+            by_field[spans[0][0]] = [spans]
+        elif spans not in found:
+            found.append(spans)
+    out: list[Span] = []
+    for name in sorted(by_field):
+        found = by_field[name]
+        if len(found) == 1:
+            out += found[0]
+        else:
+            out += sorted(set().union(*found))
+    return tuple(out)
 
 
 def parse(query: str) -> Query:

@@ -27,12 +27,16 @@ __all__ = [
     "Phrase",
     "Prefix",
     "Site",
+    "Span",
     "Word",
     "positive_leaves",
 ]
 
-# (term label as written, field name, character start, character end)
-Evidence = tuple[str, str, int, int]
+# (field name, character start, character end)
+Span = tuple[str, int, int]
+# (term label as written, spans of some of its occurrences: all in one field, sorted, distinct,
+# at least one)
+Evidence = tuple[str, tuple[Span, ...]]
 # (first word position, last word position, ((label, first, last), ...))
 Occurrence = tuple[int, int, tuple[tuple[str, int, int], ...]]
 
@@ -86,14 +90,19 @@ class Positional(Node):
         return any(self.occurrences(doc, fld) for fld in doc.fields_for(self.scope))
 
     def explain(self, doc: AnalysedItem, out: list[Evidence]) -> bool:
-        """Append the character span of every occurrence of every part."""
+        """Append the character spans of every occurrence of every part, by field and label."""
         found = False
         for fld in doc.fields_for(self.scope):
-            for _first, _last, parts in self.occurrences(doc, fld):
-                found = True
+            occurrences = self.occurrences(doc, fld)
+            if not occurrences:
+                continue
+            found = True
+            name, span = fld.name, fld.span
+            by_label: dict[str, set[Span]] = {}
+            for _first, _last, parts in occurrences:
                 for label, first, last in parts:
-                    start, end = fld.span(first, last)
-                    out.append((label, fld.name, start, end))
+                    by_label.setdefault(label, set()).add((name, *span(first, last)))
+            out.extend([(label, tuple(sorted(spans))) for label, spans in by_label.items()])
         return found
 
 
@@ -118,16 +127,16 @@ class Word(Positional):
         return found in doc.stems_in(self.scope)
 
     def explain(self, doc: AnalysedItem, out: list[Evidence]) -> bool:
-        """Append the span of every word sharing the stem."""
-        target = self.stem_for(doc)
+        """Append the spans of the words sharing the stem, field by field."""
+        target = doc.stems.get(self.word)
+        if target is None:
+            target = doc.stem(self.word)
         if target not in doc.stems_in(self.scope):
             return False
-        label = self.label
         for fld in doc.fields_for(self.scope):
-            positions = fld.positions_of_stem(target)
-            if positions:
-                spans, name = fld.spans, fld.name
-                out.extend([(label, name, *spans[p]) for p in positions])
+            spans = fld.stem_spans(target)
+            if spans:
+                out.append((self.label, spans))
         return True
 
     def occurrences(self, doc: AnalysedItem, fld: AnalysedField) -> list[Occurrence]:
@@ -151,6 +160,16 @@ class Prefix(Positional):
     def matches(self, doc: AnalysedItem) -> bool:
         """Tell whether a word of the scope starts with the prefix."""
         return any(fld.has_prefix(self.prefix) for fld in doc.fields_for(self.scope))
+
+    def explain(self, doc: AnalysedItem, out: list[Evidence]) -> bool:
+        """Append the spans of the words starting with the prefix, field by field."""
+        found = False
+        for fld in doc.fields_for(self.scope):
+            spans = fld.prefix_spans(self.prefix)
+            if spans:
+                out.append((self.label, spans))
+                found = True
+        return found
 
     def occurrences(self, doc: AnalysedItem, fld: AnalysedField) -> list[Occurrence]:
         """Positions of the words starting with the prefix."""
@@ -243,7 +262,7 @@ class Site(Node):
             return False
         start = doc.item.url.lower().find(doc.host)
         if start >= 0:
-            out.append((self.label, "url", start, start + len(doc.host)))
+            out.append((self.label, (("url", start, start + len(doc.host)),)))
         return True
 
     def canonical(self) -> str:
@@ -268,7 +287,7 @@ class Lang(Node):
         """Point at the item's language code."""
         if not self.matches(doc):
             return False
-        out.append((self.label, "lang", 0, len(doc.item.lang)))
+        out.append((self.label, (("lang", 0, len(doc.item.lang)),)))
         return True
 
     def canonical(self) -> str:

@@ -11,14 +11,15 @@ import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import compress, islice, repeat
-from operator import is_, is_not
+from itertools import accumulate, compress, islice, repeat
+from operator import add, is_, is_not
 from typing import cast
 
 import Stemmer
 
 __all__ = [
     "Token",
+    "blank_ascii",
     "fold",
     "stem",
     "stem_cache",
@@ -122,8 +123,25 @@ def tokenize(text: str) -> list[Token]:
 def word_spans(text: str) -> list[tuple[int, int]]:
     """Return the (start, end) spans of `tokenize(text)`, computed faster."""
     if text.isascii():
-        return list(map(_MATCH_SPAN, _WORD.finditer(text)))
-    return [(t.start, t.end) for t in tokenize(text)]
+        # The words are the runs between single spaces of the blanked text that are not
+        # empty; each run starts one character after the end of the previous one.
+        sizes = list(map(len, blank_ascii(text).split(" ")))
+        starts = list(compress(accumulate(map(add, sizes, repeat(1)), initial=0), sizes))
+        return list(zip(starts, map(add, starts, compress(sizes, sizes)), strict=True))
+    spans = list(map(_MATCH_SPAN, _WORD.finditer(text)))
+    found: list[str] = _WORD.findall(text)
+    if all(w.isascii() or _fold_token(w) for w in found):
+        return spans
+    # Folding left some token with no letter or digit: `tokenize` drops it.
+    return [span for span, w in zip(spans, found, strict=True) if w.isascii() or _fold_token(w)]
+
+
+def blank_ascii(text: str) -> str:
+    """An ASCII `text` lower-cased, every character but letters and digits made a space.
+
+    Its runs of non-spaces are `words(text)`, at the same character offsets as in `text`.
+    """
+    return text.lower().translate(_ASCII_SEPARATORS)
 
 
 def _fold_token(word: str) -> str:
@@ -134,7 +152,7 @@ def _fold_token(word: str) -> str:
 def words(text: str) -> list[str]:
     """Return the folded words of `text`: the texts of `tokenize(text)`, computed faster."""
     if text.isascii():
-        return text.lower().translate(_ASCII_SEPARATORS).split()
+        return blank_ascii(text).split()
     found: list[str] = _WORD.findall(text)
     out = [w.lower() if w.isascii() else _fold_token(w) for w in found]
     return [w for w in out if w] if "" in out else out
@@ -175,6 +193,9 @@ def stem_words(folded: list[str], lang: str = "en") -> list[str]:
     """Stem many folded words at once, in the order given (cached per language)."""
     algorithm = stemmer_language(lang)
     cache = _stem_caches.setdefault(algorithm, {})
+    probed = list(map(cache.get, folded))
+    if None not in probed:  # all cached: one look-up per word
+        return cast(list[str], probed)
     unseen = set(folded).difference(cache)
     if unseen:
         if len(cache) + len(unseen) > _STEM_CACHE_LIMIT:

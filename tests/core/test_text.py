@@ -1,12 +1,14 @@
-"""The stem cache: batch stemming agrees with stemming one word at a time, when full too."""
+"""The stem cache agrees with Snowball, when full too; the fast tokenisers agree with `tokenize`."""
 
 from __future__ import annotations
 
 import pytest
 import Stemmer
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.core import text
-from bot.core.text import stem_set, stem_words
+from bot.core.text import stem_set, stem_words, tokenize, word_spans, words
 
 WORDS = ["readmissions", "readmitted", "running", "runs", "nationals", "votes", "voted"]
 
@@ -41,3 +43,17 @@ def test_a_full_cache_forgets_its_older_half_and_stays_correct(small_cache: None
     assert len(cache) < len(many) + len(more)  # the older half went
     assert set(more) <= cache.keys()
     assert stem_words(many + more, "en") == snowball(many + more, "english")
+
+
+# Separators, accents, letters that fold into two, and "ͺ", a letter that folds to no letter.
+PIECES = ["a", "Z", "09", " ", "_", "-", "'", "’", ",", "\n", "é", "Éß", "œ", "ǅ", "ﬁ", "ı", "İ"]
+PIECES += ["ᾈ", "̀", "٣", "𝗔", "ͺ", "ﾞ", "Algérie", "Nuñez", "pro-independence"]
+SAMPLE = st.lists(st.one_of(st.sampled_from(PIECES), st.characters()), max_size=20).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(SAMPLE, SAMPLE.map(lambda t: t.encode("ascii", "replace").decode())))
+def test_words_and_word_spans_are_the_texts_and_spans_of_tokenize(text: str) -> None:
+    tokens = tokenize(text)
+    assert words(text) == [t.text for t in tokens]
+    assert word_spans(text) == [(t.start, t.end) for t in tokens]
