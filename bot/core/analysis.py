@@ -12,6 +12,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from itertools import chain
 from operator import itemgetter
+from typing import cast
 
 from bot.core.item import Item
 from bot.core.text import (
@@ -86,6 +87,7 @@ class AnalysedField:
         "_by_stem",
         "_by_word",
         "_forms",
+        "_known",
         "_lang",
         "_occurrences",
         "_scans",
@@ -101,14 +103,21 @@ class AnalysedField:
         "words",
     )
 
-    def __init__(self, name: str, values: tuple[str, ...], lang: str) -> None:
-        """Tokenise `values`; `lang` is the item's language, for stemming."""
+    def __init__(
+        self, name: str, values: tuple[str, ...], lang: str, known: dict[str, str] | None = None
+    ) -> None:
+        """Tokenise `values`; `lang` is the item's language, for stemming.
+
+        `known` maps words to their stems as the item has already looked them up (it may
+        fill in later): the field reads its stems there before asking the stem cache.
+        """
         self.name = name
         self.values = values
         self.text = ", ".join(values) if len(values) != 1 else values[0]
         # No reference back to the item: a cycle would leave every analysed item to the
         # garbage collector instead of freeing it when the last reference goes.
         self._lang = lang
+        self._known = known if known is not None else {}
         self._scans = 0
         self._stem_of: dict[str, str] | None = None
         if len(values) == 1:
@@ -143,7 +152,10 @@ class AnalysedField:
     def stem_set(self) -> frozenset[str]:
         """The distinct stems of the field's words in the item's language."""
         if self._stem_set is None:
-            self._stem_set = stem_set(self.word_set, self._lang)
+            if self._known:
+                self._stem_set = frozenset(self.stem_of.values())
+            else:
+                self._stem_set = stem_set(self.word_set, self._lang)
         return self._stem_set
 
     @property
@@ -151,7 +163,10 @@ class AnalysedField:
         """Map every distinct word of the field to its stem in the item's language."""
         if self._stem_of is None:
             distinct = list(self.word_set)
-            stems = stem_words(distinct, self._lang)
+            known = list(map(self._known.get, distinct))
+            stems = (
+                cast(list[str], known) if None not in known else stem_words(distinct, self._lang)
+            )
             self._stem_of = dict(zip(distinct, stems, strict=True))
             if self._stem_set is None:
                 self._stem_set = frozenset(stems)
@@ -312,6 +327,7 @@ class AnalysedItem:
         "_text_stems",
         "_text_words",
         "_value_atoms",
+        "_word_stems",
         "algorithm",
         "item",
         "lang",
@@ -330,6 +346,8 @@ class AnalysedItem:
         self._cut_words: dict[int, frozenset[str]] = {}
         self._sorted_words: list[str] | None = None
         self._fields: dict[str, AnalysedField] = {}
+        # Text words -> stems, filled by `text_stems` and shared with the text fields.
+        self._word_stems: dict[str, str] = {}
         self._scopes: dict[str, tuple[AnalysedField, ...]] = {}
         self._scoped_stems: dict[str, frozenset[str]] = {}
         self._scoped_words: dict[str, frozenset[str]] = {}
@@ -395,7 +413,11 @@ class AnalysedItem:
     def text_stems(self) -> frozenset[str]:
         """The distinct stems of the title, summary and content."""
         if self._text_stems is None:
-            self._text_stems = stem_set(self.text_words, self.item.lang)
+            ordered = list(self.text_words)
+            stems = stem_words(ordered, self.item.lang)
+            # The fields read their stems from here rather than from the large stem cache.
+            self._word_stems.update(zip(ordered, stems, strict=True))
+            self._text_stems = frozenset(stems)
         return self._text_stems
 
     @property
@@ -475,7 +497,8 @@ class AnalysedItem:
                 values: tuple[str, ...] = tuple(self.item.tags)
             else:
                 values = (getattr(self.item, name),)
-            found = AnalysedField(name, values, self.item.lang)
+            known = self._word_stems if name in TEXT_FIELDS else None
+            found = AnalysedField(name, values, self.item.lang, known)
             self._fields[name] = found
         return found
 
