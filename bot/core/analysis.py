@@ -11,7 +11,6 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from itertools import chain
-from operator import itemgetter
 from typing import cast
 
 from bot.core.item import Item
@@ -313,7 +312,6 @@ class AnalysedItem:
     """An item prepared for matching against many rules."""
 
     __slots__ = (
-        "_cut_words",
         "_field_stems",
         "_field_words",
         "_fields",
@@ -323,7 +321,6 @@ class AnalysedItem:
         "_scoped_stems",
         "_scoped_words",
         "_scopes",
-        "_sorted_words",
         "_text_stems",
         "_text_words",
         "_value_atoms",
@@ -343,8 +340,6 @@ class AnalysedItem:
         self._host_keys: tuple[str, ...] | None = None
         self._lang_keys: tuple[str, ...] | None = None
         self._value_atoms: frozenset[str] | None = None
-        self._cut_words: dict[int, frozenset[str]] = {}
-        self._sorted_words: list[str] | None = None
         self._fields: dict[str, AnalysedField] = {}
         # Text words -> stems, filled by `text_stems` and shared with the text fields.
         self._word_stems: dict[str, str] = {}
@@ -409,6 +404,17 @@ class AnalysedItem:
             self._text_words = frozenset(chain(*[f.words for f in fields]))
         return self._text_words
 
+    def adopt_text_stems(self, ordered: list[str], stems: list[str]) -> frozenset[str]:
+        """Take the stems of the text words, looked up by the caller, and return the stem set.
+
+        `ordered` holds the distinct text words (`text_words`) and `stems` their stems in the
+        item's language, in the same order; an item that already has its stems keeps them.
+        """
+        if self._text_stems is None:
+            self._word_stems.update(zip(ordered, stems, strict=True))
+            self._text_stems = frozenset(stems)
+        return self._text_stems
+
     @property
     def text_stems(self) -> frozenset[str]:
         """The distinct stems of the title, summary and content."""
@@ -442,30 +448,6 @@ class AnalysedItem:
     def has_stem(self, value: str) -> bool:
         """Tell whether the item holds a stem in `scoped` form (text or other fields)."""
         return value in self.text_stems or value in self.field_stems
-
-    def cut_words(self, length: int) -> frozenset[str]:
-        """Text and field words cut to `length` characters: the prefixes of that length held."""
-        found = self._cut_words.get(length)
-        if found is None:
-            cut = itemgetter(slice(None, length))
-            found = frozenset(map(cut, self.text_words))
-            if self.field_words:
-                found |= frozenset(map(cut, self.field_words))
-            self._cut_words[length] = found
-        return found
-
-    def has_key_prefix(self, prefix: str) -> bool:
-        """Tell whether a text or field word starts with `prefix` (a prefix in `scoped` form)."""
-        ordered = self.sorted_words
-        index = bisect_left(ordered, prefix)
-        return index < len(ordered) and ordered[index].startswith(prefix)
-
-    @property
-    def sorted_words(self) -> list[str]:
-        """The text and field words (`scoped`), sorted: prefixes are binary searches in it."""
-        if self._sorted_words is None:
-            self._sorted_words = sorted(self.text_words | self.field_words)
-        return self._sorted_words
 
     @property
     def value_atoms(self) -> frozenset[str]:

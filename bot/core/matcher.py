@@ -10,8 +10,9 @@ rule has a positive term). Key kinds:
   each stemmer actually seen on an item, a lazily built stem -> rules map (`stem(word, L)` for
   every indexed word). `add`/`remove` update every map built so far, so nothing is rebuilt.
 - `word`: an exact folded word (the rarest-looking word of a phrase, no stemming).
-- `prefix`: a literal prefix, in a bucket of its own; an item word looks up each of its own
-  prefixes whose length some indexed prefix has (usually a handful of lookups per word).
+- `prefix`: a literal prefix, in a bucket of its own. Which indexed prefixes (keys or guard
+  atoms) an item's words start with comes from a per-language `WordTable`, memoised per
+  word together with the word's stem (`bot.core.prefixes`).
 - `site`, `lang`: the URL host (an item offers its host and every parent domain) and the
   language code (an item offers `fr-fr` and `fr`).
 
@@ -38,7 +39,6 @@ rules whose `explain` is not None.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Mapping
 from typing import Any
 
@@ -46,16 +46,15 @@ from bot.core.analysis import AnalysedItem, analyse, scoped, stem_key
 from bot.core.item import Item
 from bot.core.postings import (
     ATOM_MARKS,
-    HEAD,
     LANG_MARK,
     PREFIX_MARK,
     SITE_MARK,
     Guard,
     Posting,
     Tally,
-    head_of,
     members,
 )
+from bot.core.prefixes import PrefixSet, WordTable
 from bot.core.query import Match, Query
 from bot.core.rule_nodes import And, Lang, Near, Node, Not, Or, Phrase, Prefix, Site, Word
 
@@ -326,9 +325,10 @@ class Matcher:
         self._exact: dict[str, Posting] = {}
         self._exact_words: set[str] = set()  # the keys of `_exact`, for set & set in C
         self._prefixes: dict[str, Posting] = {}
-        # Indexed prefixes by their first letters (`head_of`), and those letters as a set.
-        self._prefix_heads: dict[str, set[str]] = {}
-        self._prefix_head_set: set[str] = set()
+        # Every prefix a plan refers to, as a key or a guard atom, and per stemmer a table of
+        # word -> (stem, those prefixes it starts with): one look-up per word of an item.
+        self._prefix_atoms = PrefixSet()
+        self._word_tables: dict[str, WordTable] = {}
         self._sites: dict[str, Posting] = {}
         self._langs: dict[str, Posting] = {}
         self._items = 0
@@ -359,6 +359,7 @@ class Matcher:
             self._checks[rule_id] = query.root
             self._checked.add(rule_id)
         self._plans[rule_id] = plan
+        self._prefix_atoms.add(_plan_prefixes(plan))
         for (kind, value), guard in plan:
             if kind == "stem":
                 _post(self._by_word, value, guard, rule_id)
@@ -368,8 +369,6 @@ class Matcher:
                     _posting(index, key).add(_stem_guard(guard, lang), {rule_id}, counts, key)
             elif kind == "prefix":
                 _post(self._prefixes, value, guard, rule_id)
-                self._prefix_heads.setdefault(head_of(value), set()).add(value)
-                self._prefix_head_set.add(head_of(value))
             else:
                 _post(self._table(kind), value, guard, rule_id)
                 if kind == "word":
@@ -383,6 +382,7 @@ class Matcher:
         if self._checks.pop(rule_id, None) is not None:
             self._checked.discard(rule_id)
         plan = self._plans.pop(rule_id)
+        self._prefix_atoms.discard(_plan_prefixes(plan))
         for (kind, value), guard in plan:
             if kind == "stem":
                 _unpost(self._by_word, value, guard, rule_id)
@@ -394,12 +394,6 @@ class Matcher:
                     )
             elif kind == "prefix":
                 _unpost(self._prefixes, value, guard, rule_id)
-                head = head_of(value)
-                if value not in self._prefixes and head in self._prefix_heads:
-                    self._prefix_heads[head].discard(value)
-                    if not self._prefix_heads[head]:
-                        del self._prefix_heads[head]
-                        self._prefix_head_set.discard(head)
             else:
                 _unpost(self._table(kind), value, guard, rule_id)
                 if kind == "word" and value not in self._exact:
@@ -429,44 +423,31 @@ class Matcher:
         out: set[str] = set()
         by_stem = self._stem_index(doc)
         counts = self._stem_counts[doc.algorithm].keys
+        # One look-up per distinct text word gives its stem and the indexed prefixes it
+        # starts with; the item keeps the stems for verification and explanations.
+        ordered = list(doc.text_words)
+        stems, prefixes = self._word_tables[doc.algorithm].look_up(ordered)
         # Set & set walks the smaller side in C.
-        relevant = doc.text_stems & counts
-        if doc.field_stems:
+        relevant = doc.adopt_text_stems(ordered, stems) & counts
+        field_words = doc.field_words
+        if field_words:
             relevant |= doc.field_stems & counts
+            prefixes |= self._prefix_atoms.held_by_scoped(list(field_words))
         for value in by_stem.keys() & relevant:
-            by_stem[value].collect(doc, relevant, out)
+            by_stem[value].collect(doc, relevant, prefixes, out)
         exact = self._exact
-        for words in (doc.text_words, doc.field_words):
+        for words in (doc.text_words, field_words):
             for word in words & self._exact_words:
-                exact[word].collect_raw(doc, out)
-        for value in self._held_prefixes(doc):
-            self._prefixes[value].collect_raw(doc, out)
+                exact[word].collect_raw(doc, prefixes, out)
+        by_prefix = self._prefixes
+        for value in prefixes.intersection(by_prefix):
+            by_prefix[value].collect_raw(doc, prefixes, out)
         for table, keys in ((self._sites, doc.host_keys()), (self._langs, doc.lang_keys())):
             for key in keys:
                 posting = table.get(key)
                 if posting is not None:
-                    posting.collect_raw(doc, out)
+                    posting.collect_raw(doc, prefixes, out)
         return out
-
-    def _held_prefixes(self, doc: AnalysedItem) -> list[str]:
-        """The indexed prefixes that start a word of the item."""
-        by_head = self._prefix_heads
-        if not by_head:
-            return []
-        # The item's words cut to their first letters, in one C pass, pick the few prefixes
-        # worth a binary search among its sorted words.
-        heads = self._prefix_head_set.intersection(doc.cut_words(HEAD))
-        if "" in by_head:
-            heads.add("")
-        ordered = doc.sorted_words
-        size = len(ordered)
-        held: list[str] = []
-        for head in heads:
-            for prefix in by_head[head]:
-                at = bisect_left(ordered, prefix)
-                if at < size and ordered[at].startswith(prefix):
-                    held.append(prefix)
-        return held
 
     def stats(self) -> dict[str, Any]:
         """Figures for tuning: rules per bucket and candidates per item."""
@@ -522,7 +503,16 @@ class Matcher:
             self._by_stem[doc.algorithm] = index
             self._stem_counts[doc.algorithm] = counts
             self._stem_lang[doc.algorithm] = lang
+            self._word_tables[doc.algorithm] = WordTable(lang, self._prefix_atoms)
         return index
+
+
+def _plan_prefixes(plan: Plan) -> list[str]:
+    """The prefixes a plan refers to, as keys or as guard atoms (without their mark)."""
+    found = [value for (kind, value), _guard in plan if kind == "prefix"]
+    for _key, guard in plan:
+        found += [atom[1:] for atom in guard or () if atom[0] == PREFIX_MARK]
+    return found
 
 
 def _stem_guard(guard: Guard, lang: str) -> Guard:

@@ -2,10 +2,11 @@
 
 A rule posted with a guard (a tuple of atoms, any of which the item must hold) is filed under
 each atom. Atoms are plain words or stems (looked up in the item's stem set) or marked atoms:
-`*prefix` (one binary search among the item's sorted words) and `@host` / `#lang` (looked up
-among the item's `value_atoms`). Plain atoms are a set intersection in C that walks the
-smaller side, so a key shared by thousands of rules with different guards costs at most one
-set lookup per item stem.
+`*prefix` (looked up among the indexed prefixes the item's words start with, which the
+matcher works out once per item, `bot.core.prefixes`) and `@host` / `#lang` (looked up among
+the item's `value_atoms`). Each kind is a set intersection in C that walks the smaller side,
+so a key shared by thousands of rules with different guards costs at most one lookup per
+item stem.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ __all__ = [
     "Members",
     "Posting",
     "Tally",
-    "head_of",
     "members",
     "tally",
 ]
@@ -30,14 +30,6 @@ __all__ = [
 ATOM_MARKS = {PREFIX_MARK: "prefix", SITE_MARK: "site", LANG_MARK: "lang"}
 
 Guard = tuple[str, ...] | None
-
-HEAD = 3  # prefix atoms are filed by this many first letters; the parser refuses fewer
-
-
-def head_of(prefix: str) -> str:
-    """The first `HEAD` characters of a prefix ("" for a shorter one: every item starts it)."""
-    return prefix[:HEAD] if len(prefix) >= HEAD else ""
-
 
 # The rules under one guard atom: a 1-tuple for a lone rule id (most atoms hold one, and a
 # tuple is the smallest container) or a set of them. Both are iterables of rule ids, so the
@@ -124,8 +116,8 @@ class Posting:
     def __init__(self) -> None:
         self.unguarded: set[str] | None = None
         self.plain: dict[str, Members] | None = None
-        # Prefix atoms (without their mark) by their first characters (`head_of`).
-        self.prefixed: dict[str, dict[str, Members]] | None = None
+        # Prefix atoms, without their mark.
+        self.prefixed: dict[str, Members] | None = None
         # Host and language atoms, with their marks.
         self.valued: dict[str, Members] | None = None
 
@@ -174,8 +166,6 @@ class Posting:
                 tally(counts, key, -1)
                 if atom[0] not in ATOM_MARKS:
                     tally(counts, atom, -1)
-                if not table and atom[0] == PREFIX_MARK and self.prefixed is not None:
-                    del self.prefixed[head_of(atom[1:])]
         if not self.plain:
             self.plain = None
         if not self.prefixed:
@@ -186,8 +176,7 @@ class Posting:
     def guarded(self) -> list[tuple[str, Members]]:
         """Every guard atom, with its mark, and the rules filed under it."""
         out = list((self.plain or {}).items())
-        for table in (self.prefixed or {}).values():
-            out += [(PREFIX_MARK + prefix, found) for prefix, found in table.items()]
+        out += [(PREFIX_MARK + prefix, found) for prefix, found in (self.prefixed or {}).items()]
         out += list((self.valued or {}).items())
         return out
 
@@ -198,8 +187,18 @@ class Posting:
             out |= members(found)
         return out
 
-    def collect(self, doc: AnalysedItem, stems: set[str] | frozenset[str], out: set[str]) -> None:
-        """Add the rules the item is admitted to; plain atoms are stems, found in `stems`."""
+    def collect(
+        self,
+        doc: AnalysedItem,
+        stems: set[str] | frozenset[str],
+        prefixes: frozenset[str],
+        out: set[str],
+    ) -> None:
+        """Add the rules the item is admitted to.
+
+        Plain atoms are stems, found in `stems`; prefix atoms are found in `prefixes`, the
+        indexed prefixes that some word of the item starts with.
+        """
         if self.unguarded:
             out |= self.unguarded
         plain = self.plain
@@ -209,28 +208,21 @@ class Posting:
             if shared:
                 out.update(*map(plain.__getitem__, shared))
         if self.prefixed or self.valued:
-            self._collect_marked(doc, out)
+            self._collect_marked(doc, prefixes, out)
 
-    def collect_raw(self, doc: AnalysedItem, out: set[str]) -> None:
+    def collect_raw(self, doc: AnalysedItem, prefixes: frozenset[str], out: set[str]) -> None:
         """Like `collect`, for a posting whose plain atoms are words, stemmed for the item."""
         if self.unguarded:
             out |= self.unguarded
         if self.plain:
             stem_of, has = doc.stem_atom, doc.has_stem
             out.update(*[found for atom, found in self.plain.items() if has(stem_of(atom))])
-        self._collect_marked(doc, out)
+        self._collect_marked(doc, prefixes, out)
 
-    def _collect_marked(self, doc: AnalysedItem, out: set[str]) -> None:
+    def _collect_marked(self, doc: AnalysedItem, prefixes: frozenset[str], out: set[str]) -> None:
         prefixed = self.prefixed
         if prefixed:
-            # The item's words cut to their first letters pick the prefix tables (a set
-            # intersection in C); a binary search among its sorted words checks each prefix.
-            heads = doc.cut_words(HEAD).intersection(prefixed)
-            if "" in prefixed:  # prefixes shorter than HEAD: any item may start one
-                heads |= {""}
-            starts = doc.has_key_prefix
-            for head in heads:
-                out.update(*[found for prefix, found in prefixed[head].items() if starts(prefix)])
+            out.update(*map(prefixed.__getitem__, prefixes.intersection(prefixed)))
         valued = self.valued
         if valued:
             out.update(*map(valued.__getitem__, doc.value_atoms.intersection(valued)))
@@ -238,15 +230,9 @@ class Posting:
     def _table_for(self, atom: str, *, create: bool) -> dict[str, Members] | None:
         mark = atom[0]
         if mark == PREFIX_MARK:
-            if self.prefixed is None:
-                if not create:
-                    return None
+            if self.prefixed is None and create:
                 self.prefixed = {}
-            head = head_of(atom[1:])
-            table = self.prefixed.get(head)
-            if table is None and create:
-                table = self.prefixed[head] = {}
-            return table
+            return self.prefixed
         if mark in ATOM_MARKS:
             if self.valued is None and create:
                 self.valued = {}

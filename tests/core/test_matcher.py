@@ -283,3 +283,19 @@ def test_prefixes_found_in_short_and_long_items() -> None:
     filler = " ".join(f"word{n}" for n in range(400))
     long = Item(title="zor07bala", summary=filler, content="zor29bat zor11b")
     assert [h.rule_id for h in m.match(long)] == ["p07", "p29"]
+
+
+@pytest.mark.parametrize(
+    "rule",
+    ["readmi*", "Algeria AND readmi*", "author:jan*", "talks AND (readmi* OR tunis*)"],
+)
+def test_prefix_rules_added_after_an_item_was_matched_find_it(rule: str) -> None:
+    """Which prefixes a word starts with is remembered: a new prefix must still be found."""
+    matcher = Matcher()
+    matcher.add("other", parse("readmo* AND Algeria"))
+    item = Item(title="Algeria and France resume readmission talks", author="Jane Doe")
+    assert [h.rule_id for h in matcher.match(item)] == []
+    matcher.add("new", parse(rule))
+    assert [h.rule_id for h in matcher.match(item)] == ["new"]
+    matcher.remove("new")
+    assert [h.rule_id for h in matcher.match(item)] == []

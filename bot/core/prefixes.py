@@ -1,0 +1,166 @@
+"""Per-word facts the matcher needs about an item: a word's stem and the indexed prefixes
+it starts with, looked up together, once per distinct word.
+
+Prefix terms (`readmi*`) are index keys and guard atoms. Searching an item's words for every
+indexed prefix (cutting and sorting the words, then binary searches) cost as much as the
+rest of the lookup on long items. A `WordTable` instead remembers, per word, its stem in one
+language and the indexed prefixes it starts with, so an item costs one dictionary look-up
+per distinct word, in C, which replaces the stem-cache look-up the item needs anyway. A word
+seen for the first time is stemmed (through `bot.core.text`'s cache) and cut to every length
+an indexed prefix has. `PrefixSet` counts the indexed prefixes; when one enters or leaves the
+index every table forgets its words (`PrefixSet.version`), and a table drops its older half
+past `MEMO_LIMIT` words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from itertools import compress, islice
+from operator import itemgetter
+from typing import cast
+
+from bot.core.text import stem_words
+
+__all__ = ["MEMO_LIMIT", "NO_PREFIXES", "PrefixSet", "WordTable"]
+
+MEMO_LIMIT = 100_000
+HEAD = 4  # prefixes are filed by this many first characters
+NO_PREFIXES: frozenset[str] = frozenset()
+
+# (stem, indexed prefixes the word starts with)
+WordFacts = tuple[str, frozenset[str]]
+_STEM = itemgetter(0)
+_PREFIXES = itemgetter(1)
+
+
+class PrefixSet:
+    """The indexed prefixes, each with how many rule plans refer to it."""
+
+    __slots__ = ("_by_head", "_refs", "_scoped", "_short", "_worked_out", "version")
+
+    def __init__(self) -> None:
+        self._refs: dict[str, int] = {}
+        # The prefixes of at least HEAD characters by their first HEAD characters, and the
+        # shorter ones (the parser allows three): worked out from `_refs` when first needed.
+        self._by_head: dict[str, tuple[str, ...]] = {}
+        self._short: frozenset[str] = NO_PREFIXES
+        self._scoped = 0  # prefixes in scoped form (":author:do"), see `analysis.scoped`
+        self.version = 0  # bumped whenever a prefix enters or leaves the set
+        self._worked_out = 0  # the version `_lengths` and `_starts` were worked out for
+
+    def __len__(self) -> int:
+        return len(self._refs)
+
+    def __contains__(self, prefix: object) -> bool:
+        return prefix in self._refs
+
+    def add(self, prefixes: Iterable[str]) -> None:
+        """Count one more reference to each of `prefixes`."""
+        refs = self._refs
+        changed = False
+        for prefix in prefixes:
+            count = refs.get(prefix, 0)
+            refs[prefix] = count + 1
+            if count == 0:
+                changed = True
+                self._scoped += prefix.startswith(":")
+        if changed:
+            self._changed()
+
+    def discard(self, prefixes: Iterable[str]) -> None:
+        """Drop one reference to each of `prefixes`, forgetting a prefix at zero."""
+        refs = self._refs
+        changed = False
+        for prefix in prefixes:
+            count = refs.get(prefix, 0)
+            if count > 1:
+                refs[prefix] = count - 1
+            elif count == 1:
+                del refs[prefix]
+                changed = True
+                self._scoped -= prefix.startswith(":")
+        if changed:
+            self._changed()
+
+    def starting(self, words: list[str]) -> list[frozenset[str]]:
+        """For each word, the prefixes of the set it starts with (NO_PREFIXES when none).
+
+        A word's first HEAD characters pick the few prefixes it may start with.
+        """
+        if self._worked_out != self.version:
+            self._work_out()
+        answers = [NO_PREFIXES] * len(words)
+        by_head = self._by_head
+        heads = list(map(by_head.get, map(itemgetter(slice(HEAD)), words)))
+        for at in compress(range(len(words)), heads):
+            word = words[at]
+            held = [
+                prefix for prefix in cast(tuple[str, ...], heads[at]) if word.startswith(prefix)
+            ]
+            if held:
+                answers[at] = frozenset(held)
+        short = self._short
+        for length in {len(prefix) for prefix in short}:
+            cuts = list(map(itemgetter(slice(length)), words))
+            for at in compress(range(len(words)), map(short.__contains__, cuts)):
+                answers[at] = answers[at] | {cuts[at]}
+        return answers
+
+    def held_by_scoped(self, words: list[str]) -> frozenset[str]:
+        """The prefixes of the set that start some of `words`, all in scoped form (":tag:x").
+
+        Worked out each time (an item has few such words), and only if the set holds some
+        scoped prefix: a scoped word never starts with a text prefix.
+        """
+        if not self._scoped or not words:
+            return NO_PREFIXES
+        return NO_PREFIXES.union(*self.starting(words))
+
+    def _changed(self) -> None:
+        self.version += 1
+
+    def _work_out(self) -> None:
+        """File the prefixes by their first letters, once per change (not once per add)."""
+        by_head: dict[str, list[str]] = {}
+        for prefix in self._refs:
+            if len(prefix) >= HEAD:
+                by_head.setdefault(prefix[:HEAD], []).append(prefix)
+        self._by_head = {head: tuple(found) for head, found in by_head.items()}
+        self._short = frozenset(p for p in self._refs if len(p) < HEAD)
+        self._worked_out = self.version
+
+
+class WordTable:
+    """Memoised `WordFacts` of the words seen on items of one language."""
+
+    __slots__ = ("_lang", "_memo", "_prefixes", "_version")
+
+    def __init__(self, lang: str, prefixes: PrefixSet) -> None:
+        """Stem with `lang`'s stemmer; take prefixes from `prefixes` (shared, may change)."""
+        self._lang = lang
+        self._prefixes = prefixes
+        self._memo: dict[str, WordFacts] = {}
+        self._version = prefixes.version
+
+    def __len__(self) -> int:
+        return len(self._memo)
+
+    def look_up(self, words: list[str]) -> tuple[list[str], frozenset[str]]:
+        """The stem of each of `words` (distinct), in order, and the prefixes they start."""
+        if self._version != self._prefixes.version:
+            self._memo.clear()  # some prefix came or went: every word's answer may differ
+            self._version = self._prefixes.version
+        memo = self._memo
+        found = list(map(memo.get, words))
+        if None in found:
+            missing = [at for at, facts in enumerate(found) if facts is None]
+            if len(memo) + len(missing) > MEMO_LIMIT:
+                for old in list(islice(memo, len(memo) // 2)):
+                    del memo[old]
+            fresh = [words[at] for at in missing]
+            stems = stem_words(fresh, self._lang)
+            starts = self._prefixes.starting(fresh)
+            for at, word, stem, prefixes in zip(missing, fresh, stems, starts, strict=True):
+                found[at] = memo[word] = (stem, prefixes)
+        facts = cast(list[WordFacts], found)
+        return list(map(_STEM, facts)), NO_PREFIXES.union(*map(_PREFIXES, facts))
