@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -129,7 +130,9 @@ async def test_the_demo_shows_the_algeria_alert_once_and_updates_it(tmp_path: Pa
     shown = buffer.getvalue()
     assert code == 0, shown
     assert shown.count("#1 · Algeria AND readmission") == 1
-    assert "readmission of its nationals" in shown
+    # The summary holds the readmission sentence of whichever outlet was polled first: the
+    # four outlets' feeds are polled concurrently, so which one alerts is not fixed.
+    assert re.search(r"r[eé]admission (of (its )?nationals|de ses ressortissants)", shown), shown
     assert "update to alert" in shown and "also reported by" in shown
     for near_miss in (
         "Algeria signs long-term gas supply deal with Italy",
