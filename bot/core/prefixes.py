@@ -6,10 +6,11 @@ indexed prefix (cutting and sorting the words, then binary searches) cost as muc
 rest of the lookup on long items. A `WordTable` instead remembers, per word, its stem in one
 language and the indexed prefixes it starts with, so an item costs one dictionary look-up
 per distinct word, in C, which replaces the stem-cache look-up the item needs anyway. A word
-seen for the first time is stemmed (through `bot.core.text`'s cache) and cut to every length
-an indexed prefix has. `PrefixSet` counts the indexed prefixes; when one enters or leaves the
-index every table forgets its words (`PrefixSet.version`), and a table drops its older half
-past `MEMO_LIMIT` words.
+seen for the first time is stemmed (the table is its cache; `bot.core.text`'s shared cache
+keeps rule words and the other fields), and its first `HEAD` letters pick the few indexed
+prefixes it may start with. `PrefixSet` counts the indexed prefixes; when one enters or
+leaves the index every table forgets its words (`PrefixSet.version`), and a table drops its
+older half past `MEMO_LIMIT` words.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from itertools import compress, islice
 from operator import itemgetter
 from typing import cast
 
-from bot.core.text import stem_words
+from bot.core.text import stem_uncached
 
 __all__ = ["MEMO_LIMIT", "NO_PREFIXES", "PrefixSet", "WordTable"]
 
@@ -158,7 +159,7 @@ class WordTable:
                 for old in list(islice(memo, len(memo) // 2)):
                     del memo[old]
             fresh = [words[at] for at in missing]
-            stems = stem_words(fresh, self._lang)
+            stems = stem_uncached(fresh, self._lang)  # the table is their cache
             starts = self._prefixes.starting(fresh)
             for at, word, stem, prefixes in zip(missing, fresh, stems, starts, strict=True):
                 found[at] = memo[word] = (stem, prefixes)

@@ -24,6 +24,7 @@ __all__ = [
     "stem",
     "stem_cache",
     "stem_set",
+    "stem_uncached",
     "stem_words",
     "stemmer_language",
     "tokenize",
@@ -203,6 +204,11 @@ def stem_words(folded: list[str], lang: str = "en") -> list[str]:
             unseen = set(folded).difference(cache)
         _stem_into(cache, algorithm, list(unseen))
     return list(map(cache.__getitem__, folded))
+
+
+def stem_uncached(folded: list[str], lang: str = "en") -> list[str]:
+    """Stem words with Snowball without the shared cache, for a caller that keeps its own."""
+    return list(map(str, _stemmer(stemmer_language(lang)).stemWords(folded)))
 
 
 def stem_set(distinct: Collection[str], lang: str = "en") -> frozenset[str]:
