@@ -47,7 +47,7 @@ class PrefixSet:
         self._short: frozenset[str] = NO_PREFIXES
         self._scoped = 0  # prefixes in scoped form (":author:do"), see `analysis.scoped`
         self.version = 0  # bumped whenever a prefix enters or leaves the set
-        self._worked_out = 0  # the version `_lengths` and `_starts` were worked out for
+        self._worked_out = 0  # the version `_by_head` and `_short` were worked out for
 
     def __len__(self) -> int:
         return len(self._refs)
