@@ -197,7 +197,7 @@ class AnalysedField:
                 return []
             if self._scans < _SCANS_BEFORE_MAP:
                 self._scans += 1
-                return _scan(self.words, [w for w, s in self.stem_of.items() if s == stem])
+                return _scan(self.words, self.forms_of(stem))
             self._by_stem = _group_positions(list(map(self.stem_of.get, self.words)))
         return self._by_stem.get(stem, [])
 
@@ -409,6 +409,7 @@ class AnalysedItem:
 
         `ordered` holds the distinct text words (`text_words`) and `stems` their stems in the
         item's language, in the same order; an item that already has its stems keeps them.
+        The text fields then read their stems from here rather than from the large stem cache.
         """
         if self._text_stems is None:
             self._word_stems.update(zip(ordered, stems, strict=True))
@@ -420,10 +421,7 @@ class AnalysedItem:
         """The distinct stems of the title, summary and content."""
         if self._text_stems is None:
             ordered = list(self.text_words)
-            stems = stem_words(ordered, self.item.lang)
-            # The fields read their stems from here rather than from the large stem cache.
-            self._word_stems.update(zip(ordered, stems, strict=True))
-            self._text_stems = frozenset(stems)
+            return self.adopt_text_stems(ordered, stem_words(ordered, self.item.lang))
         return self._text_stems
 
     @property
