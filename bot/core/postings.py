@@ -103,6 +103,10 @@ def _unfile(table: dict[str, Members], atom: str, rule_id: str) -> bool:
     return True
 
 
+# A posting keeps the keys of its plain atoms as a set from this many atoms on (`collect`).
+_KEYS_FROM = 4
+
+
 class Posting:
     """Rule ids under one key: unguarded, by plain guard atom, by prefix atom, by host/language.
 
@@ -111,11 +115,13 @@ class Posting:
     postings.
     """
 
-    __slots__ = ("plain", "prefixed", "unguarded", "valued")
+    __slots__ = ("plain", "plain_keys", "prefixed", "unguarded", "valued")
 
     def __init__(self) -> None:
         self.unguarded: set[str] | None = None
         self.plain: dict[str, Members] | None = None
+        # The keys of `plain` as a set, made on first need when it has _KEYS_FROM or more.
+        self.plain_keys: frozenset[str] | None = None
         # Prefix atoms, without their mark.
         self.prefixed: dict[str, Members] | None = None
         # Host and language atoms, with their marks.
@@ -141,6 +147,7 @@ class Posting:
             self.unguarded |= rule_ids
             tally(counts, key, len(self.unguarded) - before)
             return
+        self.plain_keys = None
         for atom in guard:
             table = self._table_for(atom, create=True)
             assert table is not None  # created on demand
@@ -160,6 +167,7 @@ class Posting:
                 if not self.unguarded:
                     self.unguarded = None
             return
+        self.plain_keys = None
         for atom in guard:
             table = self._table_for(atom, create=False)
             if table is not None and _unfile(table, _atom_key(atom), rule_id):
@@ -203,8 +211,12 @@ class Posting:
             out |= self.unguarded
         plain = self.plain
         if plain:
-            # Intersect in C, walking the smaller side.
-            shared = stems.intersection(plain) if len(plain) <= len(stems) else plain.keys() & stems
+            # Intersect in C, walking the smaller side. Set & set reads the hashes stored in
+            # both tables; iterating a dict would read every key string to hash it.
+            keys = self.plain_keys
+            if keys is None and len(plain) >= _KEYS_FROM:
+                keys = self.plain_keys = frozenset(plain)
+            shared = stems.intersection(plain) if keys is None else stems & keys
             if shared:
                 out.update(*map(plain.__getitem__, shared))
         if self.prefixed or self.valued:

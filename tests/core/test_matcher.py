@@ -299,3 +299,22 @@ def test_prefix_rules_added_after_an_item_was_matched_find_it(rule: str) -> None
     assert [h.rule_id for h in matcher.match(item)] == ["new"]
     matcher.remove("new")
     assert [h.rule_id for h in matcher.match(item)] == []
+
+
+def test_a_key_with_many_guards_stays_current_as_rules_come_and_go() -> None:
+    # Past a few guard words a posting keeps their set for the item look-up: adding and
+    # removing rules after a match must show in the next match.
+    m = Matcher()
+    guards = ["alpha", "beta", "gamma", "delta", "epsilon"]
+    for guard in guards:
+        m.add(guard, parse(f"sanctionsbill AND {guard}"))
+    assert [h.rule_id for h in m.match(Item(title="sanctionsbill gamma"))] == ["gamma"]
+    m.add("zeta", parse("sanctionsbill AND zeta"))
+    assert [h.rule_id for h in m.match(Item(title="sanctionsbill zeta"))] == ["zeta"]
+    m.remove("gamma")
+    assert m.match(Item(title="sanctionsbill gamma")) == []
+    assert [h.rule_id for h in m.match(Item(title="sanctionsbill zeta delta"))] == [
+        "delta",
+        "zeta",
+    ]
+
