@@ -36,6 +36,7 @@ __all__ = [
     "AnalysedField",
     "AnalysedItem",
     "analyse",
+    "keyed_terms",
     "normalise_lang",
     "scoped",
     "stem_key",
@@ -428,8 +429,9 @@ class AnalysedItem:
     def field_words(self) -> frozenset[str]:
         """The author, source and tag words in `scoped` form (":author:doe")."""
         if self._field_words is None:
-            self._field_words = frozenset(
-                scoped(name, w) for name in KEYED_FIELDS for w in self._words_of(name)
+            item = self.item
+            self._field_words, self._field_stems = keyed_terms(
+                item.author, item.source, tuple(item.tags), item.lang
             )
         return self._field_words
 
@@ -437,9 +439,9 @@ class AnalysedItem:
     def field_stems(self) -> frozenset[str]:
         """The author, source and tag stems in `scoped` form."""
         if self._field_stems is None:
-            stem_of = self.stem
-            self._field_stems = frozenset(
-                scoped(name, stem_of(w)) for name in KEYED_FIELDS for w in self._words_of(name)
+            item = self.item
+            self._field_words, self._field_stems = keyed_terms(
+                item.author, item.source, tuple(item.tags), item.lang
             )
         return self._field_stems
 
@@ -461,13 +463,6 @@ class AnalysedItem:
             return stem_key(value, self.item.lang)
         found = self.stems.get(value)  # the cache first: guard atoms are common words
         return found if found is not None else stem(value, self.item.lang)
-
-    def _words_of(self, name: str) -> frozenset[str]:
-        """The words of a field outside the text, without analysing it when it is empty."""
-        item = self.item
-        if name == "tag":
-            return self.field(name).word_set if item.tags else frozenset()
-        return self.field(name).word_set if getattr(item, name) else frozenset()
 
     def field(self, name: str) -> AnalysedField:
         """The analysed field `name` (one of TOKEN_FIELDS)."""
@@ -495,6 +490,33 @@ class AnalysedItem:
             parts = self.lang.split("-") if self.lang else []
             self._lang_keys = tuple("-".join(parts[: i + 1]) for i in range(len(parts)))
         return self._lang_keys
+
+
+# Keyed-field terms of recent (author, source, tags, language) values: the items of one feed
+# share their source, and often their authors and tags.
+_KEYED_TERMS_LIMIT = 4096
+_keyed_terms: dict[
+    tuple[str, str, tuple[str, ...], str], tuple[frozenset[str], frozenset[str]]
+] = {}
+
+
+def keyed_terms(
+    author: str, source: str, tags: tuple[str, ...], lang: str
+) -> tuple[frozenset[str], frozenset[str]]:
+    """The words and the stems of the author, source and tag fields, in `scoped` form."""
+    key = (author, source, tags, lang)
+    found = _keyed_terms.get(key)
+    if found is None:
+        if len(_keyed_terms) >= _KEYED_TERMS_LIMIT:
+            _keyed_terms.clear()
+        by_field = (("author", (author,)), ("source", (source,)), ("tag", tags))
+        pairs = [(name, w) for name, values in by_field for value in values for w in words(value)]
+        stems = stem_words([w for _name, w in pairs], lang)
+        found = _keyed_terms[key] = (
+            frozenset([scoped(name, w) for name, w in pairs]),
+            frozenset([scoped(name, s) for (name, _w), s in zip(pairs, stems, strict=True)]),
+        )
+    return found
 
 
 def _union(sets: Iterable[frozenset[str]]) -> frozenset[str]:

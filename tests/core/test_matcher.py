@@ -318,3 +318,15 @@ def test_a_key_with_many_guards_stays_current_as_rules_come_and_go() -> None:
         "zeta",
     ]
 
+
+def test_author_source_and_tag_rules_use_the_item_language() -> None:
+    # The words of these fields are remembered per value and language: the same author on
+    # items in two languages is stemmed in each ("ressortissants": "ressort" in French).
+    m = Matcher()
+    m.add("fr", parse("author:ressort"))
+    m.add("tag", parse("tag:elect"))
+    french = Item(title="x", author="Les Ressortissants", lang="fr", tags=("Elections",))
+    english = Item(title="x", author="Les Ressortissants", lang="en", tags=("Elections",))
+    assert [h.rule_id for h in m.match(french)] == ["fr", "tag"]
+    assert [h.rule_id for h in m.match(english)] == ["tag"]
+    assert [h.rule_id for h in m.match(french)] == ["fr", "tag"]
