@@ -9,8 +9,8 @@ NEAR operator or an explanation asks for them.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
-from itertools import chain
+from collections.abc import Iterable
+from itertools import chain, repeat
 from typing import cast
 
 from bot.core.item import Item
@@ -84,18 +84,19 @@ class AnalysedField:
 
     __slots__ = (
         "_blank",
-        "_by_stem",
-        "_by_word",
         "_forms",
+        "_joined",
+        "_joined_stems",
         "_known",
         "_lang",
         "_occurrences",
-        "_scans",
         "_sorted",
         "_spans",
         "_stem_of",
+        "_stem_positions",
         "_stem_set",
         "_stem_spans",
+        "_word_positions",
         "_word_set",
         "name",
         "text",
@@ -118,7 +119,6 @@ class AnalysedField:
         # garbage collector instead of freeing it when the last reference goes.
         self._lang = lang
         self._known = known if known is not None else {}
-        self._scans = 0
         self._stem_of: dict[str, str] | None = None
         if len(values) == 1:
             self.words: list[str] = words(values[0])
@@ -132,8 +132,10 @@ class AnalysedField:
         self._word_set: frozenset[str] | None = None
         self._stem_set: frozenset[str] | None = None
         self._sorted: list[str] | None = None
-        self._by_word: dict[str, list[int]] | None = None
-        self._by_stem: dict[str, list[int]] | None = None
+        self._joined: str | None = None
+        self._joined_stems: str | None = None
+        self._word_positions: dict[str, list[int]] = {}
+        self._stem_positions: dict[str, list[int]] = {}
         self._spans: list[tuple[int, int]] | None = None
         self._stem_spans: dict[str, tuple[tuple[str, int, int], ...]] = {}
         self._forms: dict[str, list[str]] | None = None
@@ -181,26 +183,38 @@ class AnalysedField:
         return index < len(ordered) and ordered[index].startswith(prefix)
 
     def positions_of_word(self, word: str) -> list[int]:
-        """Positions where the folded word `word` occurs exactly."""
-        if self._by_word is None:
-            if word not in self.word_set:
-                return []
-            if self._scans < _SCANS_BEFORE_MAP:  # a few look-ups: scan in C, map nothing
-                self._scans += 1
-                return _scan(self.words, (word,))
-            self._by_word = _group_positions(self.words)
-        return self._by_word.get(word, [])
+        """Positions where the folded word `word` occurs exactly (shared: do not modify)."""
+        found = self._word_positions.get(word)
+        if found is None:
+            found = _positions(self._words_joined(), word) if word in self.word_set else []
+            self._word_positions[word] = found
+        return found
 
     def positions_of_stem(self, stem: str) -> list[int]:
-        """Positions of the words whose stem is `stem`."""
-        if self._by_stem is None:
-            if stem not in self.stem_set:
-                return []
-            if self._scans < _SCANS_BEFORE_MAP:
-                self._scans += 1
-                return _scan(self.words, self.forms_of(stem))
-            self._by_stem = _group_positions(list(map(self.stem_of.get, self.words)))
-        return self._by_stem.get(stem, [])
+        """Positions of the words whose stem is `stem` (shared: do not modify)."""
+        found = self._stem_positions.get(stem)
+        if found is None:
+            found = []
+            if stem in self.stem_set:
+                if self._joined_stems is None:
+                    stems = map(self.stem_of.get, self.words, repeat(""))  # "" for gaps
+                    self._joined_stems = f" {' '.join(stems)} "
+                found = _positions(self._joined_stems, stem)
+            self._stem_positions[stem] = found
+        return found
+
+    def positions_of_phrase(self, words: tuple[str, ...]) -> list[int]:
+        """Positions where `words` occur one after the other (of the first word), in order."""
+        word_set = self.word_set
+        if not all(w in word_set for w in words):
+            return []
+        return _positions(self._words_joined(), " ".join(words))
+
+    def _words_joined(self) -> str:
+        """The words between single spaces, and a space before and after."""
+        if self._joined is None:
+            self._joined = f" {' '.join(self.words)} "
+        return self._joined
 
     def positions_of_prefix(self, prefix: str) -> list[int]:
         """Positions of the words starting with `prefix`, in order."""
@@ -523,23 +537,21 @@ def _union(sets: Iterable[frozenset[str]]) -> frozenset[str]:
     return frozenset().union(*sets)
 
 
-# Position look-ups a field answers by scanning before it maps every word to its positions.
-_SCANS_BEFORE_MAP = 3
-
-
-def _scan(tokens: list[str], forms: Iterable[str]) -> list[int]:
-    """The positions of any of `forms` in `tokens`, in order (`list.index` scans in C)."""
+def _positions(joined: str, form: str) -> list[int]:
+    """Positions of `form` (a word, or words joined by one space) in `joined`, words (or stems)
+    between single spaces with one before and after: found in C, the position of a word being
+    the number of spaces before it. Occurrences may overlap ("a a" twice in "a a a")."""
+    needle = f" {form} "
+    step = form.find(" ") + 1 or len(form) + 1  # on to the next word
+    find, count = joined.find, joined.count
     out: list[int] = []
-    for form in forms:
-        find = tokens.index
-        at = -1
-        try:
-            while True:
-                at = find(form, at + 1)
-                out.append(at)
-        except ValueError:
-            pass
-    out.sort()
+    at = find(needle)
+    position = previous = 0
+    while at >= 0:
+        position += count(" ", previous, at)
+        out.append(position)
+        previous = at
+        at = find(needle, at + step)
     return out
 
 
@@ -559,20 +571,6 @@ def _find_words(padded: str, forms: list[str], name: str) -> tuple[tuple[str, in
     if len(forms) > 1:
         out.sort()
     return tuple(out)
-
-
-def _group_positions(keys: Sequence[str | None]) -> dict[str, list[int]]:
-    """Map each key to the positions where it occurs, in order (gaps and None left out)."""
-    grouped: dict[str, list[int]] = {}
-    get = grouped.get
-    for position, key in enumerate(keys):
-        found = get(key)  # type: ignore[arg-type]
-        if found is None:
-            if key:
-                grouped[key] = [position]
-        else:
-            found.append(position)
-    return grouped
 
 
 def analyse(item: Item) -> AnalysedItem:

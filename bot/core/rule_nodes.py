@@ -206,13 +206,9 @@ class Phrase(Positional):
         return self._sloppy(fld)
 
     def _exact(self, fld: AnalysedField) -> list[Occurrence]:
-        out: list[Occurrence] = []
-        size = len(self.words)
-        tokens = fld.words
-        for p in fld.positions_of_word(self.words[0]):
-            if tuple(tokens[p : p + size]) == self.words:
-                out.append((p, p + size - 1, ((self.label, p, p + size - 1),)))
-        return out
+        last = len(self.words) - 1
+        label = self.label
+        return [(p, p + last, ((label, p, p + last),)) for p in fld.positions_of_phrase(self.words)]
 
     def _sloppy(self, fld: AnalysedField) -> list[Occurrence]:
         need = Counter(self.words)

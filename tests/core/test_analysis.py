@@ -1,0 +1,50 @@
+"""An analysed field's word positions agree with reading its word list one word at a time."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.core.analysis import FIELD_GAP, AnalysedField
+
+# Words whose stems are shared ("vote", "votes", "voting") and words that are the start of
+# others ("a", "an"), so that forms, overlaps and near-misses are exercised.
+VOCAB = ["vote", "votes", "voting", "a", "an", "ana", "Nuñez", "nunez", "deal", "deals", "1"]
+values = st.lists(
+    st.lists(st.sampled_from(VOCAB), max_size=12).map(" ".join), min_size=1, max_size=3
+)
+words = st.lists(st.sampled_from(VOCAB), min_size=1, max_size=3)
+
+
+def reference(tokens: list[str], wanted: tuple[str, ...]) -> list[int]:
+    """Positions where `wanted` starts in `tokens`, read one position at a time."""
+    size = len(wanted)
+    return [p for p in range(len(tokens)) if tuple(tokens[p : p + size]) == wanted]
+
+
+@given(values, words)
+def test_positions_agree_with_a_scan_of_the_words(texts: list[str], picked: list[str]) -> None:
+    fld = AnalysedField("tag", tuple(texts), "en")
+    folded = [AnalysedField("x", (w,), "en").words[0] for w in picked]
+    assert fld.positions_of_word(folded[0]) == reference(fld.words, (folded[0],))
+    assert fld.positions_of_phrase(tuple(folded)) == reference(fld.words, tuple(folded))
+    stem = fld.stem_of.get(folded[0])
+    if stem is not None:
+        expected = [p for p, w in enumerate(fld.words) if w and fld.stem_of[w] == stem]
+        assert fld.positions_of_stem(stem) == expected
+    # Asked again, the answers are the same (they are remembered per word and stem).
+    assert fld.positions_of_word(folded[0]) == reference(fld.words, (folded[0],))
+
+
+def test_overlapping_phrases_and_values_kept_apart() -> None:
+    fld = AnalysedField("tag", ("a a a", "a"), "en")
+    assert fld.positions_of_phrase(("a", "a")) == [0, 1]
+    # The last value starts after the gap: a phrase never joins two values.
+    assert fld.positions_of_word("a") == [0, 1, 2, 3 + FIELD_GAP]
+    assert fld.positions_of_phrase(("a", "a", "a", "a")) == []
+
+
+def test_stem_positions_cover_every_form() -> None:
+    fld = AnalysedField("title", ("Votes: the vote, voting.",), "en")
+    assert fld.positions_of_stem(fld.stem_of["votes"]) == [0, 2, 3]
+    assert fld.positions_of_stem("absent") == []
