@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable
+from functools import lru_cache
 from itertools import chain, repeat
 from typing import cast
 
@@ -467,8 +468,7 @@ class AnalysedItem:
     def value_atoms(self) -> frozenset[str]:
         """The host keys marked "@" and the language keys marked "#" (guard atoms)."""
         if self._value_atoms is None:
-            hosts = [SITE_MARK + key for key in self.host_keys()]
-            self._value_atoms = frozenset(hosts + [LANG_MARK + key for key in self.lang_keys()])
+            self._value_atoms = _value_atoms(self.host, self.lang)
         return self._value_atoms
 
     def stem_atom(self, value: str) -> str:
@@ -494,16 +494,34 @@ class AnalysedItem:
     def host_keys(self) -> tuple[str, ...]:
         """The host and every parent domain: "www.bbc.co.uk", "bbc.co.uk", "co.uk", "uk"."""
         if self._host_keys is None:
-            parts = self.host.split(".") if self.host else []
-            self._host_keys = tuple(".".join(parts[i:]) for i in range(len(parts)))
+            self._host_keys = _host_keys(self.host)
         return self._host_keys
 
     def lang_keys(self) -> tuple[str, ...]:
         """The language code and its shorter forms: "fr-fr", "fr"."""
         if self._lang_keys is None:
-            parts = self.lang.split("-") if self.lang else []
-            self._lang_keys = tuple("-".join(parts[: i + 1]) for i in range(len(parts)))
+            self._lang_keys = _lang_keys(self.lang)
         return self._lang_keys
+
+
+# Hosts and languages repeat from item to item (a feed's items share them): their keys are
+# worked out once for many items.
+@lru_cache(maxsize=4096)
+def _host_keys(host: str) -> tuple[str, ...]:
+    parts = host.split(".") if host else []
+    return tuple(".".join(parts[i:]) for i in range(len(parts)))
+
+
+@lru_cache(maxsize=256)
+def _lang_keys(lang: str) -> tuple[str, ...]:
+    parts = lang.split("-") if lang else []
+    return tuple("-".join(parts[: i + 1]) for i in range(len(parts)))
+
+
+@lru_cache(maxsize=4096)
+def _value_atoms(host: str, lang: str) -> frozenset[str]:
+    hosts = [SITE_MARK + key for key in _host_keys(host)]
+    return frozenset(hosts + [LANG_MARK + key for key in _lang_keys(lang)])
 
 
 # Keyed-field terms of recent (author, source, tags, language) values: the items of one feed
