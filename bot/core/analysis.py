@@ -11,7 +11,8 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterable
 from functools import lru_cache
-from itertools import chain, repeat
+from itertools import chain, compress, repeat
+from operator import eq
 from typing import cast
 
 from bot.core.item import Item
@@ -36,6 +37,7 @@ __all__ = [
     "TOKEN_FIELDS",
     "AnalysedField",
     "AnalysedItem",
+    "TextStems",
     "analyse",
     "keyed_terms",
     "normalise_lang",
@@ -80,6 +82,26 @@ def normalise_lang(code: str) -> str:
     return code.strip().lower().replace("_", "-")
 
 
+class TextStems:
+    """The stems of an item's text words as the matcher looked them up, shared by the item's
+    text fields (empty until the matcher fills it, `AnalysedItem.adopt_text_stems`)."""
+
+    __slots__ = ("_forms", "stem_of")
+
+    def __init__(self) -> None:
+        self.stem_of: dict[str, str] = {}
+        self._forms: dict[str, list[str]] = {}
+
+    def forms_of(self, stem: str) -> list[str]:
+        """The item's text words whose stem is `stem` (a scan in C, remembered per stem)."""
+        found = self._forms.get(stem)
+        if found is None:
+            stem_of = self.stem_of
+            same = map(eq, stem_of.values(), repeat(stem))
+            found = self._forms[stem] = list(compress(stem_of.keys(), same))
+        return found
+
+
 class AnalysedField:
     """One field of an item: its words, and lazily their stems, positions and spans."""
 
@@ -87,7 +109,6 @@ class AnalysedField:
         "_blank",
         "_forms",
         "_joined",
-        "_joined_stems",
         "_known",
         "_lang",
         "_occurrences",
@@ -106,12 +127,13 @@ class AnalysedField:
     )
 
     def __init__(
-        self, name: str, values: tuple[str, ...], lang: str, known: dict[str, str] | None = None
+        self, name: str, values: tuple[str, ...], lang: str, known: TextStems | None = None
     ) -> None:
         """Tokenise `values`; `lang` is the item's language, for stemming.
 
-        `known` maps words to their stems as the item has already looked them up (it may
-        fill in later): the field reads its stems there before asking the stem cache.
+        `known` holds the item's text words and their stems as the item has already looked
+        them up (it may fill in later): the field reads its stems there before asking the
+        stem cache.
         """
         self.name = name
         self.values = values
@@ -119,7 +141,7 @@ class AnalysedField:
         # No reference back to the item: a cycle would leave every analysed item to the
         # garbage collector instead of freeing it when the last reference goes.
         self._lang = lang
-        self._known = known if known is not None else {}
+        self._known = known if known is not None else TextStems()
         self._stem_of: dict[str, str] | None = None
         if len(values) == 1:
             self.words: list[str] = words(values[0])
@@ -134,7 +156,6 @@ class AnalysedField:
         self._stem_set: frozenset[str] | None = None
         self._sorted: list[str] | None = None
         self._joined: str | None = None
-        self._joined_stems: str | None = None
         self._word_positions: dict[str, list[int]] = {}
         self._stem_positions: dict[str, list[int]] = {}
         self._spans: list[tuple[int, int]] | None = None
@@ -155,7 +176,7 @@ class AnalysedField:
     def stem_set(self) -> frozenset[str]:
         """The distinct stems of the field's words in the item's language."""
         if self._stem_set is None:
-            if self._known:
+            if self._known.stem_of:
                 self._stem_set = frozenset(self.stem_of.values())
             else:
                 self._stem_set = stem_set(self.word_set, self._lang)
@@ -166,7 +187,7 @@ class AnalysedField:
         """Map every distinct word of the field to its stem in the item's language."""
         if self._stem_of is None:
             distinct = list(self.word_set)
-            known = list(map(self._known.get, distinct))
+            known = list(map(self._known.stem_of.get, distinct))
             stems = (
                 cast(list[str], known) if None not in known else stem_words(distinct, self._lang)
             )
@@ -187,28 +208,28 @@ class AnalysedField:
         """Positions where the folded word `word` occurs exactly (shared: do not modify)."""
         found = self._word_positions.get(word)
         if found is None:
-            found = _positions(self._words_joined(), word) if word in self.word_set else []
-            self._word_positions[word] = found
+            found = self._word_positions[word] = _positions(self._words_joined(), word)
         return found
 
     def positions_of_stem(self, stem: str) -> list[int]:
         """Positions of the words whose stem is `stem` (shared: do not modify)."""
         found = self._stem_positions.get(stem)
         if found is None:
+            # The item's text stems, when the matcher has looked them up, name the forms
+            # without mapping every word of the field to its stem.
+            known = self._known
+            forms = known.forms_of(stem) if known.stem_of else self.forms_of(stem)
+            joined = self._words_joined()
             found = []
-            if stem in self.stem_set:
-                if self._joined_stems is None:
-                    stems = map(self.stem_of.get, self.words, repeat(""))  # "" for gaps
-                    self._joined_stems = f" {' '.join(stems)} "
-                found = _positions(self._joined_stems, stem)
+            for form in forms:
+                found += _positions(joined, form)
+            if len(forms) > 1:
+                found.sort()
             self._stem_positions[stem] = found
         return found
 
     def positions_of_phrase(self, words: tuple[str, ...]) -> list[int]:
         """Positions where `words` occur one after the other (of the first word), in order."""
-        word_set = self.word_set
-        if not all(w in word_set for w in words):
-            return []
         return _positions(self._words_joined(), " ".join(words))
 
     def _words_joined(self) -> str:
@@ -358,7 +379,7 @@ class AnalysedItem:
         self._value_atoms: frozenset[str] | None = None
         self._fields: dict[str, AnalysedField] = {}
         # Text words -> stems, filled by `text_stems` and shared with the text fields.
-        self._word_stems: dict[str, str] = {}
+        self._word_stems = TextStems()
         self._scopes: dict[str, tuple[AnalysedField, ...]] = {}
         self._scoped_stems: dict[str, frozenset[str]] = {}
         self._scoped_words: dict[str, frozenset[str]] = {}
@@ -428,7 +449,7 @@ class AnalysedItem:
         The text fields then read their stems from here rather than from the large stem cache.
         """
         if self._text_stems is None:
-            self._word_stems.update(zip(ordered, stems, strict=True))
+            self._word_stems.stem_of.update(zip(ordered, stems, strict=True))
             self._text_stems = frozenset(stems)
         return self._text_stems
 
@@ -559,6 +580,8 @@ def _positions(joined: str, form: str) -> list[int]:
     """Positions of `form` (a word, or words joined by one space) in `joined`, words (or stems)
     between single spaces with one before and after: found in C, the position of a word being
     the number of spaces before it. Occurrences may overlap ("a a" twice in "a a a")."""
+    if not form:
+        return []
     needle = f" {form} "
     step = form.find(" ") + 1 or len(form) + 1  # on to the next word
     find, count = joined.find, joined.count

@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.analysis import FIELD_GAP, AnalysedField
+from bot.core.analysis import FIELD_GAP, AnalysedField, analyse
+from bot.core.item import Item
 
 # Words whose stems are shared ("vote", "votes", "voting") and words that are the start of
 # others ("a", "an"), so that forms, overlaps and near-misses are exercised.
@@ -48,3 +49,23 @@ def test_stem_positions_cover_every_form() -> None:
     fld = AnalysedField("title", ("Votes: the vote, voting.",), "en")
     assert fld.positions_of_stem(fld.stem_of["votes"]) == [0, 2, 3]
     assert fld.positions_of_stem("absent") == []
+
+
+@given(st.lists(st.sampled_from(VOCAB), max_size=10), st.lists(st.sampled_from(VOCAB), max_size=30))
+def test_positions_from_the_item_stems_agree(title: list[str], summary: list[str]) -> None:
+    # Once the item's text stems are looked up (as the matcher does), a field finds a stem's
+    # forms among them: the positions are the same as from the field's own stems.
+    doc = analyse(Item(title=" ".join(title), summary=" ".join(summary), lang="en"))
+    assert doc.text_stems is not None  # fills the stems the fields share
+    for name in ("title", "summary"):
+        fld = doc.field(name)
+        alone = AnalysedField(name, fld.values, "en")
+        for stem in {*fld.stem_of.values(), "absent"}:
+            assert fld.positions_of_stem(stem) == alone.positions_of_stem(stem)
+            expected = [p for p, w in enumerate(alone.words) if alone.stem_of[w] == stem]
+            assert alone.positions_of_stem(stem) == expected
+
+
+def test_an_empty_word_is_found_nowhere() -> None:
+    fld = AnalysedField("tag", ("a", "b"), "en")
+    assert fld.positions_of_word("") == []
