@@ -10,7 +10,8 @@ from git, the other from the working tree or a second revision), both index the 
 matched by one side then the other, the order alternating, so that both meet the same
 machine at the same time (the collector runs between slices, not during them); the slices are then matched again (warm: every word seen). Prints,
 for each item size, the median items/s of each side and the median, smallest and largest
-per-slice ratio, and checks that both sides return the same hits for every item.
+per-slice ratio, and checks that both sides return the same hits for every item. With
+`--explain` every hit's explanation is read as well.
 """
 
 from __future__ import annotations
@@ -80,13 +81,18 @@ class Side:
             for batch in batches
         ]
 
-    def run(self, items: list[Any]) -> tuple[float, list[list[str]]]:
-        """Match `items`; return items per CPU second and the hit ids of each item."""
+    def run(self, items: list[Any], explain: bool = False) -> tuple[float, list[list[str]]]:
+        """Match `items` (with `explain`, reading every hit's explanation); return items per
+        CPU second and the hit ids of each item."""
         match = self.matcher.match
         gc.collect()  # the garbage of the other side's run is not this side's cost
         gc.disable()
         start = time.process_time()
         hits = [match(item) for item in items]
+        if explain:
+            for found in hits:
+                for hit in found:
+                    assert hit.match.terms
         elapsed = time.process_time() - start
         gc.enable()
         return len(items) / elapsed, [[h.rule_id for h in found] for found in hits]
@@ -96,7 +102,9 @@ def _as_dict(item: Any) -> dict[str, Any]:
     return {f.name: getattr(item, f.name) for f in dataclasses.fields(item)}
 
 
-def compare(sides: tuple[Side, Side], which: int, rounds: int, warm: int) -> list[str]:
+def compare(
+    sides: tuple[Side, Side], which: int, rounds: int, warm: int, explain: bool
+) -> list[str]:
     """Alternate the two sides over the slices of batch `which`; return report lines."""
     size = (len(sides[0].batches[which]) - warm) // rounds
     for side in sides:  # build the per-language stem indexes before timing
@@ -109,7 +117,7 @@ def compare(sides: tuple[Side, Side], which: int, rounds: int, warm: int) -> lis
             found: list[list[list[str]]] = [[], []]
             for at in order:
                 items = sides[at].batches[which][warm + number * size : warm + (number + 1) * size]
-                rate, found[at] = sides[at].run(items)
+                rate, found[at] = sides[at].run(items, explain)
                 rates[phase][at].append(rate)
             differ += sum(1 for a, b in zip(*found, strict=True) if a != b)
     lines = []
@@ -133,6 +141,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--items", type=int, default=2100, help="title+summary items")
     parser.add_argument("--long-items", type=int, default=320, help="full-text items")
     parser.add_argument("--rounds", type=int, default=50)
+    parser.add_argument("--explain", action="store_true", help="read every Hit.match too")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rule-skew", type=float, default=0.6)
     args = parser.parse_args(argv)
@@ -157,7 +166,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"base = {args.base}, head = {args.head}; {args.rules:,} rules, seed {args.seed}")
     for which, label, warm in ((0, "title+summary", 100), (1, "full text", 20)):
         print(f"-- {label}")
-        for line in compare(sides, which, args.rounds, warm):
+        for line in compare(sides, which, args.rounds, warm, args.explain):
             print(line)
 
 
