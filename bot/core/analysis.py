@@ -464,22 +464,20 @@ class AnalysedItem:
     @property
     def field_words(self) -> frozenset[str]:
         """The author, source and tag words in `scoped` form (":author:doe")."""
-        if self._field_words is None:
-            item = self.item
-            self._field_words, self._field_stems = keyed_terms(
-                item.author, item.source, tuple(item.tags), item.lang
-            )
-        return self._field_words
+        return self._keyed_terms()[0]
 
     @property
     def field_stems(self) -> frozenset[str]:
         """The author, source and tag stems in `scoped` form."""
-        if self._field_stems is None:
+        return self._keyed_terms()[1]
+
+    def _keyed_terms(self) -> tuple[frozenset[str], frozenset[str]]:
+        if self._field_words is None or self._field_stems is None:
             item = self.item
             self._field_words, self._field_stems = keyed_terms(
                 item.author, item.source, tuple(item.tags), item.lang
             )
-        return self._field_stems
+        return self._field_words, self._field_stems
 
     def has_stem(self, value: str) -> bool:
         """Tell whether the item holds a stem in `scoped` form (text or other fields)."""
