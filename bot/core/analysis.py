@@ -524,28 +524,50 @@ class AnalysedItem:
 
 
 # Hosts and languages repeat from item to item (a feed's items share them): their keys are
-# worked out once for many items.
-@lru_cache(maxsize=4096)
+# worked out once for many items. Values longer than any real host or language code (a
+# hostile feed's) are worked out each time, so that the caches stay small.
+_CACHED_HOST, _CACHED_LANG = 253, 35
+
+
 def _host_keys(host: str) -> tuple[str, ...]:
+    return _cached_host_keys(host) if len(host) <= _CACHED_HOST else _split_host(host)
+
+
+def _lang_keys(lang: str) -> tuple[str, ...]:
+    return _cached_lang_keys(lang) if len(lang) <= _CACHED_LANG else _split_lang(lang)
+
+
+def _value_atoms(host: str, lang: str) -> frozenset[str]:
+    if len(host) <= _CACHED_HOST and len(lang) <= _CACHED_LANG:
+        return _cached_value_atoms(host, lang)
+    return _atoms_of(host, lang)
+
+
+def _split_host(host: str) -> tuple[str, ...]:
     parts = host.split(".") if host else []
     return tuple(".".join(parts[i:]) for i in range(len(parts)))
 
 
-@lru_cache(maxsize=256)
-def _lang_keys(lang: str) -> tuple[str, ...]:
+def _split_lang(lang: str) -> tuple[str, ...]:
     parts = lang.split("-") if lang else []
     return tuple("-".join(parts[: i + 1]) for i in range(len(parts)))
 
 
-@lru_cache(maxsize=4096)
-def _value_atoms(host: str, lang: str) -> frozenset[str]:
+def _atoms_of(host: str, lang: str) -> frozenset[str]:
     hosts = [SITE_MARK + key for key in _host_keys(host)]
     return frozenset(hosts + [LANG_MARK + key for key in _lang_keys(lang)])
 
 
+_cached_host_keys = lru_cache(maxsize=4096)(_split_host)
+_cached_lang_keys = lru_cache(maxsize=256)(_split_lang)
+_cached_value_atoms = lru_cache(maxsize=4096)(_atoms_of)
+
+
 # Keyed-field terms of recent (author, source, tags, language) values: the items of one feed
-# share their source, and often their authors and tags.
+# share their source, and often their authors and tags. Values longer than _KEYED_TERMS_CHARS
+# in all are worked out each time, so that a hostile feed cannot fill the cache with text.
 _KEYED_TERMS_LIMIT = 4096
+_KEYED_TERMS_CHARS = 1000
 _keyed_terms: dict[
     tuple[str, str, tuple[str, ...], str], tuple[frozenset[str], frozenset[str]]
 ] = {}
@@ -558,16 +580,24 @@ def keyed_terms(
     key = (author, source, tags, lang)
     found = _keyed_terms.get(key)
     if found is None:
-        if len(_keyed_terms) >= _KEYED_TERMS_LIMIT:
-            _keyed_terms.clear()
-        by_field = (("author", (author,)), ("source", (source,)), ("tag", tags))
-        pairs = [(name, w) for name, values in by_field for value in values for w in words(value)]
-        stems = stem_words([w for _name, w in pairs], lang)
-        found = _keyed_terms[key] = (
-            frozenset([scoped(name, w) for name, w in pairs]),
-            frozenset([scoped(name, s) for (name, _w), s in zip(pairs, stems, strict=True)]),
-        )
+        found = _work_out_keyed_terms(author, source, tags, lang)
+        if len(author) + len(source) + sum(map(len, tags)) + len(lang) <= _KEYED_TERMS_CHARS:
+            if len(_keyed_terms) >= _KEYED_TERMS_LIMIT:
+                _keyed_terms.clear()
+            _keyed_terms[key] = found
     return found
+
+
+def _work_out_keyed_terms(
+    author: str, source: str, tags: tuple[str, ...], lang: str
+) -> tuple[frozenset[str], frozenset[str]]:
+    by_field = (("author", (author,)), ("source", (source,)), ("tag", tags))
+    pairs = [(name, w) for name, values in by_field for value in values for w in words(value)]
+    stems = stem_words([w for _name, w in pairs], lang)
+    return (
+        frozenset([scoped(name, w) for name, w in pairs]),
+        frozenset([scoped(name, s) for (name, _w), s in zip(pairs, stems, strict=True)]),
+    )
 
 
 def _union(sets: Iterable[frozenset[str]]) -> frozenset[str]:

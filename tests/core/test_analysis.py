@@ -69,3 +69,17 @@ def test_positions_from_the_item_stems_agree(title: list[str], summary: list[str
 def test_an_empty_word_is_found_nowhere() -> None:
     fld = AnalysedField("tag", ("a", "b"), "en")
     assert fld.positions_of_word("") == []
+
+
+def test_long_hostile_values_are_matched_but_not_remembered() -> None:
+    from bot.core import analysis
+
+    author = "Doe " + "x" * 2000
+    host = "a." * 150 + "example.org"  # 311 characters: longer than any real host name
+    held = analysis._cached_value_atoms.cache_info().currsize
+    doc = analyse(Item(title="t", author=author, url=f"https://{host}/story", lang="en"))
+    assert ":author:doe" in doc.field_words
+    assert doc.host_keys()[-2:] == ("example.org", "org")
+    assert "@example.org" in doc.value_atoms
+    assert (author, "", (), "en") not in analysis._keyed_terms
+    assert analysis._cached_value_atoms.cache_info().currsize == held
