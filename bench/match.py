@@ -1,6 +1,7 @@
 """Benchmark the watch-rule matcher against evaluating every rule and tantivy percolation.
 
-Run: uv run --group bench python bench/match.py [--rules 100000] [--items 2000] [--long-items 500]
+Run: uv run --group bench python bench/match.py [--rules 100000] [--items 2000] [--long-items 300]
+     [--history 20000]
 
 Generates N rules with a realistic mix (1 to 6 terms drawn from a Zipf vocabulary of named
 entities and topic words, with AND, OR, NOT, phrases, prefixes, NEAR and fields) and items of
@@ -303,6 +304,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--frequency", action="store_true", help="give the matcher word frequencies"
     )
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=0,
+        help="then match this many other items and measure new ones (a running bot)",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
         "--rule-skew", type=float, default=0.6, help="Zipf exponent of the words rules watch"
@@ -362,6 +369,24 @@ def main(argv: list[str] | None = None) -> None:
             (f"{label}: candidates per item / of them verified", f"{cands:,.1f} / {verified:,.1f}")
         )
         rows.append((f"{label}: items with a hit / hits per item", f"{rate:.1%} / {per_item:.2f}"))
+    if args.history:
+        # A running bot's word tables have seen many items: match `history` other items (a
+        # tenth of them full text, as neither size is measured here), then new items.
+        rounds = [make_item(rng, world, n % 10 == 0) for n in range(args.history)]
+        match_all(matcher, rounds)
+        for label, full_text, count in (
+            ("title+summary", False, len(short)),
+            ("full text", True, len(long)),
+        ):
+            fresh = [make_item(rng, world, full_text) for _ in range(count)]
+            seconds, _ = timed(lambda b=fresh: match_all(matcher, b))
+            rows.append(
+                (
+                    f"{label}: items/s (matcher, hit ids, new items after {args.history:,}"
+                    " other items)",
+                    f"{len(fresh) / seconds:,.0f}",
+                )
+            )
     rss_matcher = peak_rss_mb()
     rows.append(("peak RSS after matcher runs", f"{rss_matcher:,.0f} MB"))
 
