@@ -37,7 +37,7 @@ _PREFIXES = itemgetter(1)
 class PrefixSet:
     """The indexed prefixes, each with how many rule plans refer to it."""
 
-    __slots__ = ("_by_head", "_refs", "_scoped", "_short", "_worked_out", "version")
+    __slots__ = ("_by_head", "_canonical", "_refs", "_scoped", "_short", "_worked_out", "version")
 
     def __init__(self) -> None:
         self._refs: dict[str, int] = {}
@@ -45,6 +45,9 @@ class PrefixSet:
         # shorter ones (the parser allows three): worked out from `_refs` when first needed.
         self._by_head: dict[str, tuple[str, ...]] = {}
         self._short: frozenset[str] = NO_PREFIXES
+        # One shared frozenset per distinct answer (the inflections of a word start with the
+        # same prefixes): a word table holds 100,000 words, and a set is 200 bytes or more.
+        self._canonical: dict[frozenset[str], frozenset[str]] = {}
         self._scoped = 0  # prefixes in scoped form (":author:do"), see `analysis.scoped`
         self.version = 0  # bumped whenever a prefix enters or leaves the set
         self._worked_out = 0  # the version `_by_head` and `_short` were worked out for
@@ -105,7 +108,8 @@ class PrefixSet:
             cuts = list(map(itemgetter(slice(length)), words))
             for at in compress(range(len(words)), map(short.__contains__, cuts)):
                 answers[at] = answers[at] | {cuts[at]}
-        return answers
+        canonical = self._canonical
+        return [canonical.setdefault(found, found) if found else NO_PREFIXES for found in answers]
 
     def held_by_scoped(self, words: list[str]) -> frozenset[str]:
         """The prefixes of the set that start some of `words`, all in scoped form (":tag:x").
@@ -128,6 +132,7 @@ class PrefixSet:
                 by_head.setdefault(prefix[:HEAD], []).append(prefix)
         self._by_head = {head: tuple(found) for head, found in by_head.items()}
         self._short = frozenset(p for p in self._refs if len(p) < HEAD)
+        self._canonical = {}
         self._worked_out = self.version
 
 

@@ -109,3 +109,14 @@ def test_look_up_equals_checking_every_prefix_against_every_word(
         stems, held = table.look_up(words)
         assert stems == stem_words(words, "en")
         assert held == {p for p in alive for w in words if w.startswith(p)}
+
+
+def test_words_holding_the_same_prefixes_share_one_set() -> None:
+    counted = PrefixSet()
+    counted.add(["readmi", "alg"])
+    first = counted.starting(["readmission", "readmitted", "algeria"])
+    again = counted.starting(["readmissions"])
+    assert first[0] == {"readmi"} and first[0] is first[1] is again[0]
+    assert first[2] == {"alg"}
+    counted.add(["readmis"])  # a change: answers are worked out afresh
+    assert counted.starting(["readmission"])[0] == {"readmi", "readmis"}
