@@ -54,7 +54,7 @@ from bot.core.postings import (
     Tally,
     members,
 )
-from bot.core.prefixes import PrefixSet, WordTable
+from bot.core.prefixes import PrefixSet, WordBudget, WordTable
 from bot.core.query import Match, Query
 from bot.core.rule_nodes import And, Lang, Near, Node, Not, Or, Phrase, Prefix, Site, Word
 
@@ -329,6 +329,7 @@ class Matcher:
         # word -> (stem, those prefixes it starts with): one look-up per word of an item.
         self._prefix_atoms = PrefixSet()
         self._word_tables: dict[str, WordTable] = {}
+        self._word_budget = WordBudget()  # shared by the word tables of every language
         self._sites: dict[str, Posting] = {}
         self._langs: dict[str, Posting] = {}
         self._items = 0
@@ -503,7 +504,9 @@ class Matcher:
             self._by_stem[doc.algorithm] = index
             self._stem_counts[doc.algorithm] = counts
             self._stem_lang[doc.algorithm] = lang
-            self._word_tables[doc.algorithm] = WordTable(lang, self._prefix_atoms)
+            self._word_tables[doc.algorithm] = WordTable(
+                lang, self._prefix_atoms, self._word_budget
+            )
         return index
 
 

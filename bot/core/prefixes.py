@@ -9,8 +9,9 @@ per distinct word, in C, which replaces the stem-cache look-up the item needs an
 seen for the first time is stemmed (the table is its cache; `bot.core.text`'s shared cache
 keeps rule words and the other fields), and its first `HEAD` letters pick the few indexed
 prefixes it may start with. `PrefixSet` counts the indexed prefixes; when one enters or
-leaves the index every table forgets its words (`PrefixSet.version`), and a table drops its
-older half past `MEMO_LIMIT` words.
+leaves the index every table forgets its words (`PrefixSet.version`). The tables of one
+matcher (one per language seen) share a `WordBudget` of `MEMO_LIMIT` words: past it, the
+largest table drops its older half, so memory stays bounded however many languages come.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from typing import cast
 
 from bot.core.text import stem_uncached
 
-__all__ = ["MEMO_LIMIT", "NO_PREFIXES", "PrefixSet", "WordTable"]
+__all__ = ["MEMO_LIMIT", "NO_PREFIXES", "PrefixSet", "WordBudget", "WordTable"]
 
-MEMO_LIMIT = 100_000
+MEMO_LIMIT = 150_000  # words the tables of one matcher remember together (~220 bytes each)
 HEAD = 4  # prefixes are filed by this many first characters
 NO_PREFIXES: frozenset[str] = frozenset()
 
@@ -136,20 +137,49 @@ class PrefixSet:
         self._worked_out = self.version
 
 
+class WordBudget:
+    """How many words the word tables of one matcher may remember together."""
+
+    __slots__ = ("limit", "tables")
+
+    def __init__(self) -> None:
+        self.limit = MEMO_LIMIT
+        self.tables: list[WordTable] = []
+
+    def make_room(self, count: int) -> None:
+        """Have the largest tables drop their older half until `count` more words fit."""
+        tables = self.tables
+        while sum(map(len, tables)) + count > self.limit:
+            largest = max(tables, key=len)
+            if len(largest) < 2:
+                return
+            largest.forget_older_half()
+
+
 class WordTable:
     """Memoised `WordFacts` of the words seen on items of one language."""
 
-    __slots__ = ("_lang", "_memo", "_prefixes", "_version")
+    __slots__ = ("_budget", "_lang", "_memo", "_prefixes", "_version")
 
-    def __init__(self, lang: str, prefixes: PrefixSet) -> None:
-        """Stem with `lang`'s stemmer; take prefixes from `prefixes` (shared, may change)."""
+    def __init__(self, lang: str, prefixes: PrefixSet, budget: WordBudget | None = None) -> None:
+        """Stem with `lang`'s stemmer; take prefixes from `prefixes` (shared, may change);
+        remember words within `budget` (shared with the matcher's other tables; by default a
+        budget of its own)."""
         self._lang = lang
         self._prefixes = prefixes
         self._memo: dict[str, WordFacts] = {}
         self._version = prefixes.version
+        self._budget = budget if budget is not None else WordBudget()
+        self._budget.tables.append(self)
 
     def __len__(self) -> int:
         return len(self._memo)
+
+    def forget_older_half(self) -> None:
+        """Drop the words remembered first (dicts keep insertion order)."""
+        memo = self._memo
+        for old in list(islice(memo, len(memo) // 2)):
+            del memo[old]
 
     def look_up(self, words: list[str]) -> tuple[list[str], frozenset[str]]:
         """The stem of each of `words` (distinct), in order, and the prefixes they start."""
@@ -160,9 +190,7 @@ class WordTable:
         found = list(map(memo.get, words))
         if None in found:
             missing = [at for at, facts in enumerate(found) if facts is None]
-            if len(memo) + len(missing) > MEMO_LIMIT:
-                for old in list(islice(memo, len(memo) // 2)):
-                    del memo[old]
+            self._budget.make_room(len(missing))
             fresh = [words[at] for at in missing]
             stems = stem_uncached(fresh, self._lang)  # the table is their cache
             starts = self._prefixes.starting(fresh)

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import bot.core.prefixes as prefixes_module
-from bot.core.prefixes import NO_PREFIXES, PrefixSet, WordTable
+from bot.core.prefixes import NO_PREFIXES, PrefixSet, WordBudget, WordTable
 from bot.core.text import stem_words
 
 
@@ -75,6 +75,23 @@ def test_the_table_drops_its_older_half_past_its_limit(monkeypatch: pytest.Monke
         stems, held = table.look_up(words)
         assert held == {"abc"} and stems == stem_words(words, "en")
         assert len(table) <= 10 + len(words)
+
+
+def test_tables_of_several_languages_share_one_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    # However many languages come, the tables together stay near the budget: past it the
+    # largest table drops its older half, and each still answers every word right.
+    monkeypatch.setattr(prefixes_module, "MEMO_LIMIT", 40)
+    counted = PrefixSet()
+    counted.add(["abc"])
+    budget = WordBudget()
+    tables = {lang: WordTable(lang, counted, budget) for lang in ("en", "fr", "de", "es")}
+    for batch in range(12):
+        for lang, table in tables.items():
+            words = [f"abc{lang}{batch}{n}" for n in range(6)]
+            stems, held = table.look_up(words)
+            assert held == {"abc"} and stems == stem_words(words, lang)
+            assert sum(map(len, tables.values())) <= 40
+    assert min(map(len, tables.values())) > 0
 
 
 PIECES = st.text(alphabet="abcde", min_size=1, max_size=5)
