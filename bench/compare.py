@@ -46,7 +46,7 @@ WORKTREE = "WORKTREE"
 def export_core(revision: str, package: str, into: Path) -> None:
     """Copy `bot/core` at `revision` (or the working tree) to `into/package/core`."""
     target = into / package
-    (target).mkdir(parents=True)
+    target.mkdir(parents=True)
     (target / "__init__.py").write_text("")
     if revision == WORKTREE:
         shutil.copytree(ROOT / "bot" / "core", target / "core")

@@ -371,9 +371,9 @@ def main(argv: list[str] | None = None) -> None:
         rows.append((f"{label}: items with a hit / hits per item", f"{rate:.1%} / {per_item:.2f}"))
     if args.history:
         # A running bot's word tables have seen many items: match `history` other items (a
-        # tenth of them full text, as neither size is measured here), then new items.
-        rounds = [make_item(rng, world, n % 10 == 0) for n in range(args.history)]
-        match_all(matcher, rounds)
+        # tenth of them full text), then measure new items of each size.
+        seen = [make_item(rng, world, n % 10 == 0) for n in range(args.history)]
+        match_all(matcher, seen)
         for label, full_text, count in (
             ("title+summary", False, len(short)),
             ("full text", True, len(long)),

@@ -47,7 +47,7 @@ class PrefixSet:
         self._by_head: dict[str, tuple[str, ...]] = {}
         self._short: frozenset[str] = NO_PREFIXES
         # One shared frozenset per distinct answer (the inflections of a word start with the
-        # same prefixes): a word table holds 100,000 words, and a set is 200 bytes or more.
+        # same prefixes): the word tables hold up to MEMO_LIMIT words, a set 200 bytes or more.
         self._canonical: dict[frozenset[str], frozenset[str]] = {}
         self._scoped = 0  # prefixes in scoped form (":author:do"), see `analysis.scoped`
         self.version = 0  # bumped whenever a prefix enters or leaves the set
