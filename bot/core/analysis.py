@@ -21,6 +21,7 @@ from bot.core.text import (
     stem,
     stem_cache,
     stem_set,
+    stem_uncached,
     stem_words,
     stemmer_language,
     word_spans,
@@ -43,6 +44,7 @@ __all__ = [
     "normalise_lang",
     "scoped",
     "stem_key",
+    "stem_keys",
 ]
 
 TEXT_FIELDS = ("title", "summary", "content")
@@ -75,6 +77,23 @@ def stem_key(value: str, lang: str) -> str:
         _, scope, word = value.split(":", 2)
         return f":{scope}:{stem(word, lang)}"
     return stem(value, lang)
+
+
+def stem_keys(values: Iterable[str], lang: str) -> dict[str, str]:
+    """Map many words in their index form (`scoped`) to `stem_key(value, lang)`, stemmed in one
+    batch outside the shared stem cache. A stem equal to its word is the word's own string, so
+    an index keyed by stems shares the strings of an index keyed by words."""
+    values = list(dict.fromkeys(values))
+    bare = [v.split(":", 2)[2] if v.startswith(":") else v for v in values]
+    out: dict[str, str] = {}
+    for value, word, its_stem in zip(values, bare, stem_uncached(bare, lang), strict=True):
+        if its_stem == word:
+            out[value] = value
+        elif value is word:
+            out[value] = its_stem
+        else:
+            out[value] = value[: len(value) - len(word)] + its_stem
+    return out
 
 
 def normalise_lang(code: str) -> str:

@@ -40,9 +40,10 @@ rules whose `explain` is not None.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import chain
 from typing import Any
 
-from bot.core.analysis import AnalysedItem, analyse, scoped, stem_key
+from bot.core.analysis import AnalysedItem, analyse, scoped, stem_key, stem_keys
 from bot.core.item import Item
 from bot.core.postings import (
     ATOM_MARKS,
@@ -52,7 +53,6 @@ from bot.core.postings import (
     Guard,
     Posting,
     Tally,
-    members,
 )
 from bot.core.prefixes import PrefixSet, WordBudget, WordTable
 from bot.core.query import Match, Query
@@ -495,12 +495,13 @@ class Matcher:
             lang = doc.item.lang or "en"
             index = {}
             counts = Tally()
-            for word, posting in self._by_word.items():
-                key = stem_key(word, lang)
-                target = _posting(index, key)
-                target.add(None, posting.unguarded or set(), counts, key)
-                for atom, found in posting.guarded():
-                    target.add(_stem_guard((atom,), lang), members(found), counts, key)
+            by_word = self._by_word
+            # Every key word and plain guard atom, stemmed in one batch.
+            atoms = [atom for posting in by_word.values() for atom in posting.plain or ()]
+            stem_of = stem_keys(chain(by_word, atoms), lang)
+            for word, posting in by_word.items():
+                key = stem_of[word]
+                _posting(index, key).absorb(posting, stem_of, counts, key)
             self._by_stem[doc.algorithm] = index
             self._stem_counts[doc.algorithm] = counts
             self._stem_lang[doc.algorithm] = lang

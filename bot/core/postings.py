@@ -11,6 +11,8 @@ item stem.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from bot.core.analysis import LANG_MARK, PREFIX_MARK, SITE_MARK, AnalysedItem
 
 __all__ = [
@@ -68,18 +70,25 @@ def tally(counts: Tally | None, key: str, change: int) -> None:
         counts.change(key, change)
 
 
-def _file(table: dict[str, Members], atom: str, rule_ids: set[str]) -> int:
-    """File `rule_ids` under `atom`; return how many were not filed there before."""
+def _file(table: dict[str, Members], atom: str, rule_ids: Members) -> int:
+    """File `rule_ids` under `atom`; return how many were not filed there before.
+
+    A 1-tuple is immutable, so it is filed as it is: the postings of a stem index, built
+    from those of the word index, share them instead of holding copies.
+    """
     existing = table.get(atom)
     if existing is None:
-        table[atom] = (next(iter(rule_ids)),) if len(rule_ids) == 1 else set(rule_ids)
+        if isinstance(rule_ids, tuple):
+            table[atom] = rule_ids
+        else:
+            table[atom] = (next(iter(rule_ids)),) if len(rule_ids) == 1 else set(rule_ids)
         return len(rule_ids)
     if isinstance(existing, tuple):
-        merged = rule_ids | set(existing)
+        merged = set(existing).union(rule_ids)
         table[atom] = existing if len(merged) == 1 else merged
         return len(merged) - 1
     before = len(existing)
-    existing |= rule_ids
+    existing.update(rule_ids)
     return len(existing) - before
 
 
@@ -155,6 +164,34 @@ class Posting:
             tally(counts, key, added)
             if atom[0] not in ATOM_MARKS:
                 tally(counts, atom, added)
+
+    def absorb(self, other: Posting, stem_of: Mapping[str, str], counts: Tally, key: str) -> None:
+        """File every rule of `other` here as `add` would, its plain atoms renamed by `stem_of`.
+
+        Builds a stem index from the word index in one pass: the postings of the words that
+        share a stem merge into one.
+        """
+        if other.unguarded:
+            self.add(None, other.unguarded, counts, key)
+        if other.plain:
+            self.plain_keys = None
+            plain = self.plain if self.plain is not None else {}
+            self.plain = plain
+            for atom, found in other.plain.items():
+                stemmed = stem_of[atom]
+                added = _file(plain, stemmed, found)
+                tally(counts, key, added)
+                tally(counts, stemmed, added)
+        if other.prefixed:
+            prefixed = self.prefixed if self.prefixed is not None else {}
+            self.prefixed = prefixed
+            for atom, found in other.prefixed.items():
+                tally(counts, key, _file(prefixed, atom, found))
+        if other.valued:
+            valued = self.valued if self.valued is not None else {}
+            self.valued = valued
+            for atom, found in other.valued.items():
+                tally(counts, key, _file(valued, atom, found))
 
     def discard(
         self, guard: Guard, rule_id: str, counts: Tally | None = None, key: str = ""

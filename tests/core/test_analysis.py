@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.analysis import FIELD_GAP, AnalysedField, analyse
+from bot.core.analysis import FIELD_GAP, AnalysedField, analyse, stem_key, stem_keys
 from bot.core.item import Item
 
 # Words whose stems are shared ("vote", "votes", "voting") and words that are the start of
@@ -83,3 +83,17 @@ def test_long_hostile_values_are_matched_but_not_remembered() -> None:
     assert "@example.org" in doc.value_atoms
     assert (author, "", (), "en") not in analysis._keyed_terms
     assert analysis._cached_value_atoms.cache_info().currsize == held
+
+
+def test_stem_keys_equal_stem_key_and_share_unchanged_words() -> None:
+    values = ["sanctions", "iran", ":author:doe", ":tag:elections", ":source:reuters", "iran"]
+    for lang in ("en", "fr"):
+        found = stem_keys(values, lang)
+        assert found == {value: stem_key(value, lang) for value in values}
+        for value in values:
+            if found[value] == value:
+                assert found[value] is value  # a stem index shares the word index's strings
+    assert stem_keys(["sanctions", ":tag:elections"], "en") == {
+        "sanctions": "sanction",
+        ":tag:elections": ":tag:elect",
+    }

@@ -330,3 +330,50 @@ def test_author_source_and_tag_rules_use_the_item_language() -> None:
     assert [h.rule_id for h in m.match(french)] == ["fr", "tag"]
     assert [h.rule_id for h in m.match(english)] == ["tag"]
     assert [h.rule_id for h in m.match(french)] == ["fr", "tag"]
+
+
+def _stem_index_contents(m: Matcher, algorithm: str) -> tuple[dict[str, object], dict[str, int]]:
+    """A stem index as plain values: per stem, its unguarded rules and rules per guard atom."""
+    index = {
+        stem: (
+            sorted(posting.unguarded or ()),
+            sorted((atom, sorted(found)) for atom, found in posting.guarded()),
+        )
+        for stem, posting in m._by_stem[algorithm].items()
+    }
+    return index, dict(m._stem_counts[algorithm].counts)
+
+
+def test_a_stem_index_built_from_the_rules_equals_one_kept_up_rule_by_rule() -> None:
+    # The first French item builds the French stem index from every rule in one pass; a
+    # matcher that saw a French item before any rule fills it rule by rule. Words sharing a
+    # stem ("sanctions", "sanction"), guards of every kind and scoped words must come out the
+    # same, and stay the same as rules go.
+    rules = {
+        "a": "sanctions AND Iran",
+        "b": "sanction AND (Iran OR irak)",
+        "c": "sanctionner AND readmi*",
+        "d": "ressortissants AND site:lemonde.fr",
+        "e": "ressortissant AND lang:fr",
+        "f": "author:doe AND sanctions",
+        "g": "ressortissants",
+        "h": '"accord de readmission" AND Algérie',
+    }
+    item = Item(title="Sanctions contre l'Iran", lang="fr")
+    built, kept = Matcher(), Matcher()
+    kept.match(item)
+    for rule_id, rule in rules.items():
+        built.add(rule_id, parse(rule))
+        kept.add(rule_id, parse(rule))
+    built.match(item)
+    assert _stem_index_contents(built, "french") == _stem_index_contents(kept, "french")
+    assert _stem_index_contents(built, "french")[0]["sanction"][1] == [
+        ("*readmi", ["c"]),
+        (":author:do", ["f"]),  # French Snowball: "doe" -> "do"
+        ("irak", ["b"]),
+        ("iran", ["a", "b"]),
+    ]
+    for rule_id in ("b", "d", "g"):
+        built.remove(rule_id)
+        kept.remove(rule_id)
+        assert _stem_index_contents(built, "french") == _stem_index_contents(kept, "french")
