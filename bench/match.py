@@ -1,7 +1,7 @@
 """Benchmark the watch-rule matcher against evaluating every rule and tantivy percolation.
 
 Run: uv run --group bench python bench/match.py [--rules 100000] [--items 2000] [--long-items 300]
-     [--history 20000]
+     [--history 20000] [--languages de,es,it]
 
 Generates N rules with a realistic mix (1 to 6 terms drawn from a Zipf vocabulary of named
 entities and topic words, with AND, OR, NOT, phrases, prefixes, NEAR and fields) and items of
@@ -15,6 +15,7 @@ every method returns the same matches and prints a Markdown table.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import itertools
 import platform
@@ -310,6 +311,12 @@ def main(argv: list[str] | None = None) -> None:
         default=0,
         help="then match this many other items and measure new ones (a running bot)",
     )
+    parser.add_argument(
+        "--languages",
+        default="",
+        help="then match one item in each of these languages (comma-separated codes, e.g."
+        " de,es,it): the time and memory of building a language's stem index",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
         "--rule-skew", type=float, default=0.6, help="Zipf exponent of the words rules watch"
@@ -389,6 +396,14 @@ def main(argv: list[str] | None = None) -> None:
             )
     rss_matcher = peak_rss_mb()
     rows.append(("peak RSS after matcher runs", f"{rss_matcher:,.0f} MB"))
+    if args.languages:
+        # The first item in a language builds that language's stem index from every rule.
+        firsts = []
+        for code in args.languages.split(","):
+            item = dataclasses.replace(short[0], lang=code.strip())
+            seconds, _ = timed(lambda i=item: matcher.match(i))
+            firsts.append(f"{code.strip()} {seconds * 1000:,.0f} ms / {peak_rss_mb():,.0f} MB")
+        rows.append(("first item in a new language: time / peak RSS after it", ", ".join(firsts)))
 
     # (a) evaluating every rule
     for label, batch in (("title+summary", short), ("full text", long)):
