@@ -21,7 +21,7 @@ from itertools import compress, islice
 from operator import itemgetter
 from typing import cast
 
-from bot.core.text import stem_uncached
+from bot.core.text import CACHED_WORD_CHARS, stem_uncached
 
 __all__ = ["MEMO_LIMIT", "NO_PREFIXES", "PrefixSet", "WordBudget", "WordTable"]
 
@@ -195,6 +195,9 @@ class WordTable:
             stems = stem_uncached(fresh, self._lang)  # the table is their cache
             starts = self._prefixes.starting(fresh)
             for at, word, stem, prefixes in zip(missing, fresh, stems, starts, strict=True):
-                found[at] = memo[word] = (stem, prefixes)
+                answer: WordFacts = (stem, prefixes)
+                found[at] = answer
+                if len(word) <= CACHED_WORD_CHARS:  # see there: a longer word is not kept
+                    memo[word] = answer
         facts = cast(list[WordFacts], found)
         return list(map(_STEM, facts)), NO_PREFIXES.union(*map(_PREFIXES, facts))

@@ -18,6 +18,7 @@ from typing import cast
 import Stemmer
 
 __all__ = [
+    "CACHED_WORD_CHARS",
     "Token",
     "blank_ascii",
     "fold",
@@ -40,6 +41,10 @@ _WORD = re.compile(r"[^\W_]+")
 _MATCH_SPAN = re.Match.span
 # Every ASCII character that is not a letter or digit becomes a space (fast path of `words`).
 _ASCII_SEPARATORS = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
+# Longer words (and language codes) are worked out each time, never remembered: the caches
+# count entries, not bytes, and a hostile feed's 100,000-character "words" would otherwise stay
+# in memory by the thousand. The longest words of real text, German compounds, are shorter.
+CACHED_WORD_CHARS = 64
 
 _LANGUAGES = {
     "ar": "arabic",
@@ -89,8 +94,12 @@ def _fold_once(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-@lru_cache(maxsize=65536)
 def _fold_word(word: str) -> str:
+    return _cached_fold(word) if len(word) <= CACHED_WORD_CHARS else fold(word)
+
+
+@lru_cache(maxsize=65536)
+def _cached_fold(word: str) -> str:
     return fold(word)
 
 
@@ -159,11 +168,17 @@ def words(text: str) -> list[str]:
     return [w for w in out if w] if "" in out else out
 
 
-@lru_cache(maxsize=1024)
 def stemmer_language(lang: str) -> str:
     """Map an ISO 639-1 code ("fr", "fr-FR") to a Snowball algorithm; English when unknown."""
+    return _cached_algorithm(lang) if len(lang or "") <= CACHED_WORD_CHARS else _algorithm(lang)
+
+
+def _algorithm(lang: str) -> str:
     code = (lang or "").strip().lower().replace("_", "-").split("-")[0]
     return _LANGUAGES.get(code, "english")
+
+
+_cached_algorithm = lru_cache(maxsize=1024)(_algorithm)
 
 
 _STEM_CACHE_LIMIT = 100_000
@@ -198,12 +213,15 @@ def stem_words(folded: list[str], lang: str = "en") -> list[str]:
     if None not in probed:  # all cached: one look-up per word
         return cast(list[str], probed)
     unseen = set(folded).difference(cache)
-    if unseen:
-        if len(cache) + len(unseen) > _STEM_CACHE_LIMIT:
-            _forget_older_half(cache)
-            unseen = set(folded).difference(cache)
-        _stem_into(cache, algorithm, list(unseen))
-    return list(map(cache.__getitem__, folded))
+    if len(cache) + len(unseen) > _STEM_CACHE_LIMIT:
+        _forget_older_half(cache)
+        unseen = set(folded).difference(cache)
+    missing = list(unseen)
+    stems = _stem_into(cache, algorithm, missing)
+    if max(map(len, missing), default=0) <= CACHED_WORD_CHARS:  # all of them cached now
+        return list(map(cache.__getitem__, folded))
+    fresh = dict(zip(missing, stems, strict=True))
+    return [fresh[w] if w in fresh else cache[w] for w in folded]
 
 
 def stem_uncached(folded: list[str], lang: str = "en") -> list[str]:
@@ -228,9 +246,14 @@ def stem_set(distinct: Collection[str], lang: str = "en") -> frozenset[str]:
 
 
 def _stem_into(cache: dict[str, str], algorithm: str, missing: list[str]) -> list[str]:
-    """Stem words the cache lacks, add them to it, and return their stems in order."""
+    """Stem words the cache lacks, add them to it (up to CACHED_WORD_CHARS long), and return
+    their stems in order."""
     stems = list(map(str, _stemmer(algorithm).stemWords(missing)))
-    cache.update(zip(missing, stems, strict=True))
+    if max(map(len, missing), default=0) <= CACHED_WORD_CHARS:
+        cache.update(zip(missing, stems, strict=True))
+    else:
+        pairs = zip(missing, stems, strict=True)
+        cache.update([(w, s) for w, s in pairs if len(w) <= CACHED_WORD_CHARS])
     return stems
 
 

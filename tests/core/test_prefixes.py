@@ -137,3 +137,13 @@ def test_words_holding_the_same_prefixes_share_one_set() -> None:
     assert first[2] == {"alg"}
     counted.add(["readmis"])  # a change: answers are worked out afresh
     assert counted.starting(["readmission"])[0] == {"readmi", "readmis"}
+
+
+def test_long_words_are_looked_up_but_not_remembered() -> None:
+    _counted, table = table_with("readmi")
+    huge = "readmission" * 600
+    stems, held = table.look_up([huge, "readmissions"])
+    assert stems == stem_words([huge, "readmissions"], "en")
+    assert held == {"readmi"}
+    assert len(table) == 1  # "readmissions" only
+    assert table.look_up([huge]) == ([stems[0]], frozenset({"readmi"}))

@@ -57,3 +57,22 @@ def test_words_and_word_spans_are_the_texts_and_spans_of_tokenize(text: str) -> 
     tokens = tokenize(text)
     assert words(text) == [t.text for t in tokens]
     assert word_spans(text) == [(t.start, t.end) for t in tokens]
+
+
+def test_long_words_are_stemmed_and_folded_but_not_remembered(small_cache: None) -> None:
+    # A hostile feed's huge "words" must not pile up in the caches, which count words.
+    long_ascii = "readmission" * 600  # 6,600 characters
+    long_accented = "Algérie" * 1000
+    batch = ["votes", long_ascii, "nationals", long_ascii + "s"]
+    assert stem_words(batch, "en") == snowball(batch, "english")
+    assert stem_set([long_ascii, "runs"], "en") == frozenset(
+        snowball([long_ascii, "runs"], "english")
+    )
+    assert set(text._stem_caches["english"]) == {"votes", "nationals", "runs"}
+    text._cached_fold.cache_clear()
+    assert words(f"{long_accented} Algérie") == [long_accented.replace("é", "e").lower(), "algerie"]
+    assert text._cached_fold.cache_info().currsize == 1  # "Algérie" only
+    text._cached_algorithm.cache_clear()
+    assert text.stemmer_language("fr" + "x" * 10_000) == "english"
+    assert text.stemmer_language("fr-FR") == "french"
+    assert text._cached_algorithm.cache_info().currsize == 1
