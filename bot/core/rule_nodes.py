@@ -9,9 +9,11 @@ NEAR and OR of those) also list their occurrences as word-position windows in on
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from bot.core.analysis import AnalysedField, AnalysedItem
 
@@ -22,12 +24,13 @@ __all__ = [
     "Near",
     "Node",
     "Not",
-    "Occurrence",
     "Or",
     "Phrase",
     "Prefix",
+    "Scan",
     "Site",
     "Span",
+    "Window",
     "Word",
     "positive_leaves",
 ]
@@ -37,10 +40,14 @@ Span = tuple[str, int, int]
 # (term label as written, spans of some of its occurrences: all in one field, sorted, distinct,
 # at least one)
 Evidence = tuple[str, tuple[Span, ...]]
-# (first word position, last word position, ((label, first, last), ...))
-Occurrence = tuple[int, int, tuple[tuple[str, int, int], ...]]
+# (first word position, last word position) of an occurrence of a positional node in a field
+Window = tuple[int, int]
 
 PREC_OR, PREC_AND, PREC_NEAR, PREC_NOT, PREC_LEAF = 1, 2, 3, 4, 5
+
+# Pairings of occurrences the NEARs of one rule make in one field, at most (`Near.windows`).
+NEAR_PAIRS = 20_000
+_LAST = itemgetter(1)
 
 
 def _scope_prefix(scope: str) -> str:
@@ -82,28 +89,77 @@ class Positional(Node):
     scope: str
 
     @abstractmethod
-    def occurrences(self, doc: AnalysedItem, fld: AnalysedField) -> list[Occurrence]:
-        """Every window of word positions in `fld` where this node occurs."""
+    def windows(self, doc: AnalysedItem, fld: AnalysedField, scan: Scan | None) -> list[Window]:
+        """The distinct windows of word positions in `fld` where this node occurs.
+
+        `scan` (made here when None) holds what the nodes of one rule share in one field:
+        the NEARs' budget of pairings and, when explaining, the windows of every node.
+        """
+
+    def mark(
+        self,
+        doc: AnalysedItem,
+        fld: AnalysedField,
+        used: Iterable[Window],
+        scan: Scan,
+        out: dict[str, set[Window]],
+    ) -> None:
+        """Add to `out[label]` the windows of this node's terms that make up the `used` windows
+        of this node (a term's own windows, for a term)."""
+        out.setdefault(getattr(self, "label", ""), set()).update(used)
 
     def matches(self, doc: AnalysedItem) -> bool:
         """Tell whether the node occurs in any field of its scope."""
-        return any(self.occurrences(doc, fld) for fld in doc.fields_for(self.scope))
+        return any(self.windows(doc, fld, None) for fld in doc.fields_for(self.scope))
 
     def explain(self, doc: AnalysedItem, out: list[Evidence]) -> bool:
-        """Append the character spans of every occurrence of every part, by field and label."""
+        """Append the character spans of every term occurrence that takes part in an
+        occurrence of the node, field by field, and in each field term by term in the order
+        of the rule."""
         found = False
         for fld in doc.fields_for(self.scope):
-            occurrences = self.occurrences(doc, fld)
-            if not occurrences:
+            scan = Scan(keep=True)
+            occurring = _windows_of(self, doc, fld, scan)
+            if not occurring:
                 continue
             found = True
+            by_label: dict[str, set[Window]] = {}
+            self.mark(doc, fld, occurring, scan, by_label)
+            labels = list(by_label)
+            if len(labels) > 1:
+                rank: dict[str, int] = {}
+                for leaf in positive_leaves(self):
+                    rank.setdefault(getattr(leaf, "label", ""), len(rank))
+                labels.sort(key=rank.__getitem__)
             name, span = fld.name, fld.span
-            by_label: dict[str, set[Span]] = {}
-            for _first, _last, parts in occurrences:
-                for label, first, last in parts:
-                    by_label.setdefault(label, set()).add((name, *span(first, last)))
-            out.extend([(label, tuple(sorted(spans))) for label, spans in by_label.items()])
+            for label in labels:
+                spans = {(name, *span(first, last)) for first, last in by_label[label]}
+                out.append((label, tuple(sorted(spans))))
         return found
+
+
+class Scan:
+    """Working out the windows of one rule's nodes in one field: the pairings its NEARs may
+    still make, and (`keep`, for `Positional.mark`) the windows of each node by node id."""
+
+    __slots__ = ("budget", "kept")
+
+    def __init__(self, *, keep: bool = False) -> None:
+        self.budget = NEAR_PAIRS
+        self.kept: dict[int, list[Window]] | None = {} if keep else None
+
+
+def _windows_of(
+    node: Positional, doc: AnalysedItem, fld: AnalysedField, scan: Scan
+) -> list[Window]:
+    """`node.windows`, read from or kept in `scan` when it keeps them."""
+    kept = scan.kept
+    if kept is None:
+        return node.windows(doc, fld, scan)
+    found = kept.get(id(node))
+    if found is None:
+        found = kept[id(node)] = node.windows(doc, fld, scan)
+    return found
 
 
 @dataclass(frozen=True, slots=True, eq=True)
@@ -139,9 +195,9 @@ class Word(Positional):
                 out.append((self.label, spans))
         return True
 
-    def occurrences(self, doc: AnalysedItem, fld: AnalysedField) -> list[Occurrence]:
+    def windows(self, doc: AnalysedItem, fld: AnalysedField, scan: Scan | None) -> list[Window]:
         """Positions of the words sharing the stem."""
-        return [(p, p, ((self.label, p, p),)) for p in fld.positions_of_stem(self.stem_for(doc))]
+        return [(p, p) for p in fld.positions_of_stem(self.stem_for(doc))]
 
     def canonical(self) -> str:
         """`scope:word`."""
@@ -171,11 +227,11 @@ class Prefix(Positional):
                 found = True
         return found
 
-    def occurrences(self, doc: AnalysedItem, fld: AnalysedField) -> list[Occurrence]:
+    def windows(self, doc: AnalysedItem, fld: AnalysedField, scan: Scan | None) -> list[Window]:
         """Positions of the words starting with the prefix."""
         if not fld.has_prefix(self.prefix):
             return []
-        return [(p, p, ((self.label, p, p),)) for p in fld.positions_of_prefix(self.prefix)]
+        return [(p, p) for p in fld.positions_of_prefix(self.prefix)]
 
     def canonical(self) -> str:
         """`scope:prefix*`."""
@@ -197,27 +253,23 @@ class Phrase(Positional):
         present = doc.words_in(self.scope)
         if not all(w in present for w in self.words):
             return False
-        return any(self.occurrences(doc, fld) for fld in doc.fields_for(self.scope))
+        return any(self.windows(doc, fld, None) for fld in doc.fields_for(self.scope))
 
-    def occurrences(self, doc: AnalysedItem, fld: AnalysedField) -> list[Occurrence]:
+    def windows(self, doc: AnalysedItem, fld: AnalysedField, scan: Scan | None) -> list[Window]:
         """Windows where the phrase occurs."""
         if self.slop is None:
-            return self._exact(fld)
+            last = len(self.words) - 1
+            return [(p, p + last) for p in fld.positions_of_phrase(self.words)]
         return self._sloppy(fld)
 
-    def _exact(self, fld: AnalysedField) -> list[Occurrence]:
-        last = len(self.words) - 1
-        label = self.label
-        return [(p, p + last, ((label, p, p + last),)) for p in fld.positions_of_phrase(self.words)]
-
-    def _sloppy(self, fld: AnalysedField) -> list[Occurrence]:
+    def _sloppy(self, fld: AnalysedField) -> list[Window]:
         need = Counter(self.words)
         events = sorted((p, w) for w in need for p in fld.positions_of_word(w))
         limit = len(self.words) + (self.slop or 0)
         have: Counter[str] = Counter()
         formed = 0
         left = 0
-        out: list[Occurrence] = []
+        out: list[Window] = []
         for position, word in events:
             have[word] += 1
             if have[word] == need[word]:
@@ -225,7 +277,7 @@ class Phrase(Positional):
             while formed == len(need):
                 first = events[left][0]
                 if position - first + 1 <= limit:
-                    out.append((first, position, ((self.label, first, position),)))
+                    out.append((first, position))
                 dropped = events[left][1]
                 have[dropped] -= 1
                 if have[dropped] < need[dropped]:
@@ -371,13 +423,31 @@ class Or(Positional):
                 found = True
         return found
 
-    def occurrences(self, doc: AnalysedItem, fld: AnalysedField) -> list[Occurrence]:
-        """The occurrences of every child (all children are positional here)."""
-        out: list[Occurrence] = []
-        for part in self.parts:
-            if isinstance(part, Positional):
-                out.extend(part.occurrences(doc, fld))
-        return out
+    def windows(self, doc: AnalysedItem, fld: AnalysedField, scan: Scan | None) -> list[Window]:
+        """The windows of every child (all children are positional here)."""
+        scan = scan if scan is not None else Scan()
+        found: dict[Window, None] = {}
+        for part in self._positional_parts():
+            found.update(dict.fromkeys(_windows_of(part, doc, fld, scan)))
+        return list(found)
+
+    def mark(
+        self,
+        doc: AnalysedItem,
+        fld: AnalysedField,
+        used: Iterable[Window],
+        scan: Scan,
+        out: dict[str, set[Window]],
+    ) -> None:
+        """Each child marks those of the `used` windows that are its own."""
+        wanted = set(used)
+        for part in self._positional_parts():
+            own = wanted.intersection(_windows_of(part, doc, fld, scan))
+            if own:
+                part.mark(doc, fld, own, scan, out)
+
+    def _positional_parts(self) -> list[Positional]:
+        return [part for part in self.parts if isinstance(part, Positional)]
 
     def children(self) -> tuple[Node, ...]:
         """The alternatives."""
@@ -400,26 +470,92 @@ class Near(Positional):
     precedence = PREC_NEAR
 
     def matches(self, doc: AnalysedItem) -> bool:
-        """Check both sides cheaply first, then their positions."""
-        if not (self.left.matches(doc) and self.right.matches(doc)):
-            return False
-        return any(self.occurrences(doc, fld) for fld in doc.fields_for(self.scope))
+        """Check both sides cheaply first, then their positions.
 
-    def occurrences(self, doc: AnalysedItem, fld: AnalysedField) -> list[Occurrence]:
-        """Windows joining a left and a right occurrence close enough to each other."""
-        lefts = self.left.occurrences(doc, fld)
+        A side that is itself a NEAR is not checked on its own: its windows are worked out
+        with this node's anyway, and checking it would work out a chain of N NEARs N times.
+        """
+        for side in (self.left, self.right):
+            if not isinstance(side, Near) and not side.matches(doc):
+                return False
+        return any(self.windows(doc, fld, None) for fld in doc.fields_for(self.scope))
+
+    def windows(self, doc: AnalysedItem, fld: AnalysedField, scan: Scan | None) -> list[Window]:
+        """Windows joining a left and a right occurrence close enough to each other.
+
+        Each window is kept once however many pairings span it, so nested NEARs of common
+        words do not multiply their pairings level after level; the rights close enough to a
+        left are found by bisection. The NEARs of a rule make at most about NEAR_PAIRS
+        pairings in one field (`scan.budget`): past that (very common words in nested NEARs
+        over a long article) each stops at its first window, so that one rule cannot stall
+        the bot (and may then miss a pairing that a longer search would have found).
+        """
+        scan = scan if scan is not None else Scan()
+        lefts = _windows_of(self.left, doc, fld, scan)
         if not lefts:
             return []
-        rights = self.right.occurrences(doc, fld)
+        rights = _windows_of(self.right, doc, fld, scan)
+        if not rights:
+            return []
         limit = self.distance
-        out: list[Occurrence] = []
-        for l_first, l_last, l_parts in lefts:
-            for r_first, r_last, r_parts in rights:
-                if r_first > l_last and r_first - l_last - 1 <= limit:
-                    out.append((l_first, r_last, l_parts + r_parts))
-                elif not self.ordered and l_first > r_last and l_first - r_last - 1 <= limit:
-                    out.append((r_first, l_last, r_parts + l_parts))
-        return out
+        after = sorted(rights)  # by first position: the rights starting just after a left
+        after_firsts = [first for first, _last in after]
+        before = sorted(rights, key=_LAST) if not self.ordered else []
+        before_lasts = [last for _first, last in before]
+        found: dict[Window, None] = {}
+        budget = scan.budget
+        for l_first, l_last in lefts:
+            low = bisect_right(after_firsts, l_last)
+            high = bisect_right(after_firsts, l_last + 1 + limit, low)
+            found.update(dict.fromkeys([(l_first, r_last) for _f, r_last in after[low:high]]))
+            budget -= high - low
+            if before:
+                low = bisect_left(before_lasts, l_first - 1 - limit)
+                high = bisect_left(before_lasts, l_first, low)
+                found.update(dict.fromkeys([(r_first, l_last) for r_first, _l in before[low:high]]))
+                budget -= high - low
+            if budget <= 0 and found:  # spent: stop, once this node has a window
+                break
+        scan.budget = budget
+        return list(found)
+
+    def mark(
+        self,
+        doc: AnalysedItem,
+        fld: AnalysedField,
+        used: Iterable[Window],
+        scan: Scan,
+        out: dict[str, set[Window]],
+    ) -> None:
+        """Find the pairings that make up each `used` window and have both sides mark theirs.
+
+        A window (first, last) pairs a left starting at `first` with a right ending at `last`
+        (or, unordered, a right starting at `first` with a left ending at `last`).
+        """
+        lefts = _windows_of(self.left, doc, fld, scan)
+        rights = _windows_of(self.right, doc, fld, scan)
+        limit = self.distance
+        lefts_by_first, rights_by_last = _group(lefts, 0), _group(rights, 1)
+        rights_by_first, lefts_by_last = _group(rights, 0), _group(lefts, 1)
+        used_lefts: set[Window] = set()
+        used_rights: set[Window] = set()
+        for first, last in used:
+            for l_last in lefts_by_first.get(first, ()):
+                for r_first in rights_by_last.get(last, ()):
+                    if l_last < r_first <= l_last + 1 + limit:
+                        used_lefts.add((first, l_last))
+                        used_rights.add((r_first, last))
+            if self.ordered:
+                continue
+            for r_last in rights_by_first.get(first, ()):
+                for l_first in lefts_by_last.get(last, ()):
+                    if r_last < l_first <= r_last + 1 + limit:
+                        used_rights.add((first, r_last))
+                        used_lefts.add((l_first, last))
+        if used_lefts:
+            self.left.mark(doc, fld, used_lefts, scan, out)
+        if used_rights:
+            self.right.mark(doc, fld, used_rights, scan, out)
 
     def children(self) -> tuple[Node, ...]:
         """The two sides."""
@@ -441,3 +577,12 @@ def positive_leaves(node: Node) -> Iterator[Node]:
         return
     for kid in kids:
         yield from positive_leaves(kid)
+
+
+def _group(windows: list[Window], by: int) -> dict[int, list[int]]:
+    """The windows' other ends (last, or first), by their first (`by` 0) or last (`by` 1)
+    position."""
+    out: dict[int, list[int]] = {}
+    for window in windows:
+        out.setdefault(window[by], []).append(window[1 - by])
+    return out

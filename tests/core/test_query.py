@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core import rule_nodes
+from bot.core.analysis import analyse
 from bot.core.item import Item
 from bot.core.query import Match, QuerySyntaxError, parse
+from bot.core.rule_nodes import Near
 
 ITEM = Item(
     title="Algérie : la réadmission des ressortissants au cœur des discussions",
@@ -193,6 +196,74 @@ def test_explain_phrase_and_near_spans() -> None:
     assert match is not None
     spans = {ITEM.content[s:e] for _f, s, e in match.spans}
     assert spans == {"readmission agreements", "Talks"}
+
+
+def test_nested_near_highlights_only_the_pairings_that_make_the_match() -> None:
+    # Both "beta"s are within 8 words of "alpha", but only the second pairing ends next to
+    # "gamma": the first "beta" takes part in no match and is not highlighted.
+    text = "alpha x beta x x x x x x beta gamma"
+    match = parse("(alpha NEAR/8 beta) NEAR/1 gamma").explain(Item(title=text))
+    assert match is not None
+    assert match.terms == ("alpha", "beta", "gamma")
+    second_beta = text.rindex("beta")
+    assert match.spans == (
+        ("title", 0, 5),
+        ("title", second_beta, second_beta + 4),
+        ("title", second_beta + 5, second_beta + 10),
+    )
+
+
+def test_near_terms_come_in_the_order_of_the_rule() -> None:
+    match = parse("minister NEAR/3 deal").explain(Item(title="The deal, the minister said"))
+    assert match is not None
+    assert match.terms == ("minister", "deal")
+
+
+def _pairings(node: rule_nodes.Node, words: list[str]) -> list[tuple[int, int]]:
+    """Every window of a NEAR of single words, once per pairing (a slow reference)."""
+    if isinstance(node, rule_nodes.Word):
+        return [(p, p) for p, w in enumerate(words) if w == node.word]
+    assert isinstance(node, Near)
+    out = []
+    for l_first, l_last in _pairings(node.left, words):
+        for r_first, r_last in _pairings(node.right, words):
+            if l_last < r_first <= l_last + 1 + node.distance:
+                out.append((l_first, r_last))
+            elif not node.ordered and r_last < l_first <= r_last + 1 + node.distance:
+                out.append((r_first, l_last))
+    return out
+
+
+def test_nested_near_of_common_words_keeps_each_window_once() -> None:
+    # 100 words of "a" and "b": the pairings multiply at every level, the windows do not.
+    item = Item(title="x", content=" ".join(["a", "b"] * 50))
+    query = parse("((a NEAR/5 b) NEAR/5 (a NEAR/5 b)) NEAR/5 a")
+    doc = analyse(item)
+    (field,) = doc.fields_for("content")
+    root = query.root
+    assert isinstance(root, Near)
+    found = root.windows(doc, field, None)
+    pairings = _pairings(root, field.words)
+    assert len(found) == len(set(found)) == len(set(pairings)) < len(pairings) / 10
+    assert set(found) == set(pairings)
+    assert query.matches(item)
+    match = query.explain(item)
+    assert match is not None and len(match.spans) == 100
+
+
+def test_near_stops_pairing_past_its_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Past NEAR_PAIRS pairings in a field a NEAR stops looking (bounded work per rule); the
+    # windows it found are real, so a match found stays a match.
+    item = Item(title="x", content=" ".join(["a", "b"] * 150))
+    doc = analyse(item)
+    (field,) = doc.fields_for("content")
+    root = parse("a NEAR/5 b").root
+    assert isinstance(root, Near)
+    every = set(root.windows(doc, field, None))
+    monkeypatch.setattr(rule_nodes, "NEAR_PAIRS", 20)
+    some = root.windows(doc, field, None)
+    assert 20 <= len(some) < len(every) and set(some) <= every
+    assert parse("a NEAR/5 b").matches(item)
 
 
 def test_explain_site_and_lang_point_at_their_values() -> None:

@@ -13,7 +13,19 @@ from bot.core.analysis import analyse
 from bot.core.item import Item
 from bot.core.matcher import Matcher
 from bot.core.query import Match, Query, QuerySyntaxError, parse
-from bot.core.rule_nodes import And, Lang, Near, Node, Not, Or, Phrase, Prefix, Site, Word
+from bot.core.rule_nodes import (
+    And,
+    Lang,
+    Near,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Prefix,
+    Site,
+    Word,
+    positive_leaves,
+)
 from bot.core.text import stem_words, tokenize
 
 # English and French words with their inflections, accents and shared prefixes, so that
@@ -271,10 +283,18 @@ def _ref_explain(node: Node, item: Item) -> list[tuple[str, str, int, int]] | No
     if isinstance(node, Or):
         found = [_ref_explain(part, item) for part in node.parts]
         return None if all(f is None for f in found) else [e for f in found if f for e in f]
+    # Positional terms: field by field, and in a field term by term in the order of the rule.
+    rank: dict[str, int] = {}
+    for leaf in positive_leaves(node):
+        rank.setdefault(leaf.label, len(rank))  # type: ignore[attr-defined]
     evidence = []
     for name in _SCOPES.get(node.scope, (node.scope,)):  # type: ignore[attr-defined]
-        for _first, _last, parts in _ref_windows(node, item, name):
-            evidence.extend((label, name, start, end) for label, start, end in parts)
+        found = [
+            (label, name, start, end)
+            for _first, _last, parts in _ref_windows(node, item, name)
+            for label, start, end in parts
+        ]
+        evidence.extend(sorted(found, key=lambda e: rank[e[0]]))
     return evidence or None
 
 
