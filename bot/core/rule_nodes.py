@@ -3,7 +3,8 @@
 Every node answers three questions about an `AnalysedItem`: does it match (`matches`, the
 fast path used by the matcher), where (`explain`, which appends evidence for highlights),
 and how it is written canonically (`canonical`). Positional nodes (words, prefixes, phrases,
-NEAR and OR of those) also list their occurrences as word-position windows in one field.
+NEAR and OR of those) also list the windows of word positions where they occur in one field
+(`windows`), and which of their terms' windows make up some of them (`mark`, for highlights).
 """
 
 from __future__ import annotations
@@ -472,11 +473,12 @@ class Near(Positional):
     def matches(self, doc: AnalysedItem) -> bool:
         """Check both sides cheaply first, then their positions.
 
-        A side that is itself a NEAR is not checked on its own: its windows are worked out
-        with this node's anyway, and checking it would work out a chain of N NEARs N times.
+        Only a word, prefix or phrase side is checked on its own: the windows of a NEAR or
+        OR side are worked out with this node's anyway, and checking them first would work
+        out a chain of N NEARs N times.
         """
         for side in (self.left, self.right):
-            if not isinstance(side, Near) and not side.matches(doc):
+            if isinstance(side, (Word, Prefix, Phrase)) and not side.matches(doc):
                 return False
         return any(self.windows(doc, fld, None) for fld in doc.fields_for(self.scope))
 
