@@ -12,7 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from operator import itemgetter
 
@@ -118,14 +118,20 @@ class Positional(Node):
         occurrence of the node, field by field, and in each field term by term in the order
         of the rule."""
         found = False
+        term = not self.children()
         for fld in doc.fields_for(self.scope):
-            scan = Scan(keep=True)
+            scan = Scan(keep=not term)
             occurring = _windows_of(self, doc, fld, scan)
             if not occurring:
                 continue
             found = True
-            by_label: dict[str, set[Window]] = {}
-            self.mark(doc, fld, occurring, scan, by_label)
+            by_label: Mapping[str, Collection[Window]]
+            if term:  # its own windows
+                by_label = {getattr(self, "label", ""): occurring}
+            else:
+                marked: dict[str, set[Window]] = {}
+                self.mark(doc, fld, occurring, scan, marked)
+                by_label = marked
             labels = list(by_label)
             if len(labels) > 1:
                 rank: dict[str, int] = {}
