@@ -4,9 +4,10 @@ Run: uv run python bench/near.py [--words 16000]
 
 One article of N words drawn from six common words and twenty others (seed 1), and rules whose
 NEARs pair the common words: one NEAR, two and three levels of nesting, a balanced tree of 32
-and of 64 terms, and a chain of 64 NEARs (the longest rule the parser accepts). Prints, per
-rule, the time of `Query.matches` and of `Query.explain` (best of three) and the number of
-highlighted spans. Bounded work per rule is the point: `rule_nodes.NEAR_PAIRS`.
+and of 64 terms, a chain of 64 NEARs (the longest rule the parser accepts), and 32 separate
+NEARs ANDed (each has a pairing budget of its own). Prints, per rule, the time of
+`Query.matches` and of `Query.explain` (best of three) and the number of highlighted spans.
+Bounded work per rule is the point: `rule_nodes.NEAR_PAIRS`.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def main(argv: list[str] | None = None) -> None:
         balanced(rng, 5),
         balanced(rng, 6),
         " NEAR/50 ".join(rng.choice(COMMON) for _ in range(64)),
+        " AND ".join(f"({rng.choice(COMMON)} NEAR/50 {rng.choice(COMMON)})" for _ in range(32)),
     ]
     print(f"article of {args.words:,} words; Python {sys.version.split()[0]}")
     print("| rule | matches | explain | spans |")

@@ -46,7 +46,8 @@ Window = tuple[int, int]
 
 PREC_OR, PREC_AND, PREC_NEAR, PREC_NOT, PREC_LEAF = 1, 2, 3, 4, 5
 
-# Pairings of occurrences the NEARs of one rule make in one field, at most (`Near.windows`).
+# Pairings of occurrences a NEAR and the NEARs nested in it make in one field, at most
+# (`Near.windows`); a rule of several NEARs side by side (ANDed, ORed) has this for each.
 NEAR_PAIRS = 20_000
 _LAST = itemgetter(1)
 
@@ -93,7 +94,8 @@ class Positional(Node):
     def windows(self, doc: AnalysedItem, fld: AnalysedField, scan: Scan | None) -> list[Window]:
         """The distinct windows of word positions in `fld` where this node occurs.
 
-        `scan` (made here when None) holds what the nodes of one rule share in one field:
+        `scan` (made here when None) holds what the nodes below one positional node share in
+        one field:
         the NEARs' budget of pairings and, when explaining, the windows of every node.
         """
 
@@ -146,8 +148,9 @@ class Positional(Node):
 
 
 class Scan:
-    """Working out the windows of one rule's nodes in one field: the pairings its NEARs may
-    still make, and (`keep`, for `Positional.mark`) the windows of each node by node id."""
+    """Working out the windows of a positional node and the nodes below it in one field: the
+    pairings its NEARs may still make, and (`keep`, for `Positional.mark`) the windows of each
+    node by node id."""
 
     __slots__ = ("budget", "kept")
 
@@ -493,10 +496,10 @@ class Near(Positional):
 
         Each window is kept once however many pairings span it, so nested NEARs of common
         words do not multiply their pairings level after level; the rights close enough to a
-        left are found by bisection. The NEARs of a rule make at most about NEAR_PAIRS
-        pairings in one field (`scan.budget`): past that (very common words in nested NEARs
-        over a long article) each stops at its first window, so that one rule cannot stall
-        the bot (and may then miss a pairing that a longer search would have found).
+        left are found by bisection. A NEAR and the NEARs nested in it make at most about
+        NEAR_PAIRS pairings in one field (`scan.budget`): past that (very common words in
+        nested NEARs over a long article) each stops at its first window, so that one rule
+        cannot stall the bot (and may then miss a pairing a longer search would have found).
         """
         scan = scan if scan is not None else Scan()
         lefts = _windows_of(self.left, doc, fld, scan)
