@@ -436,3 +436,18 @@ def test_search_terms_are_prefixes_of_matching_words() -> None:
     (prefix,) = parse("ressortissant").search_terms() or []
     assert "ressortissants".startswith(prefix)
     assert "ressortissant".startswith(prefix)
+
+
+def test_a_chain_of_nears_works_out_each_near_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A NEAR used to check its NEAR side on its own first: a chain of N was worked out N times.
+    calls: list[int] = []
+    windows = Near.windows
+
+    def counted(self: Near, *args: object) -> list[tuple[int, int]]:
+        calls.append(id(self))
+        return windows(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Near, "windows", counted)
+    query = parse(" NEAR/2 ".join(["alpha", "beta"] * 6))  # 11 NEARs, nested to the left
+    assert query.matches(Item(title=" ".join(["alpha", "beta"] * 6)))
+    assert len(calls) == len(set(calls)) == 11
