@@ -71,28 +71,31 @@ def scoped(scope: str, value: str) -> str:
     return f":{scope}:{value}" if scope in KEYED_FIELDS else value
 
 
-def stem_key(value: str, lang: str) -> str:
-    """Stem a word in its index form (`scoped`), keeping its scope mark."""
+def _split_scoped(value: str) -> tuple[str, str]:
+    """A word in its index form (`scoped`) as (scope mark, word): ":author:doe" gives
+    (":author:", "doe"), a text word ("", itself)."""
     if value.startswith(":"):
         _, scope, word = value.split(":", 2)
-        return f":{scope}:{stem(word, lang)}"
-    return stem(value, lang)
+        return f":{scope}:", word
+    return "", value
+
+
+def stem_key(value: str, lang: str) -> str:
+    """Stem a word in its index form (`scoped`), keeping its scope mark."""
+    mark, word = _split_scoped(value)
+    return mark + stem(word, lang)
 
 
 def stem_keys(values: Iterable[str], lang: str) -> dict[str, str]:
     """Map many words in their index form (`scoped`) to `stem_key(value, lang)`, stemmed in one
     batch outside the shared stem cache. A stem equal to its word is the word's own string, so
     an index keyed by stems shares the strings of an index keyed by words."""
-    values = list(dict.fromkeys(values))
-    bare = [v.split(":", 2)[2] if v.startswith(":") else v for v in values]
+    distinct = list(dict.fromkeys(values))
+    split = [_split_scoped(value) for value in distinct]
+    stems = stem_uncached([word for _mark, word in split], lang)
     out: dict[str, str] = {}
-    for value, word, its_stem in zip(values, bare, stem_uncached(bare, lang), strict=True):
-        if its_stem == word:
-            out[value] = value
-        elif value is word:
-            out[value] = its_stem
-        else:
-            out[value] = value[: len(value) - len(word)] + its_stem
+    for value, (mark, word), its_stem in zip(distinct, split, stems, strict=True):
+        out[value] = value if its_stem == word else mark + its_stem
     return out
 
 

@@ -545,24 +545,12 @@ class Near(Positional):
         """
         lefts = _windows_of(self.left, doc, fld, scan)
         rights = _windows_of(self.right, doc, fld, scan)
-        limit = self.distance
-        lefts_by_first, rights_by_last = _group(lefts, 0), _group(rights, 1)
-        rights_by_first, lefts_by_last = _group(rights, 0), _group(lefts, 1)
-        used_lefts: set[Window] = set()
-        used_rights: set[Window] = set()
-        for first, last in used:
-            for l_last in lefts_by_first.get(first, ()):
-                for r_first in rights_by_last.get(last, ()):
-                    if l_last < r_first <= l_last + 1 + limit:
-                        used_lefts.add((first, l_last))
-                        used_rights.add((r_first, last))
-            if self.ordered:
-                continue
-            for r_last in rights_by_first.get(first, ()):
-                for l_first in lefts_by_last.get(last, ()):
-                    if r_last < l_first <= r_last + 1 + limit:
-                        used_rights.add((first, r_last))
-                        used_lefts.add((l_first, last))
+        used = list(used)
+        used_lefts, used_rights = _spanning(used, lefts, rights, self.distance)
+        if not self.ordered:
+            more_rights, more_lefts = _spanning(used, rights, lefts, self.distance)
+            used_lefts |= more_lefts
+            used_rights |= more_rights
         if used_lefts:
             self.left.mark(doc, fld, used_lefts, scan, out)
         if used_rights:
@@ -588,6 +576,23 @@ def positive_leaves(node: Node) -> Iterator[Node]:
         return
     for kid in kids:
         yield from positive_leaves(kid)
+
+
+def _spanning(
+    used: list[Window], heads: list[Window], tails: list[Window], limit: int
+) -> tuple[set[Window], set[Window]]:
+    """The windows of `heads` and of `tails` whose pairings (a head, then a tail starting at
+    most `limit` words after it ends) span one of the `used` windows, (head first, tail last)."""
+    heads_by_first, tails_by_last = _group(heads, 0), _group(tails, 1)
+    used_heads: set[Window] = set()
+    used_tails: set[Window] = set()
+    for first, last in used:
+        for h_last in heads_by_first.get(first, ()):
+            for t_first in tails_by_last.get(last, ()):
+                if h_last < t_first <= h_last + 1 + limit:
+                    used_heads.add((first, h_last))
+                    used_tails.add((t_first, last))
+    return used_heads, used_tails
 
 
 def _group(windows: list[Window], by: int) -> dict[int, list[int]]:
