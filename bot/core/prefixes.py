@@ -17,11 +17,11 @@ largest table drops its older half, so memory stays bounded however many languag
 from __future__ import annotations
 
 from collections.abc import Iterable
-from itertools import compress, islice
+from itertools import compress
 from operator import itemgetter
 from typing import cast
 
-from bot.core.text import CACHED_WORD_CHARS, stem_uncached
+from bot.core.text import CACHED_WORD_CHARS, forget_older_half, stem_uncached
 
 __all__ = ["MEMO_LIMIT", "NO_PREFIXES", "PrefixSet", "WordBudget", "WordTable"]
 
@@ -176,10 +176,8 @@ class WordTable:
         return len(self._memo)
 
     def forget_older_half(self) -> None:
-        """Drop the words remembered first (dicts keep insertion order)."""
-        memo = self._memo
-        for old in list(islice(memo, len(memo) // 2)):
-            del memo[old]
+        """Drop the words remembered first."""
+        forget_older_half(self._memo)
 
     def look_up(self, words: list[str]) -> tuple[list[str], frozenset[str]]:
         """The stem of each of `words` (distinct), in order, and the prefixes they start."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate, compress, islice, repeat
 from operator import add, is_, is_not
-from typing import cast
+from typing import Any, cast
 
 import Stemmer
 
@@ -22,6 +22,7 @@ __all__ = [
     "Token",
     "blank_ascii",
     "fold",
+    "forget_older_half",
     "stem",
     "stem_cache",
     "stem_set",
@@ -214,7 +215,7 @@ def stem_words(folded: list[str], lang: str = "en") -> list[str]:
         return cast(list[str], probed)
     unseen = set(folded).difference(cache)
     if len(cache) + len(unseen) > _STEM_CACHE_LIMIT:
-        _forget_older_half(cache)
+        forget_older_half(cache)
         unseen = set(folded).difference(cache)
     missing = list(unseen)
     stems = _stem_into(cache, algorithm, missing)
@@ -239,7 +240,7 @@ def stem_set(distinct: Collection[str], lang: str = "en") -> frozenset[str]:
         return frozenset(cast(list[str], probed))
     missing = list(compress(ordered, map(is_, probed, repeat(None))))
     if len(cache) + len(missing) > _STEM_CACHE_LIMIT:
-        _forget_older_half(cache)  # the stems already read stay valid
+        forget_older_half(cache)  # the stems already read stay valid
     found = set(compress(probed, map(is_not, probed, repeat(None))))
     found.update(_stem_into(cache, algorithm, missing))
     return frozenset(cast(set[str], found))
@@ -257,7 +258,7 @@ def _stem_into(cache: dict[str, str], algorithm: str, missing: list[str]) -> lis
     return stems
 
 
-def _forget_older_half(cache: dict[str, str]) -> None:
-    """Drop the older half of a stem cache (dicts keep insertion order), not all of it."""
+def forget_older_half(cache: dict[str, Any]) -> None:
+    """Drop the older half of a cache (dicts keep insertion order), not all of it."""
     for old in list(islice(cache, len(cache) // 2)):
         del cache[old]
