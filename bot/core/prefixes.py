@@ -12,6 +12,8 @@ prefixes it may start with. `PrefixSet` counts the indexed prefixes; when one en
 leaves the index every table forgets its words (`PrefixSet.version`). The tables of one
 matcher (one per language seen) share a `WordBudget` of `MEMO_LIMIT` words: past it, the
 largest table drops its older half, so memory stays bounded however many languages come.
+A table's entries hold only strings and tuples of strings, which the garbage collector stops
+tracking, so its full passes do not walk the (up to `MEMO_LIMIT`) entries of a running bot.
 """
 
 from __future__ import annotations
@@ -23,14 +25,16 @@ from typing import cast
 
 from bot.core.text import CACHED_WORD_CHARS, forget_older_half, stem_uncached
 
-__all__ = ["MEMO_LIMIT", "NO_PREFIXES", "PrefixSet", "WordBudget", "WordTable"]
+__all__ = ["MEMO_LIMIT", "NONE_HELD", "NO_PREFIXES", "PrefixSet", "WordBudget", "WordTable"]
 
 MEMO_LIMIT = 150_000  # words the tables of one matcher remember together (~220 bytes each)
 HEAD = 4  # prefixes are filed by this many first characters
 NO_PREFIXES: frozenset[str] = frozenset()
+NONE_HELD: tuple[str, ...] = ()  # `PrefixSet.starting`'s answer for a word holding no prefix
 
-# (stem, indexed prefixes the word starts with)
-WordFacts = tuple[str, frozenset[str]]
+# (stem, indexed prefixes the word starts with). Tuples of strings, not sets: the collector
+# untracks such tuples, where a set (and a tuple holding one) stays tracked for life.
+WordFacts = tuple[str, tuple[str, ...]]
 _STEM = itemgetter(0)
 _PREFIXES = itemgetter(1)
 
@@ -46,9 +50,9 @@ class PrefixSet:
         # shorter ones (the parser allows three): worked out from `_refs` when first needed.
         self._by_head: dict[str, tuple[str, ...]] = {}
         self._short: frozenset[str] = NO_PREFIXES
-        # One shared frozenset per distinct answer (the inflections of a word start with the
-        # same prefixes): the word tables hold up to MEMO_LIMIT words, a set 200 bytes or more.
-        self._canonical: dict[frozenset[str], frozenset[str]] = {}
+        # One shared tuple per distinct answer (the inflections of a word start with the
+        # same prefixes): the word tables hold up to MEMO_LIMIT words.
+        self._canonical: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._scoped = 0  # prefixes in scoped form (":author:do"), see `analysis.scoped`
         self.version = 0  # bumped whenever a prefix enters or leaves the set
         self._worked_out = 0  # the version `_by_head` and `_short` were worked out for
@@ -87,30 +91,29 @@ class PrefixSet:
         if changed:
             self._changed()
 
-    def starting(self, words: list[str]) -> list[frozenset[str]]:
-        """For each word, the prefixes of the set it starts with (NO_PREFIXES when none).
+    def starting(self, words: list[str]) -> list[tuple[str, ...]]:
+        """For each word, the prefixes of the set it starts with (NONE_HELD when none), sorted.
 
         A word's first HEAD characters pick the few prefixes it may start with.
         """
         if self._worked_out != self.version:
             self._work_out()
-        answers = [NO_PREFIXES] * len(words)
+        answers = [NONE_HELD] * len(words)
+        canonical = self._canonical
         by_head = self._by_head
         heads = list(map(by_head.get, map(itemgetter(slice(HEAD)), words)))
         for at in compress(range(len(words)), heads):
-            word = words[at]
-            held = [
-                prefix for prefix in cast(tuple[str, ...], heads[at]) if word.startswith(prefix)
-            ]
+            # The buckets are sorted, so equal answers are equal tuples: one shared per answer.
+            held = tuple(filter(words[at].startswith, cast(tuple[str, ...], heads[at])))
             if held:
-                answers[at] = frozenset(held)
+                answers[at] = canonical.setdefault(held, held)
         short = self._short
         for length in {len(prefix) for prefix in short}:
             cuts = list(map(itemgetter(slice(length)), words))
             for at in compress(range(len(words)), map(short.__contains__, cuts)):
-                answers[at] = answers[at] | {cuts[at]}
-        canonical = self._canonical
-        return [canonical.setdefault(found, found) if found else NO_PREFIXES for found in answers]
+                held = tuple(sorted((*answers[at], cuts[at])))
+                answers[at] = canonical.setdefault(held, held)
+        return answers
 
     def held_by_scoped(self, words: list[str]) -> frozenset[str]:
         """The prefixes of the set that start some of `words`, all in scoped form (":tag:x").
@@ -131,7 +134,7 @@ class PrefixSet:
         for prefix in self._refs:
             if len(prefix) >= HEAD:
                 by_head.setdefault(prefix[:HEAD], []).append(prefix)
-        self._by_head = {head: tuple(found) for head, found in by_head.items()}
+        self._by_head = {head: tuple(sorted(found)) for head, found in by_head.items()}
         self._short = frozenset(p for p in self._refs if len(p) < HEAD)
         self._canonical = {}
         self._worked_out = self.version

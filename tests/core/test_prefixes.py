@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import bot.core.prefixes as prefixes_module
-from bot.core.prefixes import NO_PREFIXES, PrefixSet, WordBudget, WordTable
+from bot.core.prefixes import NO_PREFIXES, NONE_HELD, PrefixSet, WordBudget, WordTable
 from bot.core.text import stem_words
 
 
@@ -133,10 +135,24 @@ def test_words_holding_the_same_prefixes_share_one_set() -> None:
     counted.add(["readmi", "alg"])
     first = counted.starting(["readmission", "readmitted", "algeria"])
     again = counted.starting(["readmissions"])
-    assert first[0] == {"readmi"} and first[0] is first[1] is again[0]
-    assert first[2] == {"alg"}
+    assert first[0] == ("readmi",) and first[0] is first[1] is again[0]
+    assert first[2] == ("alg",)
     counted.add(["readmis"])  # a change: answers are worked out afresh
-    assert counted.starting(["readmission"])[0] == {"readmi", "readmis"}
+    assert counted.starting(["readmission"])[0] == ("readmi", "readmis")
+    assert counted.starting(["other"]) == [NONE_HELD]
+
+
+def test_remembered_words_are_not_tracked_by_the_garbage_collector() -> None:
+    # A running bot's tables hold up to MEMO_LIMIT words; entries the collector tracks would
+    # be walked by every full pass (tuples of strings are untracked once a pass has seen them).
+    counted = PrefixSet()
+    counted.add(["readmi", "alg", "al"])
+    table = WordTable("en", counted)
+    table.look_up(["readmissions", "algeria", "algiers", "paris"])
+    gc.collect()
+    facts = [table._memo[word] for word in ("readmissions", "algeria", "paris")]
+    assert facts[1][1] == ("al", "alg")
+    assert not any(gc.is_tracked(f) for f in facts)
 
 
 def test_long_words_are_looked_up_but_not_remembered() -> None:
