@@ -41,7 +41,10 @@ _EXTRA_FOLDS = str.maketrans(
 _WORD = re.compile(r"[^\W_]+")
 _MATCH_SPAN = re.Match.span
 # Every ASCII character that is not a letter or digit becomes a space (fast path of `words`).
-_ASCII_SEPARATORS = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
+# Byte -> byte: ASCII letters and digits lower-cased, everything else a space.
+_ASCII_BLANKS = bytes(ord(chr(c).lower()) if chr(c).isalnum() else 32 for c in range(128)) + bytes(
+    [32] * 128
+)
 # Longer words (and language codes) are worked out each time, never remembered: the caches
 # count entries, not bytes, and a hostile feed's 100,000-character "words" would otherwise stay
 # in memory by the thousand. The longest words of real text, German compounds, are shorter.
@@ -152,7 +155,7 @@ def blank_ascii(text: str) -> str:
 
     Its runs of non-spaces are `words(text)`, at the same character offsets as in `text`.
     """
-    return text.lower().translate(_ASCII_SEPARATORS)
+    return text.encode("ascii").translate(_ASCII_BLANKS).decode("ascii")  # bytes: a table in C
 
 
 def _fold_token(word: str) -> str:
