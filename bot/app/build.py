@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import random
 from collections.abc import Callable
@@ -59,10 +58,6 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
         user_agent=f.user_agent,
         proxy=f.proxy,
     )
-
-
-# A bulk load of at least this many watches freezes the heap (see App.refresh_watches).
-FREEZE_AFTER_NEW_WATCHES = 1000
 
 
 @dataclass
@@ -148,13 +143,7 @@ class App:
 
     async def refresh_watches(self) -> None:
         """Reload the active watches into the matcher (picks up changes from other processes)."""
-        before = len(self.index)
         self.index.sync(await self.store.list_watches(include_paused=False))
-        if len(self.index) - before >= FREEZE_AFTER_NEW_WATCHES:
-            # Parsed rules and the matcher's index live as long as the process: take them out
-            # of the collector's full passes, which would otherwise walk every one of them
-            # again every few thousand items (about 0.4 s a pass at 100,000 rules).
-            gc.freeze()
 
     async def warm_clusters(self) -> None:
         """Rebuild the story-cluster index from the archive's recent items."""

@@ -344,6 +344,11 @@ class Matcher:
     def __contains__(self, rule_id: object) -> bool:
         return rule_id in self._rules
 
+    def stem_indexes(self) -> int:
+        """How many per-language stem indexes exist: the first item in a language builds one,
+        as large as the rules' word index, and it lives as long as the matcher."""
+        return len(self._by_stem)
+
     def rule_ids(self) -> list[str]:
         """The ids of the indexed rules, in the order they were added."""
         return list(self._rules)

@@ -1,4 +1,5 @@
-"""Loading many watches at once takes them out of the garbage collector's full passes."""
+"""Long-lived rules and indexes are taken out of the garbage collector's full passes: after a
+bulk load of watches, and after the first item in a new language builds its stem index."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import gc
 
 import pytest
 
-from bot.app import build
+from bot.app import watch_index
+from bot.app.watch_index import WatchIndex
+from bot.core.item import Item
+from bot.store.records import WatchRecord
 from tests.app.harness import open_harness
 from tests.fakes.feed_server import FeedServer
 
@@ -21,7 +25,7 @@ def unfrozen():
 async def test_a_bulk_load_freezes_the_heap_and_a_small_change_does_not(
     tmp_path, monkeypatch, unfrozen
 ):
-    monkeypatch.setattr(build, "FREEZE_AFTER_NEW_WATCHES", 3)
+    monkeypatch.setattr(watch_index, "FREEZE_AFTER_NEW_WATCHES", 3)
     async with FeedServer() as feeds:
         h = await open_harness(tmp_path, feeds, [], [])
         try:
@@ -37,3 +41,23 @@ async def test_a_bulk_load_freezes_the_heap_and_a_small_change_does_not(
             assert gc.get_freeze_count() > 0
         finally:
             await h.app.aclose()
+
+
+def test_the_first_item_in_a_language_freezes_the_heap_once(monkeypatch, unfrozen):
+    monkeypatch.setattr(watch_index, "FREEZE_AFTER_NEW_WATCHES", 3)
+    index = WatchIndex()
+    index.sync([WatchRecord(n, word, "console") for n, word in enumerate(("alpha", "beta"), 1)])
+    assert gc.get_freeze_count() == 0
+    assert index.match(Item(title="alpha news", lang="en"))  # two rules: below the threshold
+    assert gc.get_freeze_count() == 0
+    index.put(WatchRecord(3, "gamma", "console"))
+    assert index.match(Item(title="gamma news", lang="en"))  # English index already built
+    assert gc.get_freeze_count() == 0
+    assert index.match(Item(title="gamma nouvelles", lang="fr"))  # a new language: French
+    assert gc.get_freeze_count() > 0
+    gc.unfreeze()
+    assert index.match(Item(title="beta nouvelles", lang="fr"))
+    assert index.match(Item(title="beta news", lang="en"))
+    assert gc.get_freeze_count() == 0
+    assert index.match(Item(title="gamma nachrichten", lang="de"))
+    assert gc.get_freeze_count() > 0
