@@ -106,21 +106,40 @@ def normalise_lang(code: str) -> str:
 
 class TextStems:
     """The stems of an item's text words as the matcher looked them up, shared by the item's
-    text fields (empty until the matcher fills it, `AnalysedItem.adopt_text_stems`)."""
+    text fields (empty until the matcher hands them over, `AnalysedItem.adopt_text_stems`)."""
 
-    __slots__ = ("_forms", "stem_of")
+    __slots__ = ("_forms", "_stem_of", "_stems", "_words")
 
     def __init__(self) -> None:
-        self.stem_of: dict[str, str] = {}
+        self._words: list[str] = []
+        self._stems: list[str] = []
+        self._stem_of: dict[str, str] | None = None
         self._forms: dict[str, list[str]] = {}
+
+    def adopt(self, words: list[str], stems: list[str]) -> None:
+        """Take the item's distinct text words and their stems, in the same order."""
+        if len(words) != len(stems):
+            raise ValueError(f"{len(words)} words but {len(stems)} stems")
+        self._words, self._stems, self._stem_of = words, stems, None
+
+    @property
+    def adopted(self) -> bool:
+        """Whether the stems have been handed over (an item with no words has none to give)."""
+        return bool(self._words)
+
+    @property
+    def stem_of(self) -> dict[str, str]:
+        """Word -> stem, made on first use: most items are matched without needing it."""
+        if self._stem_of is None:
+            self._stem_of = dict(zip(self._words, self._stems, strict=True))
+        return self._stem_of
 
     def forms_of(self, stem: str) -> list[str]:
         """The item's text words whose stem is `stem` (a scan in C, remembered per stem)."""
         found = self._forms.get(stem)
         if found is None:
-            stem_of = self.stem_of
-            same = map(eq, stem_of.values(), repeat(stem))
-            found = self._forms[stem] = list(compress(stem_of.keys(), same))
+            same = map(eq, self._stems, repeat(stem))
+            found = self._forms[stem] = list(compress(self._words, same))
         return found
 
 
@@ -198,7 +217,7 @@ class AnalysedField:
     def stem_set(self) -> frozenset[str]:
         """The distinct stems of the field's words in the item's language."""
         if self._stem_set is None:
-            if self._known.stem_of:
+            if self._known.adopted:
                 self._stem_set = frozenset(self.stem_of.values())
             else:
                 self._stem_set = stem_set(self.word_set, self._lang)
@@ -240,7 +259,7 @@ class AnalysedField:
             # The item's text stems, when the matcher has looked them up, name the forms
             # without mapping every word of the field to its stem.
             known = self._known
-            forms = known.forms_of(stem) if known.stem_of else self.forms_of(stem)
+            forms = known.forms_of(stem) if known.adopted else self.forms_of(stem)
             joined = self._words_joined()
             found = []
             for form in forms:
@@ -471,7 +490,7 @@ class AnalysedItem:
         The text fields then read their stems from here rather than from the large stem cache.
         """
         if self._text_stems is None:
-            self._word_stems.stem_of.update(zip(ordered, stems, strict=True))
+            self._word_stems.adopt(ordered, stems)
             self._text_stems = frozenset(stems)
         return self._text_stems
 
