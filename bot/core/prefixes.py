@@ -8,7 +8,8 @@ language and the indexed prefixes it starts with, so an item costs one dictionar
 per distinct word, in C, which replaces the stem-cache look-up the item needs anyway. A word
 seen for the first time is stemmed (the table is its cache; `bot.core.text`'s shared cache
 keeps rule words and the other fields), and its first `HEAD` letters pick the few indexed
-prefixes it may start with. `PrefixSet` counts the indexed prefixes; when one enters or
+prefixes it may start with; those it starts with are all prefixes of the longest one, so
+trying the few lengths there are, longest first, finds them all at once. `PrefixSet` counts the indexed prefixes; when one enters or
 leaves the index every table forgets its words (`PrefixSet.version`). The tables of one
 matcher (one per language seen) share a `WordBudget` of `MEMO_LIMIT` words: past it, the
 largest table drops its older half, so memory stays bounded however many languages come.
@@ -19,7 +20,7 @@ tracking, so its full passes do not walk the (up to `MEMO_LIMIT`) entries of a r
 from __future__ import annotations
 
 from collections.abc import Iterable
-from itertools import compress
+from itertools import compress, repeat
 from operator import itemgetter
 from typing import cast
 
@@ -31,6 +32,11 @@ MEMO_LIMIT = 150_000  # words the tables of one matcher remember together (~220 
 HEAD = 4  # prefixes are filed by this many first characters
 NO_PREFIXES: frozenset[str] = frozenset()
 NONE_HELD: tuple[str, ...] = ()  # `PrefixSet.starting`'s answer for a word holding no prefix
+
+# Prefixes sharing their first HEAD characters: their lengths, longest first, and each prefix
+# -> the sorted tuple of the bucket's prefixes it starts with (itself included). A word starts
+# with a chain of prefixes, so the longest one it starts with names them all.
+Bucket = tuple[tuple[int, ...], dict[str, tuple[str, ...]]]
 
 # (stem, indexed prefixes the word starts with). Tuples of strings, not sets: the collector
 # untracks such tuples, where a set (and a tuple holding one) stays tracked for life.
@@ -46,12 +52,13 @@ class PrefixSet:
 
     def __init__(self) -> None:
         self._refs: dict[str, int] = {}
-        # The prefixes of at least HEAD characters by their first HEAD characters, and the
-        # shorter ones (the parser allows three): worked out from `_refs` when first needed.
-        self._by_head: dict[str, tuple[str, ...]] = {}
+        # The prefixes of at least HEAD characters by their first HEAD characters, as a
+        # `Bucket`, and the shorter ones (the parser allows three): worked out from `_refs`
+        # when first needed.
+        self._by_head: dict[str, Bucket] = {}
         self._short: frozenset[str] = NO_PREFIXES
-        # One shared tuple per distinct answer (the inflections of a word start with the
-        # same prefixes): the word tables hold up to MEMO_LIMIT words.
+        # One shared tuple per distinct answer involving a short prefix (the others are the
+        # buckets' chains): the word tables hold up to MEMO_LIMIT words.
         self._canonical: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._scoped = 0  # prefixes in scoped form (":author:do"), see `analysis.scoped`
         self.version = 0  # bumped whenever a prefix enters or leaves the set
@@ -94,26 +101,29 @@ class PrefixSet:
     def starting(self, words: list[str]) -> list[tuple[str, ...]]:
         """For each word, the prefixes of the set it starts with (NONE_HELD when none), sorted.
 
-        A word's first HEAD characters pick the few prefixes it may start with.
+        A word's first HEAD characters pick a bucket; the longest of its prefixes the word
+        starts with gives them all (`Bucket`).
         """
         if self._worked_out != self.version:
             self._work_out()
-        answers = [NONE_HELD] * len(words)
-        canonical = self._canonical
-        by_head = self._by_head
-        heads = list(map(by_head.get, map(itemgetter(slice(HEAD)), words)))
-        for at in compress(range(len(words)), heads):
-            # The buckets are sorted, so equal answers are equal tuples: one shared per answer.
-            held = tuple(filter(words[at].startswith, cast(tuple[str, ...], heads[at])))
-            if held:
-                answers[at] = canonical.setdefault(held, held)
+        found: dict[str, tuple[str, ...]] = {}
+        buckets = list(map(self._by_head.get, map(itemgetter(slice(HEAD)), words)))
+        held_by = zip(compress(words, buckets), filter(None, buckets), strict=True)
+        for word, (lengths, chain_of) in held_by:
+            # The prefixes a word starts with are all prefixes of the longest of them.
+            for length in lengths:
+                held = chain_of.get(word[:length])
+                if held is not None:
+                    found[word] = held
+                    break
         short = self._short
+        canonical = self._canonical
         for length in {len(prefix) for prefix in short}:
-            cuts = list(map(itemgetter(slice(length)), words))
-            for at in compress(range(len(words)), map(short.__contains__, cuts)):
-                held = tuple(sorted((*answers[at], cuts[at])))
-                answers[at] = canonical.setdefault(held, held)
-        return answers
+            cuts = map(itemgetter(slice(length)), words)
+            for word in compress(words, map(short.__contains__, cuts)):
+                held = tuple(sorted((*found.get(word, NONE_HELD), word[:length])))
+                found[word] = canonical.setdefault(held, held)
+        return list(map(found.get, words, repeat(NONE_HELD)))
 
     def held_by_scoped(self, words: list[str]) -> frozenset[str]:
         """The prefixes of the set that start some of `words`, all in scoped form (":tag:x").
@@ -134,10 +144,18 @@ class PrefixSet:
         for prefix in self._refs:
             if len(prefix) >= HEAD:
                 by_head.setdefault(prefix[:HEAD], []).append(prefix)
-        self._by_head = {head: tuple(sorted(found)) for head, found in by_head.items()}
+        self._by_head = {head: _bucket(found) for head, found in by_head.items()}
         self._short = frozenset(p for p in self._refs if len(p) < HEAD)
         self._canonical = {}
         self._worked_out = self.version
+
+
+def _bucket(prefixes: list[str]) -> Bucket:
+    """The `Bucket` of prefixes sharing their first HEAD characters."""
+    ordered = sorted(prefixes)
+    lengths = tuple(sorted({len(prefix) for prefix in ordered}, reverse=True))
+    chain_of = {p: tuple(q for q in ordered if p.startswith(q)) for p in ordered}
+    return lengths, chain_of
 
 
 class WordBudget:
