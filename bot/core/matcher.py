@@ -439,8 +439,9 @@ class Matcher:
         if field_words:
             relevant |= doc.field_stems & counts
             prefixes |= self._prefix_atoms.held_by_scoped(list(field_words))
-        for value in by_stem.keys() & relevant:
-            by_stem[value].collect(doc, relevant, prefixes, out)
+        for posting in map(by_stem.get, relevant):  # a relevant stem may be a guard only
+            if posting is not None:
+                posting.collect(doc, relevant, prefixes, out)
         exact = self._exact
         for words in (doc.text_words, field_words):
             for word in words & self._exact_words:
