@@ -170,6 +170,30 @@ def make_item(rng: random.Random, world: World, full_text: bool) -> Item:
     )
 
 
+class CollectorTime:
+    """Wall time spent in the garbage collector's passes while the block runs, and how many
+    of them were full passes (the ones that walk every object not frozen)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.full_passes = 0
+        self._started = 0.0
+
+    def __enter__(self) -> CollectorTime:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+            self.full_passes += info["generation"] == 2
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -359,7 +383,8 @@ def main(argv: list[str] | None = None) -> None:
         gc.collect()
         gc.freeze()
         before = matcher.stats()
-        seconds, hits = timed(lambda b=batch: match_all(matcher, b))
+        with CollectorTime() as collector:
+            seconds, hits = timed(lambda b=batch: match_all(matcher, b))
         after = matcher.stats()
         cands = _per_new_item(before, after, "candidates_per_item")
         verified = _per_new_item(before, after, "verified_per_item")
@@ -385,6 +410,12 @@ def main(argv: list[str] | None = None) -> None:
             (f"{label}: candidates per item / of them verified", f"{cands:,.1f} / {verified:,.1f}")
         )
         rows.append((f"{label}: items with a hit / hits per item", f"{rate:.1%} / {per_item:.2f}"))
+        rows.append(
+            (
+                f"{label}: garbage collector while matching (hit ids): time / full passes",
+                f"{collector.seconds * 1000:,.0f} ms / {collector.full_passes}",
+            )
+        )
     if args.history:
         # A running bot's word tables have seen many items: match `history` other items (a
         # tenth of them full text), then measure new items of each size.
