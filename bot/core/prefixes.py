@@ -9,12 +9,13 @@ per distinct word, in C, which replaces the stem-cache look-up the item needs an
 seen for the first time is stemmed (the table is its cache; `bot.core.text`'s shared cache
 keeps rule words and the other fields), and its first `HEAD` letters pick the few indexed
 prefixes it may start with; those it starts with are all prefixes of the longest one, so
-trying the few lengths there are, longest first, finds them all at once. `PrefixSet` counts the indexed prefixes; when one enters or
-leaves the index every table forgets its words (`PrefixSet.version`). The tables of one
-matcher (one per language seen) share a `WordBudget` of `MEMO_LIMIT` words: past it, the
-largest table drops its older half, so memory stays bounded however many languages come.
-A table's entries hold only strings and tuples of strings, which the garbage collector stops
-tracking, so its full passes do not walk the (up to `MEMO_LIMIT`) entries of a running bot.
+trying the few lengths there are, longest first, finds them all at once. `PrefixSet` counts
+the indexed prefixes; when one enters or leaves the index every table forgets its words
+(`PrefixSet.version`). The tables of one matcher (one per language seen) share a
+`WordBudget` of `MEMO_LIMIT` words: past it, the largest table drops its older half, so
+memory stays bounded however many languages come. A table's entries hold only strings and
+tuples of strings, which the garbage collector stops tracking, so its full passes do not
+walk the (up to `MEMO_LIMIT`) entries of a running bot.
 """
 
 from __future__ import annotations

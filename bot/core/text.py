@@ -40,10 +40,10 @@ _EXTRA_FOLDS = str.maketrans(
 )
 _WORD = re.compile(r"[^\W_]+")
 _MATCH_SPAN = re.Match.span
-# Every ASCII character that is not a letter or digit becomes a space (fast path of `words`).
-# Byte -> byte: ASCII letters and digits lower-cased, everything else a space.
-_ASCII_BLANKS = bytes(ord(chr(c).lower()) if chr(c).isalnum() else 32 for c in range(128)) + bytes(
-    [32] * 128
+# Byte -> byte for the fast path of `words`: ASCII letters and digits lower-cased, every
+# other byte a space.
+_ASCII_BLANKS = bytes(
+    ord(chr(c).lower()) if c < 128 and chr(c).isalnum() else ord(" ") for c in range(256)
 )
 # Longer words (and language codes) are worked out each time, never remembered: the caches
 # count entries, not bytes, and a hostile feed's 100,000-character "words" would otherwise stay

@@ -130,7 +130,7 @@ def test_look_up_equals_checking_every_prefix_against_every_word(
         assert held == {p for p in alive for w in words if w.startswith(p)}
 
 
-def test_words_holding_the_same_prefixes_share_one_set() -> None:
+def test_words_holding_the_same_prefixes_share_one_answer() -> None:
     counted = PrefixSet()
     counted.add(["readmi", "alg"])
     first = counted.starting(["readmission", "readmitted", "algeria"])
