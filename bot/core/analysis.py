@@ -9,6 +9,7 @@ NEAR operator or an explanation asks for them.
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 from itertools import chain, compress, repeat
@@ -104,23 +105,32 @@ def normalise_lang(code: str) -> str:
     return code.strip().lower().replace("_", "-")
 
 
+_SCANS_BEFORE_MAP = 4  # see `TextStems.forms_of`
+
+
 class TextStems:
     """The stems of an item's text words as the matcher looked them up, shared by the item's
     text fields (empty until the matcher hands them over, `AnalysedItem.adopt_text_stems`)."""
 
-    __slots__ = ("_forms", "_stem_of", "_stems", "_words")
+    __slots__ = ("_form_of", "_forms", "_shared", "_stem_of", "_stems", "_words")
 
     def __init__(self) -> None:
         self._words: list[str] = []
         self._stems: list[str] = []
         self._stem_of: dict[str, str] | None = None
+        # Stem -> a word with that stem, and how many words have each stem when some stems
+        # have several (None when none has): made, in C, on the first `forms_of`.
+        self._form_of: dict[str, str] | None = None
+        self._shared: Counter[str] | None = None
         self._forms: dict[str, list[str]] = {}
 
     def adopt(self, words: list[str], stems: list[str]) -> None:
         """Take the item's distinct text words and their stems, in the same order."""
         if len(words) != len(stems):
             raise ValueError(f"{len(words)} words but {len(stems)} stems")
-        self._words, self._stems, self._stem_of = words, stems, None
+        self._words, self._stems = words, stems
+        self._stem_of = self._form_of = self._shared = None
+        self._forms = {}
 
     @property
     def adopted(self) -> bool:
@@ -135,11 +145,31 @@ class TextStems:
         return self._stem_of
 
     def forms_of(self, stem: str) -> list[str]:
-        """The item's text words whose stem is `stem` (a scan in C, remembered per stem)."""
+        """The item's text words whose stem is `stem` (remembered per stem).
+
+        The first few stems asked for (a rule being verified) cost one scan of the item's
+        words each, in C; past them (explanations ask for many) a stem -> word map answers the
+        stems that one word has, and only a stem several words share costs a scan.
+        """
         found = self._forms.get(stem)
         if found is None:
-            same = map(eq, self._stems, repeat(stem))
-            found = self._forms[stem] = list(compress(self._words, same))
+            if len(self._forms) < _SCANS_BEFORE_MAP:
+                same = map(eq, self._stems, repeat(stem))
+                found = self._forms[stem] = list(compress(self._words, same))
+                return found
+            if self._form_of is None:
+                self._form_of = dict(zip(self._stems, self._words, strict=True))
+                if len(self._form_of) != len(self._stems):
+                    self._shared = Counter(self._stems)
+            form = self._form_of.get(stem)
+            if form is None:
+                found = []
+            elif self._shared is None or self._shared[stem] == 1:
+                found = [form]
+            else:
+                same = map(eq, self._stems, repeat(stem))
+                found = list(compress(self._words, same))
+            self._forms[stem] = found
         return found
 
 
@@ -303,7 +333,12 @@ class AnalysedField:
         """
         found = self._stem_spans.get(stem)
         if found is None:
-            forms = self.forms_of(stem)
+            known = self._known
+            if known.adopted:  # the item's words with that stem that are in this field
+                word_set = self.word_set
+                forms = [form for form in known.forms_of(stem) if form in word_set]
+            else:
+                forms = self.forms_of(stem)
             if not forms:
                 found = ()
             elif self.text.isascii():  # find the word forms in the text: no positions needed
