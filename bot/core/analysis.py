@@ -153,24 +153,21 @@ class TextStems:
         """
         found = self._forms.get(stem)
         if found is None:
-            if len(self._forms) < _SCANS_BEFORE_MAP:
-                same = map(eq, self._stems, repeat(stem))
-                found = self._forms[stem] = list(compress(self._words, same))
-                return found
+            found = self._forms[stem] = self._find_forms(stem)
+        return found
+
+    def _find_forms(self, stem: str) -> list[str]:
+        if len(self._forms) >= _SCANS_BEFORE_MAP:
             if self._form_of is None:
                 self._form_of = dict(zip(self._stems, self._words, strict=True))
                 if len(self._form_of) != len(self._stems):
                     self._shared = Counter(self._stems)
             form = self._form_of.get(stem)
             if form is None:
-                found = []
-            elif self._shared is None or self._shared[stem] == 1:
-                found = [form]
-            else:
-                same = map(eq, self._stems, repeat(stem))
-                found = list(compress(self._words, same))
-            self._forms[stem] = found
-        return found
+                return []
+            if self._shared is None or self._shared[stem] == 1:
+                return [form]
+        return list(compress(self._words, map(eq, self._stems, repeat(stem))))
 
 
 class AnalysedField:
