@@ -183,15 +183,9 @@ class Posting:
                 tally(counts, key, added)
                 tally(counts, stemmed, added)
         if other.prefixed:
-            prefixed = self.prefixed if self.prefixed is not None else {}
-            self.prefixed = prefixed
-            for atom, found in other.prefixed.items():
-                tally(counts, key, _file(prefixed, atom, found))
+            self.prefixed = _file_all(self.prefixed, other.prefixed, counts, key)
         if other.valued:
-            valued = self.valued if self.valued is not None else {}
-            self.valued = valued
-            for atom, found in other.valued.items():
-                tally(counts, key, _file(valued, atom, found))
+            self.valued = _file_all(self.valued, other.valued, counts, key)
 
     def discard(
         self, guard: Guard, rule_id: str, counts: Tally | None = None, key: str = ""
@@ -289,6 +283,17 @@ class Posting:
         if self.plain is None and create:
             self.plain = {}
         return self.plain
+
+
+def _file_all(
+    table: dict[str, Members] | None, atoms: dict[str, Members], counts: Tally, key: str
+) -> dict[str, Members]:
+    """File the rules of every one of `atoms` in `table` (a new one if None), counting each
+    newly filed rule under `key`; return the table."""
+    filed = table if table is not None else {}
+    for atom, found in atoms.items():
+        tally(counts, key, _file(filed, atom, found))
+    return filed
 
 
 def _atom_key(atom: str) -> str:
