@@ -40,8 +40,9 @@ def test_check_exit_codes(capsys):
     assert code == 1 and "no match" in out
     code, _, err = run(["check", "Algeria AND (readmission"], capsys)
     assert code == 2 and "syntax error" in err and "^" in err
-    code, out, _ = run(["check", "Algeria and readmission"], capsys)
-    assert code == 0 and "did you mean AND" in out
+    code, _, err = run(["check", "election or vote"], capsys)
+    assert code == 2 and 'write OR, or quote "or" to search the word' in err
+    assert "election or vote\n         ^" in err
 
 
 def test_check_reads_a_file_and_french_stems(tmp_path: Path, capsys):

@@ -24,10 +24,14 @@ Words: case and accents never matter (`Nunez` finds "Nuñez"). A plain word matc
 inflections by Snowball stemming in the item's language (English when unknown); quoted words
 match exactly. A word holding punctuation is the phrase of its parts (`pro-independence` is
 `"pro independence"`). NEAR operands are words, prefixes, phrases, OR-groups of those or other
-NEARs, all in the same field. Lower-case `and`/`or`/`not` are plain words; `Query.warnings`
-points them out ("did you mean AND?").
+NEARs, all in the same field. A lower-case (or mixed-case) `and`/`or` between two terms, or
+`not` before a term, is refused with the fix: write the operator in capitals, or quote the word
+to search it (`"rock and roll"`, `election "or" vote`). A lower-case `near` between terms is
+searched as a word (it is common in news: "blast near embassy"); `Query.warnings` asks "did
+you mean NEAR?".
 
-Rejected, with the column of the problem: an empty rule; a dangling or doubled operator;
+Rejected, with the column of the problem: an empty rule; a lower-case operator between
+terms (above); a dangling or doubled operator;
 unbalanced parentheses or quotes; an unknown field; a rule with no positive term (`NOT a`
 alone, or `a OR NOT b`, would alert on nearly everything); a prefix shorter than 3 characters;
 a NEAR or `~` distance over 50; more than 1,000 characters; more than 64 words; nesting deeper
@@ -73,7 +77,9 @@ _HOST = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a
 _LANG = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{1,8})*")
 _OPERAND_START = frozenset({"WORD", "PREFIX", "PHRASE", "FIELD", "(", "NOT", "MINUS", "PLUS"})
 _BINARY = frozenset({"AND", "OR", "NEAR"})
-_LOOKALIKES = {"and": "AND", "or": "OR", "not": "NOT", "near": "NEAR"}
+_REFUSED_LOOKALIKES = {"and": "AND", "or": "OR", "not": "NOT"}
+_WARNED_LOOKALIKES = {"near": "NEAR"}
+_TERM_END = frozenset({"WORD", "PREFIX", "PHRASE", ")"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +194,7 @@ def parse(query: str) -> Query:
             query, MAX_LENGTH, f"rule too long: at most {MAX_LENGTH} characters, got {len(query)}"
         )
     lexemes = lex(query)
+    _refuse_lower_case_operators(query, lexemes)
     root = _Parser(query, lexemes).parse()
     _require_positive(query, root)
     return Query(root=root, source=query, warnings=_warnings(lexemes))
@@ -445,18 +452,41 @@ def _non_positive(node: Node, in_or: bool = False) -> tuple[int, bool] | None:
     return None
 
 
+def _lookalike(lexemes: list[Lexeme], i: int, table: dict[str, str]) -> str | None:
+    """The operator a plain word at `i` looks like, if it stands where that operator would."""
+    lexeme = lexemes[i]
+    operator = table.get(lexeme.text.lower()) if lexeme.kind == "WORD" else None
+    if operator is None or lexeme.text == operator:
+        return None
+    before = lexemes[i - 1] if i else None
+    after = lexemes[i + 1] if i + 1 < len(lexemes) else None
+    term_after = after is not None and after.kind in _OPERAND_START
+    term_before = before is not None and before.kind in _TERM_END
+    return operator if term_after and (term_before or operator == "NOT") else None
+
+
+def _refuse_lower_case_operators(query: str, lexemes: list[Lexeme]) -> None:
+    """Refuse `election or vote`: the writer almost surely meant OR, and AND would hide it."""
+    for i, lexeme in enumerate(lexemes):
+        operator = _lookalike(lexemes, i, _REFUSED_LOOKALIKES)
+        if operator is None:
+            continue
+        word = lexeme.text
+        written = f"{operator} (or -word)" if operator == "NOT" else operator
+        where = "before a word" if operator == "NOT" else "between words"
+        raise QuerySyntaxError(
+            query,
+            lexeme.position,
+            f'lower-case "{word}" {where}: write {written}, or quote "{word}" to search the word',
+        )
+
+
 def _warnings(lexemes: list[Lexeme]) -> tuple[str, ...]:
-    """Point out lower-case operator look-alikes that are searched as plain words."""
+    """Point out a lower-case `near` between terms, which is searched as a plain word."""
     out: list[str] = []
     for i, lexeme in enumerate(lexemes):
-        operator = _LOOKALIKES.get(lexeme.text.lower()) if lexeme.kind == "WORD" else None
-        if operator is None or lexeme.text == operator:
-            continue
-        before = lexemes[i - 1] if i else None
-        after = lexemes[i + 1] if i + 1 < len(lexemes) else None
-        term_after = after is not None and after.kind in _OPERAND_START
-        term_before = before is not None and before.kind in ("WORD", "PREFIX", "PHRASE", ")")
-        if term_after and (term_before or operator == "NOT"):
+        operator = _lookalike(lexemes, i, _WARNED_LOOKALIKES)
+        if operator is not None:
             out.append(
                 f'did you mean {operator}? ("{lexeme.text}" at column {lexeme.position}'
                 " is searched as a word)"

@@ -42,12 +42,12 @@ async def h(tmp_path):
 
 
 async def test_watch_add_subscribes_the_channel_with_a_preview(h):
-    reply = await h.app.service.watch_add(ALICE, "Algeria and readmission")
+    reply = await h.app.service.watch_add(ALICE, "Algeria AND readmission")
     assert reply.ok and reply.title.startswith("Watch #")
     (watch,) = reply.watches
     assert watch.destination == "slack:CDESK" and watch.owner == "slack:UALICE"
-    assert any("did you mean AND" in w for w in reply.warnings)
-    assert any("would have matched 1 item in the archive" in str(line) for line in reply.lines)
+    assert reply.warnings == []
+    assert any("would have matched 2 items in the archive" in str(line) for line in reply.lines)
     assert next(s.item.title for s in reply.stories).startswith(("France", "Algeria"))
     assert len(h.app.index) == 1
 
@@ -58,6 +58,19 @@ async def test_watch_add_in_a_dm_is_personal_and_digest_is_parsed(h):
     (watch,) = reply.watches
     assert watch.destination == "slack:@UALICE"
     assert (watch.mode, watch.tz) == ("daily 08:00", "Europe/Paris")
+
+
+async def test_a_lower_case_or_is_refused_with_the_fix_and_its_column(h):
+    for reply in (
+        await h.app.service.run_text(ALICE, "/watch", "add election or vote"),
+        await h.app.service.run_text(ALICE, "/watch", "test election or vote"),
+        await h.app.service.run_text(ALICE, "/news", "election or vote"),
+    ):
+        assert not reply.ok
+        text = " ".join(str(line) for line in reply.lines)
+        assert 'write OR, or quote "or" to search the word (at column 10)' in text
+        assert reply.code == "election or vote\n         ^"
+    assert await h.app.store.list_watches() == []
 
 
 async def test_syntax_errors_come_back_with_a_caret(h):

@@ -181,6 +181,13 @@ async def test_syntax_error_is_ephemeral_with_a_caret_in_a_code_block(rig: Rig):
     assert await rig.store.list_watches() == []
 
 
+async def test_a_lower_case_or_is_refused_with_the_fix(rig: Rig):
+    answer = await rig.run("watch", "add", {"query": "election or vote"}, permissions=MANAGER)
+    assert int(answer["flags"]) & EPHEMERAL
+    assert 'write OR, or quote "or" to search the word (at column 10)' in description(answer)
+    assert await rig.store.list_watches() == []
+
+
 async def test_channel_watch_needs_manage_channels_or_the_admin_role(rig: Rig):
     refused = await rig.run("watch", "add", {"query": "Algeria"})
     assert int(refused["flags"]) & EPHEMERAL

@@ -226,6 +226,14 @@ async def test_a_syntax_error_is_a_private_reply_with_a_caret(rig: Rig) -> None:
     assert "⚠️" in text and "```" in text and "^" in text
 
 
+async def test_a_lower_case_or_is_refused_with_the_fix(rig: Rig) -> None:
+    answer = await rig.command("/watch", "add election or vote")
+    assert answer["response_type"] == "ephemeral"
+    text = all_text(answer["blocks"])
+    assert 'write OR, or quote \\"or\\" to search the word (at column 10)' in text
+    assert await rig.store.list_watches() == []
+
+
 async def test_a_slow_command_is_acked_at_once_and_finished_via_response_url(rig: Rig) -> None:
     rig.adapter.ack_after = 0.0
     answer = await rig.command("/watch", "add Algeria AND readmission")

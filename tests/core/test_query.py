@@ -363,25 +363,47 @@ def test_error_display_keeps_the_caret_aligned_with_tabs() -> None:
     assert str(caught.value) == "a OR\n  ^"
 
 
-WARNINGS = [
-    ("Algeria and readmission", ['did you mean AND? ("and" at column 8 is searched as a word)']),
-    ("Algeria or Tunisia", ['did you mean OR? ("or" at column 8 is searched as a word)']),
-    ("Algeria not football", ['did you mean NOT? ("not" at column 8 is searched as a word)']),
-    ("not football", ['did you mean NOT? ("not" at column 0 is searched as a word)']),
-    ("Algeria near Tunisia", ['did you mean NEAR? ("near" at column 8 is searched as a word)']),
-    ("Algeria AND readmission", []),
-    ('"law and order"', []),
-    ("rock and", []),
+LOWER_CASE_OPERATORS = [
+    ("election or vote", 9, 'lower-case "or" between words: write OR, or quote "or"'),
+    ("Algeria and readmission", 8, 'lower-case "and" between words: write AND, or quote "and"'),
+    ("Algeria not football", 8, 'lower-case "not" before a word: write NOT (or -word)'),
+    ("not football", 0, 'lower-case "not" before a word: write NOT (or -word), or quote "not"'),
+    ("a AND not b", 6, 'lower-case "not" before a word'),
+    ("(a Or b)", 3, 'lower-case "Or" between words: write OR'),
+    ('"state" and (b OR c)', 8, 'lower-case "and" between words'),
+    ("readmi* or visa", 8, 'lower-case "or" between words'),
 ]
 
 
-@pytest.mark.parametrize(("rule", "expected"), WARNINGS)
-def test_lower_case_operators_warn(rule: str, expected: list[str]) -> None:
-    assert list(parse(rule).warnings) == expected
+@pytest.mark.parametrize(("rule", "column", "message"), LOWER_CASE_OPERATORS)
+def test_lower_case_operators_between_words_are_refused_with_the_fix(
+    rule: str, column: int, message: str
+) -> None:
+    with pytest.raises(QuerySyntaxError) as caught:
+        parse(rule)
+    assert caught.value.position == column
+    assert caught.value.message.startswith(message)
+    assert "to search the word" in caught.value.message
 
 
-def test_lower_case_and_is_searched_as_a_word() -> None:
-    assert not parse("Algeria and readmission").matches(EN_ITEM)
+@pytest.mark.parametrize(
+    "rule",
+    ['"law and order"', 'election "or" vote', "rock and", "and", "Algeria AND readmission"],
+)
+def test_quoted_or_trailing_lower_case_operator_words_are_accepted(rule: str) -> None:
+    assert parse(rule).warnings == ()
+
+
+def test_a_quoted_operator_word_is_searched_as_the_word() -> None:
+    query = parse('election "or" vote')
+    assert query.matches(Item(title="Election or vote: the choice"))
+    assert not query.matches(Item(title="Election and vote"))
+
+
+def test_lower_case_near_is_a_word_with_a_warning() -> None:
+    query = parse("Algeria near Tunisia")
+    assert list(query.warnings) == ['did you mean NEAR? ("near" at column 8 is searched as a word)']
+    assert query.matches(Item(title="Algeria, near Tunisia"))
 
 
 def test_highlight_marks_positive_terms_only() -> None:
