@@ -10,7 +10,9 @@ One object per message:
      "matched": ...}, ...], "more": 0}
 
 `item` never carries the article's full content (it can be large and its licence is the
-publisher's); `published` is ISO 8601 or null.
+publisher's); `published` is ISO 8601 or null. Invisible format characters (bidi controls,
+zero-width characters) are removed from every text and percent-encoded in URLs
+(`bot.core.visible`); `highlights` are offsets into the cleaned summary.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 from bot.core.alert import Alert, Story
 from bot.core.item import Item
+from bot.core.visible import strip_invisible, strip_invisible_marked, visible_url
 
 __all__ = ["alert_to_json", "alert_to_line", "item_to_json", "story_to_json"]
 
@@ -31,23 +34,24 @@ def item_to_json(item: Item) -> dict[str, Any]:
     if published is not None and published.tzinfo is None:
         published = published.replace(tzinfo=UTC)
     return {
-        "title": item.title,
-        "url": item.url,
-        "source": item.source,
-        "author": item.author,
-        "lang": item.lang,
+        "title": strip_invisible(item.title),
+        "url": visible_url(item.url),
+        "source": strip_invisible(item.source),
+        "author": strip_invisible(item.author),
+        "lang": strip_invisible(item.lang),
         "published": published.isoformat() if published is not None else None,
-        "tags": list(item.tags),
-        "summary": item.summary,
+        "tags": [strip_invisible(tag) for tag in item.tags],
+        "summary": strip_invisible(item.summary),
     }
 
 
 def story_to_json(story: Story) -> dict[str, Any]:
     """Return one story: its item, its summary with the emphasised spans, the matched terms."""
+    summary = strip_invisible_marked(story.summary)
     return {
         "item": item_to_json(story.item),
-        "summary": story.summary.text,
-        "highlights": [[start, end] for start, end in story.summary.marks],
+        "summary": summary.text,
+        "highlights": [[start, end] for start, end in summary.marks],
         "matched": list(story.matched),
     }
 
@@ -61,14 +65,14 @@ def alert_to_json(alert: Alert) -> dict[str, Any]:
         "delivery_id": alert.delivery_id,
         "watch": {
             "id": alert.watch.id,
-            "query": alert.watch.query,
+            "query": strip_invisible(alert.watch.query),
             "destination": alert.watch.destination,
         },
         "item": first["item"] if first else None,
         "summary": first["summary"] if first else "",
         "highlights": first["highlights"] if first else [],
         "matched": first["matched"] if first else [],
-        "also_reported_by": list(alert.also_reported_by),
+        "also_reported_by": [strip_invisible(name) for name in alert.also_reported_by],
         "updates": alert.updates,
         "stories": stories,
         "more": alert.more,

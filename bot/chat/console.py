@@ -21,6 +21,7 @@ from rich.style import Style
 from rich.text import Text
 
 from bot.core.alert import Alert, Marked, Story
+from bot.core.visible import strip_invisible, strip_invisible_marked, visible_url
 from bot.ports import DeliveryError
 
 __all__ = ["ConsoleNotifier", "clean_line", "relative_time", "render_alert"]
@@ -28,7 +29,7 @@ __all__ = ["ConsoleNotifier", "clean_line", "relative_time", "render_alert"]
 log = logging.getLogger(__name__)
 
 _ESCAPE_SEQUENCE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|.)?")
-_INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _SAFE_LINK = re.compile(r"^https?://[^\s\x00-\x1f\x7f-\x9f]+$", re.IGNORECASE)
 HEADLINE_STYLE = "bold"
 MARK_STYLE = "bold"
@@ -36,9 +37,9 @@ MAX_DIGEST_LINES = 50
 
 
 def clean_line(text: str) -> str:
-    """Return `text` on one line without escape sequences, control or bidi-override characters."""
-    text = _ESCAPE_SEQUENCE.sub("", text)
-    text = _INVISIBLE.sub(" ", text)
+    """Return `text` on one line without escape sequences, control or invisible characters."""
+    text = strip_invisible(_ESCAPE_SEQUENCE.sub("", text))
+    text = _CONTROL.sub(" ", text)
     return " ".join(text.split())
 
 
@@ -46,8 +47,8 @@ def _marked_text(summary: Marked) -> Text:
     """Build a Text of the cleaned summary with its marked spans in bold."""
     out = Text()
     previous_space = True
-    for piece, emphasised in summary.segments():
-        cleaned = _INVISIBLE.sub(" ", _ESCAPE_SEQUENCE.sub("", piece))
+    for piece, emphasised in strip_invisible_marked(summary).segments():
+        cleaned = _CONTROL.sub(" ", _ESCAPE_SEQUENCE.sub("", piece))
         kept: list[str] = []
         for char in cleaned:
             is_space = char.isspace()
@@ -92,7 +93,10 @@ def _link(url: str) -> Text:
     shown = clean_line(url)
     if not shown:
         return Text("(no link)", style="dim")
-    style = Style(underline=True, link=url) if _SAFE_LINK.match(url) else Style(underline=True)
+    target = visible_url(url)
+    style = (
+        Style(underline=True, link=target) if _SAFE_LINK.match(target) else Style(underline=True)
+    )
     return Text(shown, style=style)
 
 

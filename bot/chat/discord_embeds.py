@@ -14,6 +14,7 @@ import discord
 
 from bot.commands import source_health
 from bot.core.alert import Alert, Marked, Story
+from bot.core.visible import strip_invisible, visible_url
 from bot.replies import Reply
 from bot.store.records import SourceRecord, WatchRecord
 
@@ -70,8 +71,11 @@ def watch_colour(watch_id: int) -> discord.Colour:
 
 
 def _escape_inline(text: str) -> str:
-    """Escape markdown characters and break mentions, keeping the text's spacing."""
-    return _MENTION.sub("@\u200b\\1", _MARKDOWN.sub(r"\\\1", _SPACES.sub(" ", text)))
+    """Drop invisible characters, escape markdown and break mentions, keeping the spacing.
+
+    The zero-width space that breaks a mention is added after the feed's own are removed."""
+    text = _SPACES.sub(" ", strip_invisible(text))
+    return _MENTION.sub("@\u200b\\1", _MARKDOWN.sub(r"\\\1", text))
 
 
 def _escape_line_start(text: str) -> str:
@@ -131,10 +135,15 @@ def marked_markdown(marked: Marked, limit: int = DESCRIPTION_LIMIT) -> str:
 
 def safe_url(url: str) -> str | None:
     """The URL if Discord will accept it as a link (http or https), else None."""
-    url = url.strip()
+    url = visible_url(url.strip())
     if url.lower().startswith(("http://", "https://")) and len(url) <= 2048 and " " not in url:
         return url
     return None
+
+
+def _plain(text: str) -> str:
+    """Outside text shown without markdown (author names): one line, nothing invisible."""
+    return _SPACES.sub(" ", strip_invisible(text)).strip()
 
 
 def _story_title(story: Story) -> str:
@@ -142,7 +151,7 @@ def _story_title(story: Story) -> str:
 
 
 def _footer(alert: Alert) -> str:
-    return truncate(f"Watch #{alert.watch.id} · {alert.watch.query}", FOOTER_LIMIT)
+    return truncate(f"Watch #{alert.watch.id} · {strip_invisible(alert.watch.query)}", FOOTER_LIMIT)
 
 
 def also_reported_text(names: Iterable[str]) -> str:
@@ -170,7 +179,7 @@ def _single_story(alert: Alert) -> discord.Embed:
         timestamp=item.published,
     )
     if item.source.strip():
-        embed.set_author(name=truncate(item.source.strip(), FIELD_NAME_LIMIT))
+        embed.set_author(name=truncate(_plain(item.source), FIELD_NAME_LIMIT))
     if alert.also_reported_by:
         embed.add_field(name=ALSO_REPORTED_FIELD, value=also_reported_text(alert.also_reported_by))
     embed.set_footer(text=_footer(alert))
@@ -196,7 +205,7 @@ def _story_list(alert: Alert) -> discord.Embed:
     else:
         title = f"{count} more matches in the last minute"
     embed = discord.Embed(
-        title=truncate(f"{title} for {alert.watch.query}", TITLE_LIMIT),
+        title=truncate(f"{title} for {_plain(alert.watch.query)}", TITLE_LIMIT),
         colour=watch_colour(alert.watch.id),
     )
     embed.set_footer(text=_footer(alert))
@@ -243,6 +252,7 @@ def with_also_reported(embed: discord.Embed, names: Iterable[str]) -> discord.Em
 
 def _defuse(text: str) -> str:
     """Break mentions, masked links and <…> syntax with invisible spaces, keeping `code` spans."""
+    text = strip_invisible(text)
     text = _MENTION.sub("@\u200b\\1", text).replace("](", "]\u200b(")
     return text.replace("<", "<\u200b")
 
@@ -256,7 +266,7 @@ def _line_markdown(line: str | Marked) -> str:
 
 
 def _code_block(code: str) -> str:
-    safe = code.replace("```", "`\u200b`\u200b`")
+    safe = strip_invisible(code).replace("```", "`\u200b`\u200b`")
     return "```\n" + truncate(safe, 1800) + "\n```"
 
 
@@ -275,7 +285,7 @@ def _watch_line(watch: WatchRecord, counts: dict[int, int]) -> str:
     )
     mode = "" if watch.mode == "immediate" else f" · {watch.mode} digest"
     count = f" · {counts[watch.id]} in 7 days" if watch.id in counts else ""
-    query = watch.query.replace("`", "'")
+    query = _plain(watch.query).replace("`", "'")
     return truncate(f"**#{watch.id}** `{query}` → {place}{mode}{count}{state}", 400)
 
 
@@ -292,7 +302,7 @@ def _story_embed(story: Story) -> discord.Embed:
         timestamp=story.item.published,
     )
     if story.item.source.strip():
-        embed.set_author(name=truncate(story.item.source.strip(), FIELD_NAME_LIMIT))
+        embed.set_author(name=truncate(_plain(story.item.source), FIELD_NAME_LIMIT))
     return embed
 
 
@@ -305,7 +315,7 @@ def reply_message(reply: Reply) -> list[discord.Embed]:
     body += [_watch_line(w, reply.watch_counts) for w in reply.watches]
     body += [_source_line(s) for s in reply.sources]
     main = discord.Embed(
-        title=truncate(reply.title, TITLE_LIMIT),
+        title=truncate(_plain(reply.title), TITLE_LIMIT),
         description=truncate("\n".join(body), DESCRIPTION_LIMIT) or None,
         colour=discord.Colour(_OK_COLOUR if reply.ok else _ERROR_COLOUR),
     )

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.commands import source_health
 from bot.core.alert import Alert, Marked, Story
+from bot.core.visible import strip_invisible, visible_url
 from bot.replies import Reply
 from bot.store.records import SourceRecord, WatchRecord
 
@@ -66,13 +67,14 @@ Block = dict[str, Any]
 
 
 def escape_mrkdwn(text: str) -> str:
-    """Escape `&`, `<` and `>` once, so outside text can neither mention nor link."""
-    return _ESCAPE.sub(lambda m: _ESCAPES[m.group(0)], text)
+    """Escape `&`, `<` and `>` once, so outside text can neither mention nor link; invisible
+    format characters (bidi controls, zero-width characters) are removed."""
+    return _ESCAPE.sub(lambda m: _ESCAPES[m.group(0)], strip_invisible(text))
 
 
 def _plain(text: str) -> str:
-    """Collapse whitespace runs (feed text brings newlines and tabs)."""
-    return _SPACES.sub(" ", text).strip()
+    """Collapse whitespace runs (feed text brings newlines and tabs), drop invisible characters."""
+    return _SPACES.sub(" ", strip_invisible(text)).strip()
 
 
 def fit(text: str, limit: int) -> str:
@@ -94,7 +96,7 @@ def fit(text: str, limit: int) -> str:
 
 def safe_url(url: str) -> str | None:
     """The URL if it is an http(s) link Slack can carry inside `<…|…>`, else None."""
-    url = url.strip()
+    url = visible_url(url.strip())
     if not url.lower().startswith(("http://", "https://")) or any(c.isspace() for c in url):
         return None
     for char, code in _URL_UNSAFE.items():
