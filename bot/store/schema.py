@@ -1,4 +1,7 @@
-"""Table definitions the queries use. The schema itself is created only by the migrations."""
+"""Table definitions the queries use. The schema itself is created only by the migrations.
+
+Ids are never reused (migration 0002): AUTOINCREMENT on SQLite, identity columns on PostgreSQL.
+"""
 
 from __future__ import annotations
 
@@ -37,6 +40,7 @@ sources = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("url", name="uq_sources_url"),
     sa.Index("ix_sources_due", "enabled", "next_poll_at"),
+    sqlite_autoincrement=True,
 )
 
 items = sa.Table(
@@ -63,6 +67,7 @@ items = sa.Table(
     sa.Index("ix_items_fetched_at", "fetched_at"),
     sa.Index("ix_items_cluster_id", "cluster_id"),
     sa.Index("ix_items_source_id", "source_id"),
+    sqlite_autoincrement=True,
 )
 
 seen = sa.Table(
@@ -89,6 +94,7 @@ watches = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Index("ix_watches_destination", "destination"),
     sa.Index("ix_watches_owner", "owner"),
+    sqlite_autoincrement=True,
 )
 
 deliveries = sa.Table(
@@ -126,4 +132,5 @@ deliveries = sa.Table(
     sa.Index("ix_deliveries_lease", "status", "lease_until"),
     sa.Index("ix_deliveries_watch_sent", "watch_id", "status", "sent_at"),
     sa.Index("ix_deliveries_item_id", "item_id"),
+    sqlite_autoincrement=True,
 )
