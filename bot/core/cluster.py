@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -27,7 +28,7 @@ from bot.core.item import Item
 from bot.core.sentences import split_sentences
 from bot.core.text import stem, tokenize
 
-__all__ = ["DEFAULT_THRESHOLD", "StoryClusters", "story_words"]
+__all__ = ["DEFAULT_THRESHOLD", "StoryClusters", "StoryPrint", "story_words"]
 
 DEFAULT_THRESHOLD = 0.26
 """Minimum IDF-weighted cosine similarity for two items to be one story."""
@@ -131,6 +132,18 @@ def _utc(moment: datetime) -> datetime:
 
 
 @dataclass(frozen=True, slots=True)
+class StoryPrint:
+    """An item's story words and their MinHash: the costly part of `assign`, worked out ahead.
+
+    It depends on the item alone, so the pipeline computes it before its write transaction
+    and `assign` (which needs the item's id) only looks the signature up.
+    """
+
+    words: frozenset[str]
+    signature: MinHash | None
+
+
+@dataclass(frozen=True, slots=True)
 class _Member:
     cluster: int
     at: datetime
@@ -164,19 +177,29 @@ class StoryClusters:
         """Return the number of items remembered."""
         return len(self._members)
 
-    def assign(self, item_id: int, item: Item, at: datetime) -> int:
-        """Return the story id for the item: the first item_id of the story it joins, or its own."""
+    def fingerprint(self, item: Item) -> StoryPrint:
+        """Return the item's story words and signature (pure: nothing is remembered)."""
+        words = story_words(item)
+        return StoryPrint(words, self._signature(words) if words else None)
+
+    def assign(
+        self, item_id: int, item: Item, at: datetime, *, fingerprint: StoryPrint | None = None
+    ) -> int:
+        """Return the story id for the item: the first item_id of the story it joins, or its own.
+
+        `fingerprint`, from `fingerprint(item)`, saves computing it again.
+        """
         known = self._members.get(item_id)
         if known is not None:
             return known.cluster
         at = _utc(at)
-        words = story_words(item)
-        if not words:
-            self._members[item_id] = _Member(item_id, at, words)
+        printed = fingerprint or self.fingerprint(item)
+        words, signature = printed.words, printed.signature
+        if not words or signature is None:
+            self._members[item_id] = _Member(item_id, at, frozenset())
             return item_id
         self._document_frequency.update(words)
         self._documents += 1
-        signature = self._signature(words)
         cluster = self._best_cluster(words, at, self._lsh.query(signature))
         story = item_id if cluster is None else cluster
         self._members[item_id] = _Member(story, at, words)
@@ -186,9 +209,13 @@ class StoryClusters:
     def forget_before(self, cutoff: datetime) -> None:
         """Drop the items published before `cutoff`."""
         cutoff = _utc(cutoff)
-        for item_id in [i for i, member in self._members.items() if member.at < cutoff]:
-            member = self._members.pop(item_id)
-            if member.words:
+        self.forget(i for i, member in self._members.items() if member.at < cutoff)
+
+    def forget(self, item_ids: Iterable[int]) -> None:
+        """Drop these items (those whose write was rolled back); unknown ids are ignored."""
+        for item_id in list(item_ids):
+            member = self._members.pop(item_id, None)
+            if member is not None and member.words:
                 self._lsh.remove(item_id)
                 self._document_frequency.subtract(member.words)
                 self._documents -= 1

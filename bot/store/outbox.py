@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,7 +19,7 @@ __all__ = [
     "claim_deliveries",
     "count_sent_since",
     "enqueue",
-    "find_cluster_alert",
+    "find_cluster_alerts",
     "get_delivery",
     "list_deliveries",
     "mark_failed",
@@ -203,21 +203,27 @@ async def pending_digest(conn: AsyncConnection, watch_id: int, now: datetime) ->
     return [_job(row) for row in await conn.execute(stmt)]
 
 
-async def find_cluster_alert(
-    conn: AsyncConnection, watch_id: int, cluster_id: int, since: datetime
-) -> DeliveryRecord | None:
-    """Return the earliest alert of this watch about an item of this cluster since `since`."""
-    stmt = (
-        sa.select(deliveries)
-        .join(items, items.c.id == deliveries.c.item_id)
-        .where(
-            deliveries.c.watch_id == watch_id,
-            deliveries.c.kind == "alert",
-            items.c.cluster_id == cluster_id,
-            deliveries.c.created_at >= since,
+async def find_cluster_alerts(
+    conn: AsyncConnection, pairs: Collection[tuple[int, int]], since: datetime
+) -> dict[tuple[int, int], DeliveryRecord]:
+    """Return, per (watch_id, cluster_id), the watch's earliest alert about the cluster since `since`.
+
+    One query per 400 pairs, whatever the number of items and watches of a poll.
+    """
+    found: dict[tuple[int, int], DeliveryRecord] = {}
+    wanted = sorted(set(pairs))
+    for start in range(0, len(wanted), 400):
+        chunk = wanted[start : start + 400]
+        stmt = (
+            sa.select(deliveries, items.c.cluster_id.label("story"))
+            .join(items, items.c.id == deliveries.c.item_id)
+            .where(
+                sa.tuple_(deliveries.c.watch_id, items.c.cluster_id).in_(chunk),
+                deliveries.c.kind == "alert",
+                deliveries.c.created_at >= since,
+            )
+            .order_by(deliveries.c.created_at, deliveries.c.id)
         )
-        .order_by(deliveries.c.created_at, deliveries.c.id)
-        .limit(1)
-    )
-    row = (await conn.execute(stmt)).first()
-    return delivery_record(row) if row else None
+        for row in await conn.execute(stmt):
+            found.setdefault((row.watch_id, row.story), delivery_record(row))
+    return found

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -22,8 +22,11 @@ from bot.store.records import (
     WatchRecord,
 )
 from bot.store.transaction import StoreTransaction
+from bot.store.writer import SerialWriter, WriteJob
 
 __all__ = ["Clock", "Store"]
+
+T = TypeVar("T")
 
 Clock = Callable[[], datetime]
 
@@ -46,6 +49,7 @@ class Store:
     def __init__(self, engine: AsyncEngine, *, clock: Clock = _utc_now) -> None:
         self._engine = engine
         self._clock = clock
+        self._writer = SerialWriter(engine)
 
     @classmethod
     async def open(
@@ -77,7 +81,8 @@ class Store:
         return self._engine.dialect.name
 
     async def close(self) -> None:
-        """Close every pooled connection."""
+        """Finish the writes already submitted, then close every pooled connection."""
+        await self._writer.wait_idle()
         await self._engine.dispose()
 
     async def upgrade(self) -> None:
@@ -95,8 +100,8 @@ class Store:
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
-        """Yield a connection in a transaction that commits on success."""
-        async with self._engine.begin() as conn:
+        """Yield a connection in the process's one write transaction; commits on success."""
+        async with self._writer.transaction() as conn:
             yield conn
 
     @asynccontextmanager
@@ -108,13 +113,33 @@ class Store:
             await conn.rollback()
 
     def transaction(self) -> AbstractAsyncContextManager[StoreTransaction]:
-        """Return one database transaction: committed on exit, rolled back on an exception."""
+        """Return one write transaction: committed on exit, rolled back on an exception.
+
+        Writes are serialised: the block holds the process's single write path, so keep it
+        short (compute first, then write) and call no other writing Store method inside it.
+        """
         return self._transaction()
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[StoreTransaction]:
-        async with self._write() as conn:
-            yield StoreTransaction(conn)
+        tx: StoreTransaction | None = None
+        try:
+            async with self._write() as conn:
+                tx = StoreTransaction(conn)
+                yield tx
+        except BaseException:
+            if tx is not None:
+                tx.rolled_back()
+            raise
+
+    async def submit(self, job: WriteJob[T]) -> T:
+        """Run `job(tx)` on the writer, batched with other submitted jobs; return its result.
+
+        The result comes back once the job's transaction has committed. If the job raises, its
+        work is rolled back (and its `tx.on_rollback` hooks run) and the exception comes back
+        here; other jobs of the batch are not affected. See `bot.store.writer`.
+        """
+        return await self._writer.submit(job)
 
     # sources
 
@@ -163,8 +188,8 @@ class Store:
 
     async def update_source(self, source_id: int, **fields: Any) -> SourceRecord | None:
         """Change name, interval_s, options, enabled or disabled_reason of a source."""
-        async with self._write() as conn:
-            return await sources.update_source(conn, source_id, fields)
+        async with self.transaction() as tx:
+            return await tx.update_source(source_id, **fields)
 
     async def claim_due_sources(
         self, now: datetime, *, limit: int = 100, lease_s: int = 300
@@ -192,14 +217,13 @@ class Store:
         new_items: int = 0,
     ) -> SourceRecord:
         """Record a poll's outcome; raise LookupError if the source was removed meanwhile."""
-        async with self._write() as conn:
-            return await sources.record_poll(
-                conn,
+        async with self.transaction() as tx:
+            return await tx.record_poll(
                 source_id,
-                now=require_utc(now, "now"),
+                now=now,
                 ok=ok,
                 status=status,
-                next_poll_at=require_utc(next_poll_at, "next_poll_at"),
+                next_poll_at=next_poll_at,
                 error=error,
                 etag=etag,
                 last_modified=last_modified,

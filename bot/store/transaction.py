@@ -1,18 +1,22 @@
-"""One database transaction of the pipeline: new items, their clusters and their deliveries."""
+"""One write transaction: a poll's new items, their clusters, deliveries and the poll's outcome."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.item import Item
-from bot.store import archive, outbox
+from bot.store import archive, outbox, sources
 from bot.store.columns import require_utc
-from bot.store.records import ArchivedItem, DeliveryRecord, NewDelivery
+from bot.store.records import ArchivedItem, DeliveryRecord, NewDelivery, SourceRecord
 
 __all__ = ["StoreTransaction"]
+
+log = logging.getLogger(__name__)
 
 
 class StoreTransaction:
@@ -20,6 +24,20 @@ class StoreTransaction:
 
     def __init__(self, connection: AsyncConnection) -> None:
         self._conn = connection
+        self._undo: list[Callable[[], None]] = []
+
+    def on_rollback(self, undo: Callable[[], None]) -> None:
+        """Call `undo` if this transaction's work is rolled back (to undo in-memory effects)."""
+        self._undo.append(undo)
+
+    def rolled_back(self) -> None:
+        """Run the undo hooks, newest first (the writer calls this after a rollback)."""
+        while self._undo:
+            undo = self._undo.pop()
+            try:
+                undo()
+            except Exception:
+                log.exception("undoing a rolled-back write failed")
 
     async def add_new_items(
         self, source_id: int, items: Sequence[Item], *, now: datetime
@@ -35,9 +53,48 @@ class StoreTransaction:
         self, watch_id: int, cluster_id: int, since: datetime
     ) -> DeliveryRecord | None:
         """Return this watch's earliest alert about the cluster created since `since`."""
-        since = require_utc(since, "since")
-        return await outbox.find_cluster_alert(self._conn, watch_id, cluster_id, since)
+        found = await self.find_cluster_alerts([(watch_id, cluster_id)], since)
+        return found.get((watch_id, cluster_id))
+
+    async def find_cluster_alerts(
+        self, pairs: Collection[tuple[int, int]], since: datetime
+    ) -> dict[tuple[int, int], DeliveryRecord]:
+        """Return, per (watch_id, cluster_id) pair, the earliest alert since `since` (if any)."""
+        if not pairs:
+            return {}
+        return await outbox.find_cluster_alerts(self._conn, pairs, require_utc(since, "since"))
 
     async def enqueue(self, deliveries: Sequence[NewDelivery], *, now: datetime) -> int:
         """Queue deliveries, ignoring (watch, item, kind) duplicates; return how many are new."""
         return await outbox.enqueue(self._conn, deliveries, now=require_utc(now))
+
+    async def record_poll(
+        self,
+        source_id: int,
+        *,
+        now: datetime,
+        ok: bool,
+        status: str,
+        next_poll_at: datetime,
+        error: str = "",
+        etag: str | None = None,
+        last_modified: str | None = None,
+        new_items: int = 0,
+    ) -> SourceRecord:
+        """Record a poll's outcome; raise LookupError if the source was removed meanwhile."""
+        return await sources.record_poll(
+            self._conn,
+            source_id,
+            now=require_utc(now, "now"),
+            ok=ok,
+            status=status,
+            next_poll_at=require_utc(next_poll_at, "next_poll_at"),
+            error=error,
+            etag=etag,
+            last_modified=last_modified,
+            new_items=new_items,
+        )
+
+    async def update_source(self, source_id: int, **fields: Any) -> SourceRecord | None:
+        """Change name, interval_s, options, enabled or disabled_reason of a source."""
+        return await sources.update_source(self._conn, source_id, fields)

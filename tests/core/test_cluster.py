@@ -220,3 +220,23 @@ def test_assign_never_crashes_and_points_to_an_earlier_or_own_id(
         assert 0 <= story <= item_id
     clusters.forget_before(T0 + timedelta(hours=48))
     assert len(clusters) <= len(entries)
+
+
+def test_a_fingerprint_computed_ahead_gives_the_same_stories():
+    ahead, inline = StoryClusters(), StoryClusters()
+    items = [SECURITY, VISAS, SECURITY_COPY, FIRES, SECURITY_REWORDED]
+    prints = [ahead.fingerprint(item) for item in items]
+    for n, (item, printed) in enumerate(zip(items, prints, strict=True)):
+        at = T0 + timedelta(minutes=n)
+        assert ahead.assign(n + 1, item, at, fingerprint=printed) == inline.assign(n + 1, item, at)
+    assert ahead.assign(3, SECURITY_COPY, T0) == 1
+
+
+def test_forgotten_items_leave_no_trace():
+    clusters = StoryClusters()
+    clusters.assign(1, SECURITY, T0)
+    clusters.forget([1, 99])  # 99 was never assigned: ignored
+    assert len(clusters) == 0
+    # id 1 is free again (SQLite reuses the rowid of a rolled-back insert): a new story
+    assert clusters.assign(1, FIRES, T0) == 1
+    assert clusters.assign(2, SECURITY_COPY, T0) == 2
