@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.abstractive import AbstractiveSummarizer
 from bot.app.settings import AlertSettings
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12
 UNCONFIGURED_RETRY_S = 600.0
 ORIGINAL_PENDING_RETRY_S = 5.0
+SHUTDOWN_GRACE_S = 5.0
 
 
 @dataclass(slots=True)
@@ -44,6 +46,17 @@ class _Outgoing:
     watch: WatchRecord
     delivery_ids: list[int]
     attempts: int
+    job: DeliveryJob | None = None  # a single alert, whose summary may be rewritten when sent
+
+
+def _retry_since(jobs: list[DeliveryJob]) -> datetime | None:
+    """When the earliest earlier attempt of these deliveries began (None on a first try)."""
+    times = [
+        j.delivery.attempted_at
+        for j in jobs
+        if j.delivery.attempts > 1 and j.delivery.attempted_at is not None
+    ]
+    return min(times) if times else None
 
 
 class Relay:
@@ -60,6 +73,7 @@ class Relay:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         rand: random.Random | None = None,
         batch: int = 200,
+        shutdown_grace: float = SHUTDOWN_GRACE_S,
     ) -> None:
         self.store = store
         self.notifiers = notifiers
@@ -69,6 +83,7 @@ class Relay:
         self.clock = clock
         self.rand = rand or random.Random()
         self.batch = batch
+        self.shutdown_grace = shutdown_grace
         self._wake = asyncio.Event()
         self.sent = 0
 
@@ -77,10 +92,14 @@ class Relay:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event, *, idle_s: float = 1.0) -> None:
-        """Relay until `stop` is set; the batch in flight when it is set is finished first."""
+        """Relay until `stop` is set.
+
+        Once it is set nothing more is claimed; each destination finishes the message in flight
+        (for at most `shutdown_grace` seconds) and the rest of the batch goes back to pending.
+        """
         while not stop.is_set():
             try:
-                handled = await self.run_once()
+                handled = await self.run_once(stop)
             except Exception:
                 log.exception("relay cycle failed; retrying shortly")
                 handled = 0
@@ -101,8 +120,10 @@ class Relay:
             pass
         return self.sent - before
 
-    async def run_once(self) -> int:
+    async def run_once(self, stop: asyncio.Event | None = None) -> int:
         """Claim one batch of due deliveries and send it; return how many deliveries it handled."""
+        if stop is not None and stop.is_set():
+            return 0
         now = self.clock()
         jobs = await self.store.claim_deliveries(
             now, limit=self.batch, lease_s=int(max(1.0, self.alerts.delivery_lease))
@@ -111,29 +132,38 @@ class Relay:
             return 0
         outgoing = await self._compose(jobs, now)
         by_destination: dict[str, list[_Outgoing]] = defaultdict(list)
-        for out in outgoing:
+        for out in sorted(outgoing, key=lambda o: o.delivery_ids[0]):  # oldest first
             by_destination[out.watch.destination].append(out)
-        await asyncio.gather(*(self._send_all(msgs) for msgs in by_destination.values()))
+        paused: set[int] = set()
+        await asyncio.gather(
+            *(self._send_all(msgs, stop, paused) for msgs in by_destination.values())
+        )
         return len(jobs)
 
     # ---- composing -----------------------------------------------------------------------
     async def _compose(self, jobs: list[DeliveryJob], now: datetime) -> list[_Outgoing]:
         immediate: dict[int, list[DeliveryJob]] = defaultdict(list)
         digests: dict[int, list[DeliveryJob]] = defaultdict(list)
+        folds: dict[int, list[DeliveryJob]] = defaultdict(list)
         out: list[_Outgoing] = []
         for job in jobs:
             if job.delivery.kind == "update":
                 update = await self._update(job, now)
                 if update is not None:
                     out.append(update)
+            elif job.delivery.folded_into is not None:  # a fold composed by an earlier attempt
+                folds[job.delivery.folded_into].append(job)
             elif job.watch.mode == "immediate":
                 immediate[job.watch.id].append(job)
             else:
                 digests[job.watch.id].append(job)
+        for group in folds.values():
+            kind: AlertKind = "burst" if group[0].watch.mode == "immediate" else "digest"
+            out.append(await self._folded(group, kind))
         for group in immediate.values():
             out += await self._immediate(group, now)
         for group in digests.values():
-            out.append(await self._folded(group, "digest"))
+            out.append(await self._new_fold(group, "digest"))
         return out
 
     def _query(self, watch: WatchRecord) -> Query | None:
@@ -160,17 +190,34 @@ class Relay:
         return WatchRef(watch.id, watch.query, watch.destination, watch.owner)
 
     async def _immediate(self, group: list[DeliveryJob], now: datetime) -> list[_Outgoing]:
+        """One message per alert, past the burst limit one fold; a retry keeps its own message."""
         watch = group[0].watch
         since = now - timedelta(seconds=self.alerts.burst_window)
         recent = await self.store.count_sent_since(watch.id, since)
-        allowed = max(0, self.alerts.burst_limit - recent)
+        tried = [j for j in group if _retry_since([j]) is not None]
+        fresh = [j for j in group if _retry_since([j]) is None]
+        allowed = max(0, self.alerts.burst_limit - recent - len(tried))
+        singles = sorted(tried + fresh[:allowed], key=lambda j: j.delivery.id)
         out = []
-        for job in group[:allowed]:
-            story = await self._story(job, abstractive=True)
-            alert = Alert(job.delivery.id, "alert", self._ref(watch), (story,))
-            out.append(_Outgoing(alert, watch, [job.delivery.id], job.delivery.attempts))
-        if len(group) > allowed:
-            out.append(await self._folded(group[allowed:], "burst"))
+        for job in singles:
+            story = await self._story(job, abstractive=False)
+            alert = Alert(
+                job.delivery.id,
+                "alert",
+                self._ref(watch),
+                (story,),
+                retry_since=_retry_since([job]),
+            )
+            out.append(_Outgoing(alert, watch, [job.delivery.id], job.delivery.attempts, job))
+        if len(fresh) > allowed:
+            out.append(await self._new_fold(fresh[allowed:], "burst"))
+        return out
+
+    async def _new_fold(self, group: list[DeliveryJob], kind: AlertKind) -> _Outgoing:
+        """Compose a fold and fix its members first, so a retry sends the very same message."""
+        out = await self._folded(group, kind)
+        if len(out.delivery_ids) > 1:
+            await self.store.group_deliveries(out.delivery_ids[0], out.delivery_ids)
         return out
 
     async def _folded(self, group: list[DeliveryJob], kind: AlertKind) -> _Outgoing:
@@ -181,20 +228,27 @@ class Relay:
         limit = self.alerts.digest_limit
         stories = tuple([await self._story(j, abstractive=False) for j in ordered[:limit]])
         ids = sorted(j.delivery.id for j in group)
-        alert = Alert(ids[0], kind, self._ref(watch), stories, more=max(0, len(group) - limit))
+        alert = Alert(
+            ids[0],
+            kind,
+            self._ref(watch),
+            stories,
+            more=max(0, len(group) - limit),
+            retry_since=_retry_since(group),
+        )
         return _Outgoing(alert, watch, ids, max(j.delivery.attempts for j in group))
 
     async def _update(self, job: DeliveryJob, now: datetime) -> _Outgoing | None:
         original_id = int(job.delivery.payload.get("updates_delivery", 0))
         original = await self.store.get_delivery(original_id) if original_id else None
         if original is None or original.status == "failed":
-            await self.store.mark_failed(
-                job.delivery.id, now=now, error="the alert it updates was never delivered"
+            await self.store.fail_deliveries(
+                [job.delivery.id], now=now, error="the alert it updates was never delivered"
             )
             return None
         if original.status != "sent":
-            await self.store.mark_retry(
-                job.delivery.id,
+            await self.store.retry_deliveries(
+                [job.delivery.id],
                 now=now,
                 error="waiting for the alert",
                 retry_at=now + timedelta(seconds=ORIGINAL_PENDING_RETRY_S),
@@ -214,20 +268,64 @@ class Relay:
             also_reported_by=also,
             updates=original.external_ref,
             extra={"updates_delivery": str(original.id)},
+            retry_since=_retry_since([job]),
         )
         return _Outgoing(alert, job.watch, [job.delivery.id], job.delivery.attempts)
 
     # ---- sending -------------------------------------------------------------------------
-    async def _send_all(self, messages: list[_Outgoing]) -> None:
-        for message in messages:  # one destination: in order, the notifier paces
-            await self._send(message)
+    async def _send_all(
+        self, messages: list[_Outgoing], stop: asyncio.Event | None, paused: set[int]
+    ) -> None:
+        """Send one destination's messages in order (the notifier paces them)."""
+        for index, message in enumerate(messages):
+            if stop is not None and stop.is_set():
+                rest = [i for m in messages[index:] for i in m.delivery_ids]
+                await self.store.release_deliveries(rest)
+                log.info("stopping: %d deliveries handed back unsent", len(rest))
+                return
+            if message.watch.id in paused:  # refused earlier in this batch: wait for resume
+                await self.store.release_deliveries(
+                    message.delivery_ids, error=f"watch #{message.watch.id} is paused"
+                )
+                continue
+            await self._send(message, stop, paused)
 
-    async def _send(self, out: _Outgoing) -> None:
+    async def _with_summary(self, out: _Outgoing) -> Alert:
+        """The alert as sent: a single alert gets its abstractive summary now, just in time."""
+        if out.job is None or self.summarizer is None:
+            return out.alert
+        story = await self._story(out.job, abstractive=True)
+        return replace(out.alert, stories=(story,))
+
+    async def _finished(self, send: asyncio.Future[str | None], stop: asyncio.Event | None) -> bool:
+        """Wait for a send; once `stop` is set, give it `shutdown_grace` seconds, then cancel it."""
+        try:
+            if stop is None:
+                await asyncio.wait({send})
+                return True
+            stopping: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
+            try:
+                waiting: set[asyncio.Future[Any]] = {send, stopping}
+                await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopping.cancel()
+            if not send.done():
+                await asyncio.wait({send}, timeout=self.shutdown_grace)
+            if send.done():
+                return True
+        except asyncio.CancelledError:
+            send.cancel()
+            raise
+        send.cancel()
+        await asyncio.wait({send})
+        return False
+
+    async def _send(self, out: _Outgoing, stop: asyncio.Event | None, paused: set[int]) -> None:
         primary, rest = out.delivery_ids[0], out.delivery_ids[1:]
         try:
             destination = parse_destination(out.watch.destination)
         except DestinationError as err:
-            await self._refused(out, str(err))
+            await self._refused(out, str(err), paused)
             return
         notifier = self.notifiers.get(destination.scheme)
         if notifier is None:
@@ -235,10 +333,27 @@ class Relay:
                 out, f"{destination.scheme} is not enabled in this process", UNCONFIGURED_RETRY_S
             )
             return
+        alert = await self._with_summary(out)
+        send = asyncio.ensure_future(notifier.send(destination.target, alert))
+        if not await self._finished(send, stop):
+            log.warning(
+                "stopping: delivery %s to %s did not finish in %.0fs; it will be checked and "
+                "sent again at the next start",
+                primary,
+                out.watch.destination,
+                self.shutdown_grace,
+            )
+            await self.store.retry_deliveries(
+                out.delivery_ids,
+                now=self.clock(),
+                error="stopped while sending",
+                retry_at=self.clock(),
+            )
+            return
         try:
-            ref = await notifier.send(destination.target, out.alert)
+            ref = send.result()
         except PermanentDeliveryError as err:
-            await self._refused(out, err.message)
+            await self._refused(out, err.message, paused)
             return
         except DeliveryError as err:
             await self._retry(out, err.message, err.retry_after)
@@ -247,19 +362,15 @@ class Relay:
             log.exception("notifier %s failed on delivery %s", destination.scheme, primary)
             await self._retry(out, f"internal error ({type(err).__name__})", None)
             return
-        now = self.clock()
-        await self.store.mark_sent(primary, now=now, external_ref=ref)
-        if rest:
-            await self.store.mark_folded(rest, now=now, into=primary, external_ref=ref)
+        await self.store.settle_sent(primary, rest, now=self.clock(), external_ref=ref)
         self.sent += 1
 
     async def _retry(self, out: _Outgoing, error: str, retry_after: float | None) -> None:
         now = self.clock()
         if out.attempts >= MAX_ATTEMPTS:
-            for delivery_id in out.delivery_ids:
-                await self.store.mark_failed(
-                    delivery_id, now=now, error=f"gave up after {out.attempts} tries: {error}"
-                )
+            await self.store.fail_deliveries(
+                out.delivery_ids, now=now, error=f"gave up after {out.attempts} tries: {error}"
+            )
             log.error(
                 "delivery %s to %s abandoned: %s", out.delivery_ids[0], out.watch.destination, error
             )
@@ -273,23 +384,26 @@ class Relay:
             error,
             delay,
         )
-        for delivery_id in out.delivery_ids:
-            await self.store.mark_retry(
-                delivery_id, now=now, error=error, retry_at=now + timedelta(seconds=delay)
-            )
+        await self.store.retry_deliveries(
+            out.delivery_ids, now=now, error=error, retry_at=now + timedelta(seconds=delay)
+        )
 
-    async def _refused(self, out: _Outgoing, error: str) -> None:
-        now = self.clock()
-        for delivery_id in out.delivery_ids:
-            await self.store.mark_failed(delivery_id, now=now, error=error)
+    async def _refused(self, out: _Outgoing, error: str, paused: set[int]) -> None:
+        """A destination refused for good: pause the watch, keep its alerts, tell the owner once."""
+        await self.store.release_deliveries(out.delivery_ids, error=error)
+        paused.add(out.watch.id)
         reason = f"{out.watch.destination} refused delivery: {error}"
-        await self.store.set_watch_paused(out.watch.id, True, reason)
         self.index.drop(out.watch.id)
-        log.warning("watch #%s paused: %s", out.watch.id, reason)
+        if not await self.store.pause_watch_if_active(out.watch.id, reason):
+            return  # paused already (by another sender, or its owner): they were told
+        log.warning(
+            "watch #%s paused, its alerts kept for when it resumes: %s", out.watch.id, reason
+        )
         await self.tell_owner(
             out.watch.owner,
             f"Your Wirewatch watch #{out.watch.id} (`{out.watch.query}`) was paused: {reason}. "
-            f"Fix the channel or permissions, then `/watch resume {out.watch.id}`.",
+            f"Its alerts are kept: fix the channel or permissions, then "
+            f"`/watch resume {out.watch.id}` and they will be delivered.",
         )
 
     async def tell_owner(self, owner: str, text: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 from bot.core.item import Item
@@ -68,6 +69,10 @@ class Alert:
     platform reference (Slack ts, Discord message id, or delivery id) of the message to update.
     "digest": several stories, newest first, `more` not listed. "burst": stories folded because
     one watch posted too many in a minute.
+
+    `retry_since` is set on a retry whose earlier attempt may have reached the platform: the
+    time that attempt began. A notifier for a platform that cannot drop a repeat (Slack) looks
+    for the message posted since then and adopts it instead of posting again.
     """
 
     delivery_id: int
@@ -78,6 +83,7 @@ class Alert:
     updates: str | None = None
     more: int = 0
     extra: dict[str, str] = field(default_factory=dict)
+    retry_since: datetime | None = None
 
     @property
     def story(self) -> Story:

@@ -21,12 +21,14 @@ __all__ = [
     "enqueue",
     "find_cluster_alerts",
     "get_delivery",
+    "group",
     "list_deliveries",
     "mark_failed",
     "mark_folded",
     "mark_retry",
     "mark_sent",
     "pending_digest",
+    "release",
 ]
 
 _D, _W, _I = "d_", "w_", "i_"
@@ -104,14 +106,63 @@ async def claim_deliveries(
             status="sending",
             lease_until=require_utc(now) + timedelta(seconds=lease_s),
             attempts=deliveries.c.attempts + 1,
+            attempted_at=sa.func.coalesce(deliveries.c.attempted_at, require_utc(now)),
         )
         .returning(deliveries.c.id)
     )
     ids = list((await conn.execute(claim)).scalars())
     if not ids:
         return []
+    ids += await _claim_rest_of_groups(conn, ids, now, lease_s)
     rows = await conn.execute(_JOBS.where(deliveries.c.id.in_(ids)).order_by(deliveries.c.id))
     return [_job(row) for row in rows]
+
+
+async def _claim_rest_of_groups(
+    conn: AsyncConnection, ids: list[int], now: datetime, lease_s: int
+) -> list[int]:
+    """Claim the members of the claimed deliveries' fold groups that the batch left out.
+
+    A fold (burst or digest message) is settled as a whole, so its members travel together
+    whatever their due times (a crash between two writes can leave them apart).
+    """
+    leaders_of = sa.select(deliveries.c.folded_into).where(
+        deliveries.c.id.in_(ids), deliveries.c.folded_into.is_not(None)
+    )
+    leaders = [int(x) for x in (await conn.execute(leaders_of.distinct())).scalars()]
+    if not leaders:
+        return []
+    waiting = sa.or_(
+        deliveries.c.status == "pending",
+        sa.and_(deliveries.c.status == "sending", deliveries.c.lease_until <= now),
+    )
+    rest = (
+        sa.select(deliveries.c.id)
+        .where(
+            sa.or_(deliveries.c.folded_into.in_(leaders), deliveries.c.id.in_(leaders)),
+            deliveries.c.id.not_in(ids),
+            waiting,
+        )
+        .with_for_update(skip_locked=True)
+    )
+    claim = (
+        sa.update(deliveries)
+        .where(deliveries.c.id.in_(rest))
+        .values(
+            status="sending",
+            lease_until=require_utc(now) + timedelta(seconds=lease_s),
+            attempts=deliveries.c.attempts + 1,
+            attempted_at=sa.func.coalesce(deliveries.c.attempted_at, require_utc(now)),
+        )
+        .returning(deliveries.c.id)
+    )
+    return list((await conn.execute(claim)).scalars())
+
+
+async def group(conn: AsyncConnection, leader: int, delivery_ids: Sequence[int]) -> None:
+    """Fix a fold's members before it is first sent, so a retry composes the same message."""
+    stmt = sa.update(deliveries).where(deliveries.c.id.in_([leader, *delivery_ids]))
+    await conn.execute(stmt.values(folded_into=leader))
 
 
 async def _set(conn: AsyncConnection, delivery_ids: Sequence[int], **values: Any) -> None:
@@ -129,15 +180,42 @@ async def mark_sent(
 
 
 async def mark_retry(
-    conn: AsyncConnection, delivery_id: int, *, error: str, retry_at: datetime
+    conn: AsyncConnection, delivery_id: int | Sequence[int], *, error: str, retry_at: datetime
 ) -> None:
-    """Put a delivery back in the queue, due again at `retry_at`."""
-    await _set(conn, [delivery_id], status="pending", due_at=retry_at, error=error)
+    """Put deliveries back in the queue, due again at `retry_at`."""
+    ids = [delivery_id] if isinstance(delivery_id, int) else delivery_id
+    await _set(conn, ids, status="pending", due_at=retry_at, error=error)
 
 
-async def mark_failed(conn: AsyncConnection, delivery_id: int, *, error: str) -> None:
-    """Give up on a delivery for good."""
-    await _set(conn, [delivery_id], status="failed", error=error)
+async def release(conn: AsyncConnection, delivery_ids: Sequence[int], *, error: str) -> None:
+    """Hand claimed deliveries back unsent: pending again, due at once, the claim's try undone.
+
+    For deliveries that were never sent (a shutdown) or that a destination refused outright
+    (their watch is paused): they wait, due, for the next claim and keep no trace of this try.
+    """
+    if not delivery_ids:
+        return
+    first_try = deliveries.c.attempts <= 1
+    stmt = (
+        sa.update(deliveries)
+        .where(deliveries.c.id.in_(list(delivery_ids)), deliveries.c.status == "sending")
+        .values(
+            status="pending",
+            lease_until=None,
+            error=error,
+            attempts=sa.case((first_try, 0), else_=deliveries.c.attempts - 1),
+            attempted_at=sa.case((first_try, None), else_=deliveries.c.attempted_at),
+        )
+    )
+    await conn.execute(stmt)
+
+
+async def mark_failed(
+    conn: AsyncConnection, delivery_id: int | Sequence[int], *, error: str
+) -> None:
+    """Give up on deliveries for good."""
+    ids = [delivery_id] if isinstance(delivery_id, int) else delivery_id
+    await _set(conn, ids, status="failed", error=error)
 
 
 async def mark_folded(

@@ -105,6 +105,8 @@ class DeliveryRecord:
     payload: dict[str, Any] = field(default_factory=dict)
     created_at: datetime | None = None
     sent_at: datetime | None = None
+    attempted_at: datetime | None = None  # first handed to a sender (kept across retries)
+    folded_into: int | None = None  # the fold (its first delivery) whose message carries this
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,4 +115,6 @@ def delivery_record(row: Row[Any], prefix: str = "") -> DeliveryRecord:
         payload=dict(col("payload") or {}),
         created_at=col("created_at"),
         sent_at=col("sent_at"),
+        attempted_at=col("attempted_at"),
+        folded_into=col("folded_into"),
     )

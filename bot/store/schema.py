@@ -118,6 +118,7 @@ deliveries = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("due_at", UTCDateTime),
     sa.Column("lease_until", UTCDateTime),
+    sa.Column("attempted_at", UTCDateTime),
     sa.Column("external_ref", CleanText),
     sa.Column("error", CleanText, nullable=False),
     sa.Column("payload", sa.JSON, nullable=False),

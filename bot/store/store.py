@@ -287,6 +287,11 @@ class Store:
         async with self._write() as conn:
             return await watches.set_watch_paused(conn, watch_id, paused, reason)
 
+    async def pause_watch_if_active(self, watch_id: int, reason: str) -> bool:
+        """Pause a watch unless it is paused already; tell whether this call paused it."""
+        async with self._write() as conn:
+            return await watches.pause_if_active(conn, watch_id, reason)
+
     async def count_watches(
         self, *, owner: str | None = None, destination: str | None = None
     ) -> int:
@@ -323,6 +328,50 @@ class Store:
         retry_at = require_utc(retry_at, "retry_at")
         async with self._write() as conn:
             await outbox.mark_retry(conn, delivery_id, error=error, retry_at=retry_at)
+
+    async def settle_sent(
+        self,
+        primary: int,
+        folded: Sequence[int] = (),
+        *,
+        now: datetime,
+        external_ref: str | None,
+    ) -> None:
+        """Record a message as posted: its delivery sent, the deliveries it folds in, at once."""
+        now = require_utc(now, "now")
+        async with self._write() as conn:
+            await outbox.mark_sent(conn, primary, now=now, external_ref=external_ref)
+            if folded:
+                await outbox.mark_folded(
+                    conn, folded, now=now, into=primary, external_ref=external_ref
+                )
+
+    async def retry_deliveries(
+        self, delivery_ids: Sequence[int], *, now: datetime, error: str, retry_at: datetime
+    ) -> None:
+        """Queue deliveries again for `retry_at`, noting the error, in one transaction."""
+        require_utc(now, "now")
+        retry_at = require_utc(retry_at, "retry_at")
+        async with self._write() as conn:
+            await outbox.mark_retry(conn, delivery_ids, error=error, retry_at=retry_at)
+
+    async def fail_deliveries(
+        self, delivery_ids: Sequence[int], *, now: datetime, error: str
+    ) -> None:
+        """Give up on deliveries for good, noting the error, in one transaction."""
+        require_utc(now, "now")
+        async with self._write() as conn:
+            await outbox.mark_failed(conn, delivery_ids, error=error)
+
+    async def group_deliveries(self, leader: int, delivery_ids: Sequence[int]) -> None:
+        """Fix the members of a fold (led by `leader`) before its message is first sent."""
+        async with self._write() as conn:
+            await outbox.group(conn, leader, delivery_ids)
+
+    async def release_deliveries(self, delivery_ids: Sequence[int], *, error: str = "") -> None:
+        """Hand claimed, unsent deliveries back to the queue, due at once, the try undone."""
+        async with self._write() as conn:
+            await outbox.release(conn, delivery_ids, error=error)
 
     async def mark_failed(self, delivery_id: int, *, now: datetime, error: str) -> None:
         """Give up on a delivery for good, noting the error."""

@@ -17,6 +17,7 @@ __all__ = [
     "count_watches",
     "get_watch",
     "list_watches",
+    "pause_if_active",
     "remove_watch",
     "set_watch_paused",
 ]
@@ -96,6 +97,16 @@ async def set_watch_paused(
     stmt = sa.update(watches).where(watches.c.id == watch_id).values(values)
     row = (await conn.execute(stmt.returning(*watches.c))).first()
     return watch_record(row) if row else None
+
+
+async def pause_if_active(conn: AsyncConnection, watch_id: int, reason: str) -> bool:
+    """Pause an active watch with a reason; False when it was already paused (or is gone)."""
+    stmt = (
+        sa.update(watches)
+        .where(watches.c.id == watch_id, watches.c.paused.is_(False))
+        .values(paused=True, paused_reason=reason)
+    )
+    return bool((await conn.execute(stmt.returning(watches.c.id))).first())
 
 
 async def count_watches(
