@@ -1,12 +1,19 @@
-"""Parse the caching and back-off headers a publisher sends: Retry-After, Cache-Control."""
+"""Parse the headers a publisher sends: Retry-After, Cache-Control, Content-Type, Content-Location."""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
 
-__all__ = ["MAX_RETRY_AFTER_S", "parse_max_age", "parse_retry_after"]
+__all__ = [
+    "MAX_RETRY_AFTER_S",
+    "document_base",
+    "parse_content_type",
+    "parse_max_age",
+    "parse_retry_after",
+]
 
 MAX_RETRY_AFTER_S = 7 * 24 * 3600.0
 _MAX_AGE = re.compile(r"(?:^|[,\s])(?:s-)?max-age\s*=\s*\"?(\d{1,12})\"?", re.IGNORECASE)
@@ -39,3 +46,34 @@ def parse_max_age(cache_control: str | None) -> float | None:
     if match is None:
         return None
     return min(float(int(match.group(1))), MAX_RETRY_AFTER_S)
+
+
+def parse_content_type(value: str | None) -> tuple[str, str | None]:
+    """Return the media type (lower-case, "" when absent) and the charset parameter, if any."""
+    parts = str(value or "").split(";")
+    charset = None
+    for part in parts[1:]:
+        key, _, raw = part.partition("=")
+        if key.strip().lower() == "charset" and raw.strip().strip("\"'"):
+            charset = raw.strip().strip("\"'").lower()
+    return parts[0].strip().lower(), charset
+
+
+def document_base(final_url: str, content_location: str | None) -> str:
+    """Return the base URL of a document: its Content-Location, else the URL it came from.
+
+    Content-Location is resolved against the final URL after redirects (RFC 9110 section
+    8.7); one that is not http(s) once resolved is ignored. An `xml:base` inside the
+    document, when there is one, then applies on top of this base.
+    """
+    location = (content_location or "").strip()
+    if not location or len(location) > 4096:
+        return final_url
+    try:
+        resolved = urljoin(final_url, location)
+        parts = urlsplit(resolved)
+    except ValueError:
+        return final_url
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return final_url
+    return resolved

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from bot.fetch.headers import parse_max_age
+from bot.fetch.charset import decode_html
+from bot.fetch.headers import document_base, parse_content_type, parse_max_age
 
 __all__ = ["Response"]
 
@@ -34,16 +35,17 @@ class Response:
     @property
     def content_type(self) -> str:
         """The media type without parameters, lower-case ("" when absent)."""
-        return str(self.headers.get("content-type", "")).split(";", 1)[0].strip().lower()
+        return parse_content_type(self.headers.get("content-type"))[0]
 
     @property
     def charset(self) -> str | None:
         """The charset parameter of Content-Type, if any."""
-        for part in str(self.headers.get("content-type", "")).split(";")[1:]:
-            key, _, value = part.partition("=")
-            if key.strip().lower() == "charset" and value.strip():
-                return value.strip().strip('"').lower()
-        return None
+        return parse_content_type(self.headers.get("content-type"))[1]
+
+    @property
+    def base_url(self) -> str:
+        """The URL relative links resolve against: Content-Location, else the final URL."""
+        return document_base(self.url, self.headers.get("content-location"))
 
     @property
     def max_age(self) -> float | None:
@@ -51,9 +53,5 @@ class Response:
         return parse_max_age(self.headers.get("cache-control"))
 
     def text(self) -> str:
-        """Decode the body with the declared charset, else UTF-8, replacing bad bytes."""
-        charset = self.charset or "utf-8"
-        try:
-            return self.body.decode(charset, errors="replace")
-        except LookupError:
-            return self.body.decode("utf-8", errors="replace")
+        """Decode the body as a web page: BOM, header charset, `<meta charset>`, UTF-8, detected."""
+        return decode_html(self.body, self.charset, self.headers.get("content-language")).text

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from selectolax.lexbor import LexborHTMLParser
 
+from bot.fetch.charset import decode_json
 from bot.fetch.client import SafeClient
 from bot.fetch.response import Response
 from bot.ports import FetchError
@@ -61,18 +62,16 @@ async def _as_feed(response: Response) -> DiscoveredFeed | None:
     body = response.body
     if _looks_like_json(body):
         try:
-            document = json.loads(body.decode("utf-8-sig", errors="replace"))
+            document = json.loads(decode_json(body, response.charset).text)
         except (ValueError, RecursionError):
             return None
         if not is_json_feed(document):
             return None
-        parsed = await parse_json_feed(body, base_url=response.url)
+        parsed = await parse_json_feed(body, base_url=response.url, headers=response.headers)
         return DiscoveredFeed(response.url, parsed.title, "jsonfeed")
     if _looks_like_xml_feed(body) or response.content_type in _FEED_TYPES:
         try:
-            parsed_xml = await parse_feed(
-                body, base_url=response.url, content_type=response.content_type
-            )
+            parsed_xml = await parse_feed(body, base_url=response.url, headers=response.headers)
         except FetchError:
             return None
         return DiscoveredFeed(response.url, parsed_xml.title, "rss")

@@ -8,7 +8,9 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from bot.core.item import Item
+from bot.fetch.charset import decode_json
 from bot.fetch.client import SafeClient
+from bot.fetch.headers import document_base, parse_content_type
 from bot.ports import FetchError, FetchResult, FetchState
 from bot.sources.conditional import MAX_ITEMS_PER_FETCH, conditional_get, result_from
 from bot.sources.fields import (
@@ -85,17 +87,17 @@ def _item(
     )
 
 
-def _decode(data: bytes, base_url: str) -> object:
+def _decode(data: bytes, base_url: str, charset: str | None) -> object:
     try:
-        return json.loads(data.decode("utf-8-sig", errors="replace"))
+        return json.loads(decode_json(data, charset).text)
     except (ValueError, RecursionError):
         raise FetchError(f"{base_url} is not valid JSON, so not a JSON Feed") from None
 
 
-def _parse(data: bytes, base_url: str, source_name: str) -> ParsedFeed:
+def _parse(data: bytes, base_url: str, source_name: str, headers: Mapping[str, str]) -> ParsedFeed:
     if not data.strip():
         raise FetchError(f"{base_url} returned an empty body, not a feed")
-    document = _decode(data, base_url)
+    document = _decode(data, base_url, parse_content_type(headers.get("content-type"))[1])
     if not is_json_feed(document):
         raise FetchError(
             f'{base_url} is JSON but not a JSON Feed (no "version": "https://jsonfeed.org/...")'
@@ -106,12 +108,13 @@ def _parse(data: bytes, base_url: str, source_name: str) -> ParsedFeed:
         raise FetchError(f'{base_url} is a JSON Feed without an "items" list')
     feed_title = clean_text(document.get("title"), MAX_TITLE_CHARS)
     source = source_name or feed_title
+    base = document_base(base_url, headers.get("content-location"))
     items: list[Item] = []
     identities: set[str] = set()
     for entry in entries:
         if not isinstance(entry, Mapping):
             continue
-        item = _item(entry, document, base_url, source)
+        item = _item(entry, document, base, source)
         if item is None or item.identity in identities:
             continue
         identities.add(item.identity)
@@ -121,9 +124,20 @@ def _parse(data: bytes, base_url: str, source_name: str) -> ParsedFeed:
     return ParsedFeed(feed_title, items)
 
 
-async def parse_json_feed(data: bytes, *, base_url: str, source_name: str = "") -> ParsedFeed:
-    """Parse JSON Feed bytes; raise FetchError when they are not one."""
-    return await asyncio.to_thread(_parse, data, base_url, source_name)
+async def parse_json_feed(
+    data: bytes,
+    *,
+    base_url: str,
+    source_name: str = "",
+    headers: Mapping[str, str] | None = None,
+) -> ParsedFeed:
+    """Parse JSON Feed bytes; raise FetchError when they are not one.
+
+    `base_url` is the final URL after redirects; relative URLs resolve against the response's
+    Content-Location (in `headers`, any case), else against it.
+    """
+    lowered = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
+    return await asyncio.to_thread(_parse, data, base_url, source_name, lowered)
 
 
 class JsonFeedSource:
@@ -136,5 +150,7 @@ class JsonFeedSource:
         response = await conditional_get(client, state, accept=JSON_FEED_ACCEPT)
         if response.not_modified:
             return result_from(response, state, [], title=None)
-        parsed = await parse_json_feed(response.body, base_url=response.url, source_name=state.name)
+        parsed = await parse_json_feed(
+            response.body, base_url=response.url, source_name=state.name, headers=response.headers
+        )
         return result_from(response, state, parsed.items, title=parsed.title or None)

@@ -1,11 +1,20 @@
-"""RSS 0.9x/1.0/2.0, Atom and RDF feeds, parsed by feedparser from bytes only."""
+"""RSS 0.9x/1.0/2.0, Atom, RDF and CDF feeds, parsed by feedparser from bytes only.
+
+The bytes are first decoded as RFC 7303 says (byte order mark, Content-Type charset, the XML
+declaration, detection when none fits: `bot.fetch.charset`) and handed to feedparser as UTF-8,
+with the response headers it uses (Content-Type, Content-Language). Relative links resolve
+against `xml:base`, then Content-Location, then the final URL after redirects. A feed with no
+items (an empty channel, an empty CDF file) is a healthy, empty source.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import io
 import logging
+import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -13,7 +22,9 @@ from typing import Any, ClassVar
 import feedparser
 
 from bot.core.item import Item
+from bot.fetch.charset import xml_as_utf8
 from bot.fetch.client import SafeClient
+from bot.fetch.headers import document_base, parse_content_type
 from bot.ports import FetchError, FetchResult, FetchState
 from bot.sources.conditional import FEED_ACCEPT, MAX_ITEMS_PER_FETCH, conditional_get, result_from
 from bot.sources.fields import (
@@ -31,6 +42,8 @@ __all__ = ["MAX_ENTRIES_PARSED", "ParsedFeed", "RssSource", "parse_feed"]
 log = logging.getLogger(__name__)
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+_FEED_ROOTS = frozenset({"rss", "feed", "rdf", "channel"})  # channel: CDF
+_FIRST_ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
 MAX_ENTRIES_PARSED = 10_000
 """Feeds listing more entries are refused before parsing (parsing cost grows with entries)."""
 
@@ -111,7 +124,32 @@ def _entry_item(raw: Any, *, base_url: str, source: str, feed_language: str) -> 
     )
 
 
-def _parse(data: bytes, base_url: str, source_name: str, content_type: str) -> ParsedFeed:
+def _root_element(document: bytes) -> str:
+    """The local name of the document's first element, lower-case ("" when none)."""
+    found = _FIRST_ELEMENT.search(document[:4096])
+    return found.group(1).decode("ascii").lower() if found else ""
+
+
+def _feedparser(document: bytes, base: str, headers: Mapping[str, str]) -> Any:
+    """Run feedparser on UTF-8 bytes with the response headers it weighs."""
+    response_headers = {"content-type": "application/xml; charset=utf-8"}
+    language = headers.get("content-language")
+    if language:
+        response_headers["content-language"] = language
+    if b"xml:base" in document:
+        # Only then: with a base, feedparser also resolves permalink guids, which would change
+        # the identity of items of feeds whose guids are relative. Without xml:base, links are
+        # resolved against `base` afterwards, which is the same.
+        response_headers["content-location"] = base
+    return feedparser.parse(
+        io.BytesIO(document),
+        response_headers=response_headers,
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
+
+
+def _parse(data: bytes, base_url: str, source_name: str, headers: Mapping[str, str]) -> ParsedFeed:
     if not data.strip():
         raise FetchError(f"{base_url} returned an empty body, not a feed")
     markers = data.count(b"<item") + data.count(b"<entry")
@@ -120,10 +158,11 @@ def _parse(data: bytes, base_url: str, source_name: str, content_type: str) -> P
             f"{base_url} lists {markers} entries, more than the {MAX_ENTRIES_PARSED} "
             "Wirewatch parses; ask the publisher for a shorter feed"
         )
+    content_type, charset = parse_content_type(headers.get("content-type"))
+    document, _decoded = xml_as_utf8(data, charset, headers.get("content-language"))
+    base = document_base(base_url, headers.get("content-location"))
     try:
-        parsed = feedparser.parse(
-            io.BytesIO(data), sanitize_html=False, resolve_relative_uris=False
-        )
+        parsed = _feedparser(document, base, headers)
     except Exception as exc:  # feedparser on hostile bytes: report, never crash the poller
         raise FetchError(f"{base_url} is not a readable feed ({type(exc).__name__})") from None
     feed = parsed.get("feed") or {}
@@ -136,16 +175,17 @@ def _parse(data: bytes, base_url: str, source_name: str, content_type: str) -> P
                 f"{base_url} is a web page, not a feed: add the site with /sources add to find "
                 "its feeds, or use the html source kind"
             )
-        problem = parsed.get("bozo_exception")
-        detail = f" ({str(problem)[:200]})" if problem else ""
-        raise FetchError(f"{base_url} is not an RSS, Atom or RDF feed{detail}")
+        if _root_element(document) not in _FEED_ROOTS:
+            problem = parsed.get("bozo_exception")
+            detail = f" ({str(problem)[:200]})" if problem else ""
+            raise FetchError(f"{base_url} is not an RSS, Atom or RDF feed{detail}")
     feed_title = clean_text(feed.get("title"), MAX_TITLE_CHARS)
     source = source_name or feed_title
     feed_language = language_code(feed.get("language"))
     items: list[Item] = []
     identities: set[str] = set()
     for entry in entries:
-        item = _entry_item(entry, base_url=base_url, source=source, feed_language=feed_language)
+        item = _entry_item(entry, base_url=base, source=source, feed_language=feed_language)
         if item is None:
             continue
         key = item.identity
@@ -160,10 +200,18 @@ def _parse(data: bytes, base_url: str, source_name: str, content_type: str) -> P
 
 
 async def parse_feed(
-    data: bytes, *, base_url: str, source_name: str = "", content_type: str = ""
+    data: bytes,
+    *,
+    base_url: str,
+    source_name: str = "",
+    headers: Mapping[str, str] | None = None,
 ) -> ParsedFeed:
-    """Parse feed bytes (in a worker thread); raise FetchError when they are not a feed."""
-    return await asyncio.to_thread(_parse, data, base_url, source_name, content_type)
+    """Parse feed bytes (in a worker thread); raise FetchError when they are not a feed.
+
+    `base_url` is the final URL after redirects; `headers` the response's (any case).
+    """
+    lowered = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
+    return await asyncio.to_thread(_parse, data, base_url, source_name, lowered)
 
 
 class RssSource:
@@ -177,9 +225,6 @@ class RssSource:
         if response.not_modified:
             return result_from(response, state, [], title=None)
         parsed = await parse_feed(
-            response.body,
-            base_url=response.url,
-            source_name=state.name,
-            content_type=response.content_type,
+            response.body, base_url=response.url, source_name=state.name, headers=response.headers
         )
         return result_from(response, state, parsed.items, title=parsed.title or None)

@@ -42,7 +42,7 @@ async def read_all(demo: DemoFeeds, http: httpx.AsyncClient) -> dict[str, list[I
             answer.content,
             base_url=url,
             source_name=name,
-            content_type=answer.headers["Content-Type"],
+            headers=answer.headers,
         )
         out[name] = parsed.items
     return out

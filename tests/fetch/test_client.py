@@ -559,3 +559,26 @@ async def test_every_refusal_class_holds_directly_via_redirect_and_via_rebinding
     finally:
         await client.aclose()
     assert [r.path for r in fs.requests] == ["/go", "/feed.xml"]
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate"])
+async def test_a_plain_body_labelled_compressed_is_read_as_identity(
+    fs: FeedServer, coding: str
+) -> None:
+    fs.set_response("/feed", 200, FEED.encode(), {"Content-Encoding": coding})
+    response = await fetch(LOOPBACK, fs.url("/feed"))
+    assert response.body == FEED.encode()  # type: ignore[attr-defined]
+
+
+async def test_the_byte_cap_holds_on_a_plain_body_labelled_gzip(raw_server) -> None:  # type: ignore[no-untyped-def]
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")  # no Content-Length: only the decoder can stop it
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nConnection: close\r\n\r\n<rss>")
+        for _ in range(50):
+            writer.write(b" " * 1000)
+            await writer.drain()
+
+    port = await raw_server(handler)
+    policy = FetchPolicy(allow_hosts=("127.0.0.1",), max_bytes=10_000)
+    with pytest.raises(FetchError, match=r"larger than 10000 bytes once decompressed"):
+        await fetch(policy, f"http://127.0.0.1:{port}/")
