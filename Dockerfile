@@ -36,7 +36,8 @@ ENV PATH="/app/.venv/bin:${PATH}" \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     WIREWATCH_CONFIG=/app/config/wirewatch.toml
-# SQLite (the default database URL, relative to /app) lives here; PostgreSQL needs no volume.
+# SQLite (the default config's ../data/wirewatch.db, relative to /app/config) lives here;
+# PostgreSQL needs no volume.
 VOLUME ["/app/data"]
 USER wirewatch
 # Only used by Slack's HTTP mode ([slack] mode = "http"); Socket Mode and Discord dial out.

@@ -205,63 +205,26 @@ async def cmd_sources(args: argparse.Namespace) -> int:
         caller = _cli_caller()
         service = app.service
         if args.action == "add":
-            if args.kind or args.name:
-                from bot.store import DuplicateError
-
-                try:
-                    source = await app.store.add_source(
-                        args.name or args.url,
-                        args.url,
-                        kind=args.kind or "rss",
-                        interval_s=int(app.settings.poll.interval),
-                        owner="cli",
-                    )
-                except DuplicateError:
-                    err.print(
-                        Text("that URL is already a source (wirewatch sources list)", style="red")
-                    )
-                    return 1
-                out.print(f"source #{source.id} added: {source.name}")
-                return 0
-            reply = await service.sources_add(caller, args.url)
+            reply = await service.sources_add(caller, args.url, name=args.name, kind=args.kind)
         elif args.action == "list":
             reply = await service.sources_list(caller)
         elif args.action == "remove":
             reply = await service.sources_remove(caller, args.id)
         else:
-            return await _import_opml(app, Path(args.file))
+            path = Path(args.file)
+            try:
+                data = await asyncio.to_thread(path.read_bytes)
+            except OSError as error:
+                err.print(Text(f"cannot read {path}: {error.strerror}", style="red"))
+                return 2
+            reply = await service.sources_import(caller, data)
+            if not reply.ok:
+                err.print(Text(f"{path}: " + " ".join(map(str, reply.lines)), style="red"))
+                return 2
         render_reply(out, reply)
         return 0 if reply.ok else 1
 
     return await _with_app(args, body)
-
-
-async def _import_opml(app: App, path: Path) -> int:
-    from bot.sources.opml import parse_opml
-    from bot.store import DuplicateError
-
-    try:
-        entries = parse_opml(await asyncio.to_thread(path.read_bytes))
-    except OSError as error:
-        err.print(Text(f"cannot read {path}: {error.strerror}", style="red"))
-        return 2
-    except ValueError as error:
-        err.print(Text(f"{path}: {error}", style="red"))
-        return 2
-    added = skipped = 0
-    for entry in entries:
-        try:
-            await app.store.add_source(
-                entry.title or entry.url,
-                entry.url,
-                interval_s=int(app.settings.poll.interval),
-                owner="cli",
-            )
-            added += 1
-        except DuplicateError:
-            skipped += 1
-    out.print(f"imported {added} sources from {path} ({skipped} already present)")
-    return 0
 
 
 async def cmd_db(args: argparse.Namespace) -> int:
@@ -343,8 +306,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sadd = sources.add_parser("add", help="add a feed (a site URL finds its feeds)")
     sadd.add_argument("url")
-    sadd.add_argument("--name")
-    sadd.add_argument("--kind", help="rss | jsonfeed | gdelt | html (skips discovery)")
+    sadd.add_argument("--name", help="the source's name (default: the feed's title)")
+    sadd.add_argument(
+        "--kind", help="rss | jsonfeed | gdelt | html: add the URL as this kind (no discovery)"
+    )
     sources.add_parser("list", help="list sources and their health")
     srem = sources.add_parser("remove", help="remove a source")
     srem.add_argument("id")

@@ -23,7 +23,9 @@ from bot.core.query import Query, QuerySyntaxError, parse
 from bot.fetch.client import SafeClient
 from bot.ports import FetchError
 from bot.replies import Reply
+from bot.sources import DEFAULT_KIND, SourceSpecError, check_source
 from bot.sources.discover import discover_feeds
+from bot.sources.opml import parse_opml
 from bot.store import DuplicateError, Store
 from bot.store.records import ArchivedItem, SourceRecord, WatchRecord
 
@@ -343,8 +345,10 @@ class CommandService:
     def _may_manage_sources(self, caller: Caller) -> bool:
         return self._is_admin(caller) or self._policy(caller).open_sources
 
-    async def sources_add(self, caller: Caller, url: str) -> Reply:
-        """Add a feed, or find the feeds a web page offers."""
+    async def sources_add(
+        self, caller: Caller, url: str, *, name: str | None = None, kind: str | None = None
+    ) -> Reply:
+        """Add a feed, or find the feeds a web page offers; `kind` adds the URL as it is."""
         if not self._may_manage_sources(caller):
             return Reply.error(
                 "Only Wirewatch admins can add sources",
@@ -353,17 +357,17 @@ class CommandService:
         url = url.strip().strip("<>").split("|")[0]
         if not url:
             return Reply.error("Give a feed or site URL", *SOURCES_USAGE[:1])
-        if "://" not in url:
-            url = "https://" + url
-        if not url.lower().startswith(("http://", "https://")):
-            return Reply.error("Only http and https URLs can be watched", f"Got {url!r}.")
+        try:
+            url = check_source(url, kind or DEFAULT_KIND)
+        except SourceSpecError as err:
+            return Reply.error("That source cannot be added", str(err))
         existing = await self.store.get_source_by_url(url)
         if existing:
             return Reply.error(
                 f"Source #{existing.id} already polls that URL", f"{existing.name}: {existing.url}"
             )
-        if self.client is None:
-            return await self._store_source(caller, url, host_of(url) or url)
+        if kind is not None or self.client is None:
+            return await self._store_source(caller, url, name or host_of(url) or url, kind=kind)
         try:
             feeds = await discover_feeds(self.client, url)
         except FetchError as err:
@@ -381,7 +385,7 @@ class CommandService:
                 f"Source #{existing.id} already polls that feed", f"{existing.name}: {existing.url}"
             )
         reply = await self._store_source(
-            caller, chosen.url, chosen.title or host_of(url), kind=chosen.kind
+            caller, chosen.url, name or chosen.title or host_of(url), kind=chosen.kind
         )
         if len(feeds) > 1:
             reply.lines.append("The page offers other feeds too:")
@@ -389,13 +393,18 @@ class CommandService:
         return reply
 
     async def _store_source(
-        self, caller: Caller, url: str, name: str, *, kind: str = "rss"
+        self, caller: Caller, url: str, name: str, *, kind: str | None = None
     ) -> Reply:
+        """Check (bot.sources.check_source, the one gate of every path) and store a source."""
+        try:
+            url = check_source(url, kind or DEFAULT_KIND)
+        except SourceSpecError as err:
+            return Reply.error("That source cannot be added", str(err))
         try:
             source = await self.store.add_source(
                 name[:200] or url,
                 url,
-                kind=kind,
+                kind=kind or DEFAULT_KIND,
                 interval_s=self.default_interval_s,
                 owner=caller.owner,
             )
@@ -412,6 +421,46 @@ class CommandService:
             sources=[source],
             ephemeral=False,
         )
+
+    async def sources_import(self, caller: Caller, opml: bytes) -> Reply:
+        """Add every feed an OPML file lists; each goes through the same check as `sources add`."""
+        if not self._may_manage_sources(caller):
+            return Reply.error("Only Wirewatch admins can import sources")
+        try:
+            entries = parse_opml(opml)
+        except ValueError as err:
+            return Reply.error("That OPML file cannot be imported", str(err))
+        added: list[SourceRecord] = []
+        present = 0
+        refused: list[str] = []
+        for entry in entries:
+            try:
+                url = check_source(entry.url, DEFAULT_KIND)
+            except SourceSpecError as err:
+                refused.append(f"{entry.title or entry.url}: {err}")
+                continue
+            try:
+                added.append(
+                    await self.store.add_source(
+                        (entry.title or url)[:200],
+                        url,
+                        kind=DEFAULT_KIND,
+                        interval_s=self.default_interval_s,
+                        owner=caller.owner,
+                    )
+                )
+            except DuplicateError:
+                present += 1
+        if added and self.on_sources_changed is not None:
+            await self.on_sources_changed()
+        reply = Reply(
+            title=f"Imported {len(added)} source{'s' if len(added) != 1 else ''}",
+            lines=[f"{present} already present, {len(refused)} refused."],
+            sources=added,
+            ephemeral=False,
+        )
+        reply.warnings = refused
+        return reply
 
     async def sources_list(self, caller: Caller) -> Reply:
         """Every source with its health."""

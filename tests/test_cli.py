@@ -102,7 +102,7 @@ def test_watch_and_sources_commands_on_a_database(tmp_path: Path, capsys):
         ],
         capsys,
     )
-    assert code == 0 and "source #1 added" in out
+    assert code == 0 and "Source #1 added: Example" in out
     code, out, _ = run(["-c", str(config), "sources", "list"], capsys)
     assert code == 0 and "Example" in out and "not polled yet" in out
     code, out, _ = run(["-c", str(config), "db", "upgrade"], capsys)
@@ -173,9 +173,9 @@ def test_sources_import_reads_opml_and_skips_duplicates(tmp_path: Path, capsys):
         "</body></opml>"
     )
     code, out, _ = run(["-c", str(config), "sources", "import", str(opml)], capsys)
-    assert code == 0 and "imported 2 sources" in out
+    assert code == 0 and "Imported 2 sources" in out
     code, out, _ = run(["-c", str(config), "sources", "import", str(opml)], capsys)
-    assert code == 0 and "imported 0 sources" in out and "2 already present" in out
+    assert code == 0 and "Imported 0 sources" in out and "2 already present" in out
     bomb = tmp_path / "bomb.opml"
     bomb.write_text(
         '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><opml><body>'
@@ -183,3 +183,58 @@ def test_sources_import_reads_opml_and_skips_duplicates(tmp_path: Path, capsys):
     )
     code, _, err = run(["-c", str(config), "sources", "import", str(bomb)], capsys)
     assert code == 2 and "bomb.opml" in err
+
+
+def test_a_relative_sqlite_path_follows_the_config_file_not_the_directory(
+    tmp_path: Path, capsys, monkeypatch
+):
+    deploy = tmp_path / "deploy"
+    deploy.mkdir()
+    config = deploy / "c.toml"
+    config.write_text('[database]\nurl = "sqlite+aiosqlite:///data/ww.db"\n')
+    monkeypatch.chdir(deploy)
+    code, out, _ = run(["-c", "c.toml", "watch", "add", "Algeria AND readmission"], capsys)
+    assert code == 0 and "Watch #1 added" in out
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    code, out, _ = run(["-c", str(config), "watch", "list"], capsys)
+    assert code == 0 and "1 watches" in out and "Algeria AND readmission" in out
+    assert (deploy / "data" / "ww.db").exists()
+    assert list(elsewhere.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "kind", "message"),
+    [
+        ("notaurl", "rss", "'notaurl' is not a URL"),
+        ("notaurl", None, "'notaurl' is not a URL"),
+        ("https://example.org/feed", "atom", "unknown source kind 'atom'; known kinds: gdelt"),
+        ("file:///etc/passwd", "rss", "only http:// and https:// URLs can be polled, not file:"),
+        ("javascript:alert(1)", "html", "only http:// and https:// URLs can be polled"),
+    ],
+)
+def test_sources_add_refuses_what_cannot_be_polled(tmp_path, capsys, url, kind, message):
+    config = tmp_path / "c.toml"
+    config.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/x.db"\n')
+    argv = ["-c", str(config), "sources", "add", url] + (["--kind", kind] if kind else [])
+    code, out, _ = run(argv, capsys)
+    assert code == 1 and "That source cannot be added" in out and message in out
+    code, out, _ = run(["-c", str(config), "sources", "list"], capsys)
+    assert "0 sources" in out
+
+
+def test_opml_import_refuses_what_cannot_be_polled_and_keeps_the_rest(tmp_path, capsys):
+    config = tmp_path / "c.toml"
+    config.write_text(f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/x.db"\n')
+    opml = tmp_path / "subs.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><body>'
+        '<outline text="Good" xmlUrl="https://a.example/rss"/>'
+        '<outline text="Local" xmlUrl="http://intranet/rss"/>'
+        '<outline text="Bad port" xmlUrl="https://b.example:99999/rss"/>'
+        "</body></opml>"
+    )
+    code, out, _ = run(["-c", str(config), "sources", "import", str(opml)], capsys)
+    assert code == 0 and "Imported 2 sources" in out and "1 refused" in out
+    assert "Bad port: 'https://b.example:99999/rss' is not a usable URL" in out

@@ -17,7 +17,7 @@ from rich.console import Console
 from bot.abstractive import AbstractiveSummarizer
 from bot.app.pipeline import Pipeline
 from bot.app.relay import Relay
-from bot.app.settings import Secrets, Settings
+from bot.app.settings import Secrets, Settings, interval_warnings
 from bot.app.watch_index import WatchIndex
 from bot.chat.console import ConsoleNotifier
 from bot.chat.jsonl import JsonlNotifier
@@ -80,6 +80,8 @@ class App:
 
     async def sync_config(self) -> None:
         """Make the store's sources and config-defined watches follow the config file."""
+        for warning in interval_warnings(self.settings):
+            log.warning("%s", warning)
         for entry in self.settings.sources:
             options = dict(entry.options)
             if entry.backfill is not None:
@@ -87,12 +89,6 @@ class App:
             if entry.fetch_article:
                 options["fetch_article"] = True
             interval = int(entry.interval or self.settings.poll.interval)
-            if interval < 60:
-                log.warning(
-                    "source %r polls every %ss: under a minute is impolite to most publishers",
-                    entry.name,
-                    interval,
-                )
             existing = await self.store.get_source_by_url(entry.url)
             if existing is None:
                 with contextlib.suppress(DuplicateError):

@@ -68,14 +68,15 @@ async def run_demo(
                 {
                     "database": {"url": f"sqlite+aiosqlite:///{db_path}"},
                     "poll": {
-                        "interval": interval_s,
-                        "min_interval": 1,
+                        "interval": f"{interval_s}s",
+                        "min_interval": "1s",
                         "adaptive": False,
                         "jitter": 0.0,
                     },
                     "fetch": {"allow_hosts": ["127.0.0.1"]},
                     "sources": [
-                        {"name": name, "url": url, "interval": interval_s} for name, url in sources
+                        {"name": name, "url": url, "interval": f"{interval_s}s"}
+                        for name, url in sources
                     ],
                     "watches": [{"query": q, "to": "console"} for q in DEMO_WATCHES],
                 },

@@ -1,4 +1,4 @@
-"""Human durations in config and commands: "30s", "5m", "1h", "7d", "1h30m"."""
+"""Human durations in config and commands: "30s", "5m", "1h", "7d", "1h30m" (a unit is required)."""
 
 from __future__ import annotations
 
@@ -11,16 +11,21 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def parse_duration(text: str | int | float) -> float:
-    """Return seconds for "30s", "5m", "1h30m", "7d" (a bare number is seconds); ValueError otherwise."""
-    if isinstance(text, bool):
+    """Return seconds for "30s", "5m", "1h30m", "7d"; ValueError otherwise.
+
+    A number without a unit is refused ("30": seconds or minutes?), with the fix.
+    """
+    if isinstance(text, bool) or not isinstance(text, str | int | float):
         raise ValueError("expected a duration like 30s, 5m, 1h or 7d")
-    if isinstance(text, int | float):
-        if text < 0:
-            raise ValueError("a duration cannot be negative")
-        return float(text)
-    raw = text.strip().lower().replace(" ", "")
+    raw = str(text).strip().lower().replace(" ", "")
+    if raw.startswith("-"):
+        raise ValueError(f"a duration cannot be negative, got {text!r}")
     if raw.replace(".", "", 1).isdigit():
-        return float(raw)
+        number = raw.removesuffix(".0") if isinstance(text, float) else raw
+        raise ValueError(
+            f"a duration needs a unit: write {number}s for seconds "
+            f"(or {number}m, {number}h, {number}d), got {text!r}"
+        )
     pos, total = 0, 0.0
     for m in _PART.finditer(raw):
         if m.start() != pos:

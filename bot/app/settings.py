@@ -2,36 +2,49 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
+import typing
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
-from bot.app.durations import parse_duration
+from bot.app.durations import format_duration, parse_duration
 from bot.core.destination import DestinationError, parse_destination
+from bot.sources import SourceSpecError, check_source
+from bot.store.engine import normalise_url
 
 __all__ = [
     "DEFAULT_CONFIG",
+    "DEFAULT_DATABASE_URL",
     "ConfigError",
     "DiscordSettings",
     "Secrets",
     "Settings",
     "SlackSettings",
+    "anchored_sqlite_url",
+    "interval_warnings",
     "load_settings",
     "settings_from_dict",
 ]
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "wirewatch.toml"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/wirewatch.db"
 
 
 def _seconds(value: Any) -> float:
@@ -68,22 +81,37 @@ class _Section(BaseModel):
 
 
 class DatabaseSettings(_Section):
-    """[database]"""
+    """[database]: a relative SQLite path is relative to the config file's directory."""
 
-    url: str = "sqlite+aiosqlite:///data/wirewatch.db"
+    url: str = DEFAULT_DATABASE_URL
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, value: str) -> str:
+        normalise_url(value)  # ValueError names the problem and the accepted forms
+        return value
 
 
 class PollSettings(_Section):
     """[poll]: defaults for every source."""
 
-    interval: Seconds = 300.0
-    min_interval: Seconds = 60.0
-    max_interval: Seconds = 6 * 3600.0
+    interval: Seconds = Field(300.0, ge=1)
+    min_interval: Seconds = Field(60.0, ge=1)
+    max_interval: Seconds = Field(6 * 3600.0, ge=1)
     adaptive: bool = True
     jitter: float = Field(0.1, ge=0.0, le=0.5)
     concurrency: int = Field(20, ge=1, le=500)
     backfill: int = Field(0, ge=0, le=100)
     fetch_articles_per_poll: int = Field(10, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Self:
+        if self.min_interval > self.max_interval:
+            raise ValueError(
+                f"min_interval ({format_duration(self.min_interval)}) is longer than "
+                f"max_interval ({format_duration(self.max_interval)}): swap them"
+            )
+        return self
 
 
 class FetchSettings(_Section):
@@ -165,17 +193,19 @@ class SourceEntry(_Section):
     name: str = Field(min_length=1, max_length=200)
     url: str = Field(min_length=1)
     kind: str = "rss"
-    interval: Seconds | None = None
+    interval: Seconds | None = Field(None, ge=1)
     backfill: int | None = Field(None, ge=0, le=100)
     fetch_article: bool = False
     options: dict[str, Any] = Field(default_factory=dict)
 
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.lower().startswith(("http://", "https://")):
-            raise ValueError("expected an http:// or https:// URL")
-        return value
+    @model_validator(mode="after")
+    def _pollable(self) -> Self:
+        """The same check as every other way of adding a source (bot.sources.check_source)."""
+        try:
+            url = check_source(self.url, self.kind)
+        except SourceSpecError as err:
+            raise ValueError(f"source {self.name!r}: {err}") from None
+        return self if url == self.url else self.model_copy(update={"url": url})
 
 
 class WatchEntry(_Section):
@@ -202,7 +232,19 @@ class WatchEntry(_Section):
     def _mode(cls, value: str) -> str:
         from bot.core.digest import parse_digest_mode
 
-        return parse_digest_mode(value).text
+        parse_digest_mode(value)
+        return value
+
+    @field_validator("tz")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}: use an IANA name such as Europe/Paris or UTC"
+            ) from None
+        return value
 
     @field_validator("to")
     @classmethod
@@ -211,6 +253,24 @@ class WatchEntry(_Section):
             return str(parse_destination(value))
         except DestinationError as err:
             raise ValueError(str(err)) from None
+
+    @model_validator(mode="after")
+    def _digest(self) -> Self:
+        """Store the canonical mode, with a zone written in it (`daily 08:00 Asia/Tokyo`) in tz."""
+        from bot.core.digest import DigestModeError, parse_digest_mode
+
+        named = parse_digest_mode(self.mode)
+        if named.tz != "UTC" and self.tz not in ("UTC", named.tz):
+            raise ValueError(
+                f"mode names the time zone {named.tz} but tz says {self.tz}: keep one of them"
+            )
+        try:
+            parsed = parse_digest_mode(self.mode, self.tz if named.tz == "UTC" else named.tz)
+        except DigestModeError as err:
+            raise ValueError(str(err)) from None
+        if (parsed.text, parsed.tz) == (self.mode, self.tz):
+            return self
+        return self.model_copy(update={"mode": parsed.text, "tz": parsed.tz})
 
 
 class Settings(_Section):
@@ -227,6 +287,35 @@ class Settings(_Section):
     sources: list[SourceEntry] = Field(default_factory=list)
     watches: list[WatchEntry] = Field(default_factory=list)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    _config_file: Path | None = PrivateAttr(default=None)
+
+    @property
+    def config_file(self) -> Path | None:
+        """The file these settings were loaded from (None when built from a dict)."""
+        return self._config_file
+
+
+def interval_warnings(settings: Settings) -> list[str]:
+    """The politeness warning for every poll interval set under [poll] min_interval.
+
+    Such an interval is honoured (it is what the file says), but most publishers ask for less.
+    """
+    floor = settings.poll.min_interval
+    out: list[str] = []
+    if settings.poll.interval < floor:
+        out.append(
+            f"[poll] interval = {format_duration(settings.poll.interval)} is under "
+            f"min_interval ({format_duration(floor)}): honoured, but polling that often is "
+            "impolite to most publishers"
+        )
+    for i, entry in enumerate(settings.sources):
+        if entry.interval is not None and entry.interval < floor:
+            out.append(
+                f"sources[{i}] ({entry.name}) interval = {format_duration(entry.interval)} is "
+                f"under [poll] min_interval ({format_duration(floor)}): honoured, but polling "
+                "that often is impolite to most publishers"
+            )
+    return out
 
 
 class Secrets:
@@ -277,11 +366,40 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
     return out or "(top level)"
 
 
+def _known_keys(loc: tuple[int | str, ...]) -> list[str]:
+    """The keys allowed in the table at `loc` (the path of an unknown key, without it)."""
+    model: type[BaseModel] = Settings
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return []
+        candidates = [field.annotation, *typing.get_args(field.annotation)]
+        nested = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
+        if not nested:
+            return []
+        model = nested[0]
+    return sorted(model.model_fields)
+
+
+def _unknown_key(path: str, loc: tuple[int | str, ...]) -> str:
+    """Say which key is unknown and, when one is close, which was meant."""
+    key = str(loc[-1])
+    known = _known_keys(loc[:-1])
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    if close:
+        return f"{path}: unknown key; did you mean {close[0]}?"
+    listed = f" (known here: {', '.join(known)})" if known else ""
+    return f"{path}: unknown key{listed}; see README 'Configuration reference'"
+
+
 def _describe(err: dict[str, Any]) -> str:
-    path = _key_path(tuple(p for p in err["loc"] if not str(p).startswith("function-")))
+    loc = tuple(p for p in err["loc"] if not str(p).startswith("function-"))
+    path = _key_path(loc)
     kind = err["type"]
     if kind == "extra_forbidden":
-        return f"{path}: unknown key (check the spelling; see README 'Configuration reference')"
+        return _unknown_key(path, loc)
     msg = str(err["msg"]).removeprefix("Value error, ")
     got = err.get("input")
     if kind in {"missing"}:
@@ -291,12 +409,42 @@ def _describe(err: dict[str, Any]) -> str:
     return f"{path}: {msg}"
 
 
+def anchored_sqlite_url(url: str, base: Path) -> str:
+    """Return `url` with a relative SQLite path made relative to `base` (other URLs unchanged)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url  # the [database] validator explains what is wrong with it
+    database = parsed.database
+    if not parsed.drivername.startswith("sqlite") or not database:
+        return url
+    if database == ":memory:" or database.startswith("file:"):
+        return url
+    path = Path(database).expanduser()
+    if path.is_absolute():
+        return url
+    return parsed.set(database=os.path.normpath(base / path)).render_as_string(hide_password=False)
+
+
 def settings_from_dict(
-    data: dict[str, Any], *, source: str = "<config>", env: dict[str, str] | None = None
+    data: dict[str, Any],
+    *,
+    source: str = "<config>",
+    env: dict[str, str] | None = None,
+    base_dir: Path | None = None,
 ) -> Settings:
-    """Validate a parsed config, apply environment overrides, raise ConfigError listing every problem."""
+    """Validate a parsed config, apply environment overrides, raise ConfigError listing every problem.
+
+    With `base_dir` (the config file's directory) a relative SQLite path, the default one
+    included, is taken relative to it; WIREWATCH_DATABASE_URL is used as given.
+    """
     env = dict(os.environ) if env is None else env
     data = dict(data)
+    database = data.get("database")
+    if base_dir is not None and (database is None or isinstance(database, dict)):
+        url = (database or {}).get("url", DEFAULT_DATABASE_URL)
+        if isinstance(url, str):
+            data["database"] = {**(database or {}), "url": anchored_sqlite_url(url, base_dir)}
     if env.get("WIREWATCH_DATABASE_URL"):
         data["database"] = {**data.get("database", {}), "url": env["WIREWATCH_DATABASE_URL"]}
     try:
@@ -319,4 +467,7 @@ def load_settings(path: str | Path | None = None, *, env: dict[str, str] | None 
         raise ConfigError(str(chosen), ["the file is not UTF-8 text"]) from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(str(chosen), [f"not valid TOML: {err}"]) from None
-    return settings_from_dict(data, source=str(chosen), env=env)
+    base = chosen.expanduser().resolve().parent
+    settings = settings_from_dict(data, source=str(chosen), env=env, base_dir=base)
+    settings._config_file = chosen.expanduser().resolve()
+    return settings

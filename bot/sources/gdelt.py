@@ -142,6 +142,8 @@ class GdeltSource:
 
     kind: ClassVar[str] = "gdelt"
 
+    label: ClassVar[str] = "a GDELT news search"
+
     async def fetch(self, client: SafeClient, state: FetchState) -> FetchResult:
         """Run the search in `state.options["query"]` and return the articles found."""
         request_url = gdelt_request_url(state.options)

@@ -72,6 +72,8 @@ class HtmlPageSource:
 
     kind: ClassVar[str] = "html"
 
+    label: ClassVar[str] = "the links on a web page"
+
     async def fetch(self, client: SafeClient, state: FetchState) -> FetchResult:
         """Fetch the page and list the links under the selector."""
         selector = state.options.get("selector")

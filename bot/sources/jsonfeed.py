@@ -145,6 +145,8 @@ class JsonFeedSource:
 
     kind: ClassVar[str] = "jsonfeed"
 
+    label: ClassVar[str] = "JSON Feed"
+
     async def fetch(self, client: SafeClient, state: FetchState) -> FetchResult:
         """Fetch and parse the JSON Feed at `state.url`."""
         response = await conditional_get(client, state, accept=JSON_FEED_ACCEPT)

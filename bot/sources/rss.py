@@ -219,6 +219,8 @@ class RssSource:
 
     kind: ClassVar[str] = "rss"
 
+    label: ClassVar[str] = "RSS, Atom and RDF feeds"
+
     async def fetch(self, client: SafeClient, state: FetchState) -> FetchResult:
         """Fetch and parse the feed at `state.url`."""
         response = await conditional_get(client, state, accept=FEED_ACCEPT)

@@ -145,6 +145,35 @@ async def test_sources_are_admin_only_and_discovered(h):
     assert removed.ok
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("add notaurl", "'notaurl' is not a URL: give the full address with http://"),
+        ("add file:///etc/passwd", "only http:// and https:// URLs can be polled, not file:"),
+        ("add <javascript:alert(1)>", "only http:// and https:// URLs can be polled"),
+        ("add https:///feed", "has no host name"),
+    ],
+)
+async def test_chat_sources_add_refuses_what_cannot_be_polled(h, text, message):
+    before = await h.app.store.list_sources()
+    reply = await h.app.service.run_text(ADMIN, "/sources", text)
+    assert not reply.ok and reply.title == "That source cannot be added"
+    assert message in " ".join(map(str, reply.lines))
+    assert await h.app.store.list_sources() == before
+    assert h.feeds.requests_to("/feed") == []
+
+
+async def test_an_unknown_kind_is_refused_with_the_known_kinds(h):
+    reply = await h.app.service.sources_add(ADMIN, "https://wire.example/atom", kind="atom")
+    assert not reply.ok
+    assert (
+        "unknown source kind 'atom'; known kinds: gdelt (a GDELT news search), html (the links "
+        "on a web page), jsonfeed (JSON Feed), rss (RSS, Atom and RDF feeds)"
+    ) in reply.lines
+    added = await h.app.service.sources_add(ADMIN, "wire.example/atom", kind="rss", name="Wire")
+    assert added.ok and added.sources[0].url == "https://wire.example/atom"
+
+
 async def test_private_addresses_are_refused_when_not_allowed(h):
     reply = await h.app.service.sources_add(ADMIN, "http://10.1.2.3/feed")
     assert not reply.ok and "could not be read" in reply.title

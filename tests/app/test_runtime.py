@@ -49,7 +49,7 @@ async def test_sources_added_and_removed_at_run_time_get_and_lose_their_jobs(tmp
             [("A", feeds.url("/a.xml"))],
             [],
             clock=RealClock(),
-            poll={"interval": 1, "min_interval": 1},
+            poll={"interval": "1s", "min_interval": "1s"},
         )
         runtime = BotRuntime(h.app)
         task = asyncio.create_task(runtime.run())

@@ -9,6 +9,7 @@ from bot.app.settings import (
     DEFAULT_CONFIG,
     ConfigError,
     Secrets,
+    interval_warnings,
     load_settings,
     settings_from_dict,
 )
@@ -26,7 +27,10 @@ def test_every_problem_is_reported_with_its_key_path():
         settings_from_dict(
             {
                 "poll": {"interval": "soon"},
-                "sources": [{"name": "x", "url": "ftp://x", "intervall": 3}],
+                "sources": [
+                    {"name": "x", "url": "https://x.example/rss", "intervall": "3m"},
+                    {"name": "y", "url": "ftp://y.example/rss"},
+                ],
                 "watches": [{"query": "a", "to": "slak:x"}],
                 "fetch": {"max_bytes": "lots"},
             },
@@ -36,8 +40,10 @@ def test_every_problem_is_reported_with_its_key_path():
     joined = "\n".join(problems)
     assert len(problems) == 5
     assert "poll.interval: expected a duration like 30s, 5m, 1h or 7d" in joined
-    assert "sources[0].url: expected an http:// or https:// URL" in joined
-    assert "sources[0].intervall: unknown key" in joined
+    assert (
+        "sources[1]: source 'y': only http:// and https:// URLs can be polled, not ftp:" in joined
+    )
+    assert "sources[0].intervall: unknown key; did you mean interval?" in joined
     assert "watches[0].to: unknown destination 'slak:x'" in joined
     assert "fetch.max_bytes: expected a size like 10MiB" in joined
     assert "'got 'soon'' " not in str(caught.value)
@@ -83,17 +89,22 @@ def test_secrets_come_from_env_and_never_print():
         ("1h30m", 5400),
         ("7d", 604800),
         ("2w", 1209600),
-        ("45", 45),
-        (12, 12),
+        ("1.5s", 1.5),
     ],
 )
 def test_durations(text, seconds):
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "soon", "5x", "m5", "-3", "1h junk", True])
+@pytest.mark.parametrize("text", ["", "soon", "5x", "m5", "-3", "-3s", "1h junk", True, None])
 def test_bad_durations(text):
     with pytest.raises(ValueError):
+        parse_duration(text)
+
+
+@pytest.mark.parametrize("text", ["30", 30, "45", 12.0])
+def test_a_duration_without_a_unit_is_refused_with_the_fix(text):
+    with pytest.raises(ValueError, match=r"a duration needs a unit: write \d+s for seconds"):
         parse_duration(text)
 
 
@@ -121,3 +132,138 @@ def test_bad_watch_rules_and_modes_in_config_are_reported():
     joined = "\n".join(caught.value.problems)
     assert "watches[0].query:" in joined and "column" in joined
     assert "watches[1].mode: unknown digest 'weekly'" in joined
+
+
+def _load(tmp_path: Path, text: str, env: dict[str, str] | None = None):
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    return load_settings(path, env=env or {})
+
+
+def _problems(tmp_path: Path, text: str) -> str:
+    with pytest.raises(ConfigError) as caught:
+        _load(tmp_path, text)
+    return "\n".join(caught.value.problems)
+
+
+def test_a_duration_without_a_unit_in_the_file_is_refused_with_the_fix(tmp_path: Path):
+    problems = _problems(tmp_path, '[poll]\nmin_interval = "30"\ninterval = 300\n')
+    assert "poll.min_interval: a duration needs a unit: write 30s for seconds" in problems
+    assert "poll.interval: a duration needs a unit: write 300s for seconds" in problems
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('log_levl = "DEBUG"\n', "log_levl: unknown key; did you mean log_level?"),
+        ('[pol]\ninterval = "5m"\n', "pol: unknown key; did you mean poll?"),
+        ('[poll]\nintervl = "5m"\n', "poll.intervl: unknown key; did you mean interval?"),
+        ("[slack]\nadmin = []\n", "slack.admin: unknown key; did you mean admins?"),
+        (
+            '[[watches]]\nquery = "a"\ntimezone = "UTC"\n',
+            "watches[0].timezone: unknown key (known here: mode, query, to, tz)",
+        ),
+    ],
+)
+def test_an_unknown_key_gets_a_suggestion(tmp_path: Path, text: str, expected: str):
+    assert expected in _problems(tmp_path, text)
+
+
+def test_a_digest_time_zone_is_checked_at_load(tmp_path: Path):
+    problems = _problems(
+        tmp_path,
+        '[[watches]]\nquery = "a"\nmode = "daily 08:00"\ntz = "Europe/Pariss"\n'
+        '[[watches]]\nquery = "b"\nmode = "daily 08:00 Europe/Pariss"\n'
+        '[[watches]]\nquery = "c"\nmode = "daily 08:00 Asia/Tokyo"\ntz = "Europe/Paris"\n',
+    )
+    assert "watches[0].tz: unknown time zone 'Europe/Pariss'" in problems
+    assert "watches[1].mode: unknown time zone 'Europe/Pariss'" in problems
+    assert "watches[2]: mode names the time zone Asia/Tokyo but tz says Europe/Paris" in problems
+
+
+def test_a_time_zone_written_in_the_mode_becomes_the_watch_zone(tmp_path: Path):
+    settings = _load(tmp_path, '[[watches]]\nquery = "a"\nmode = "daily 08:00 Asia/Tokyo"\n')
+    (watch,) = settings.watches
+    assert (watch.mode, watch.tz) == ("daily 08:00", "Asia/Tokyo")
+
+
+def test_a_relative_sqlite_path_is_relative_to_the_config_file(tmp_path: Path):
+    folder = tmp_path / "deploy"
+    folder.mkdir()
+    (folder / "a.toml").write_text('[database]\nurl = "sqlite+aiosqlite:///state/ww.db"\n')
+    (folder / "b.toml").write_text("")
+    (folder / "c.toml").write_text('[database]\nurl = "sqlite+aiosqlite:///../up.db"\n')
+    absolute = f"sqlite+aiosqlite:///{tmp_path}/abs.db"
+    (folder / "d.toml").write_text(f'[database]\nurl = "{absolute}"\n')
+    urls = [load_settings(folder / f"{n}.toml", env={}).database.url for n in "abcd"]
+    assert urls == [
+        f"sqlite+aiosqlite:///{folder}/state/ww.db",
+        f"sqlite+aiosqlite:///{folder}/data/wirewatch.db",
+        f"sqlite+aiosqlite:///{tmp_path}/up.db",
+        absolute,
+    ]
+    env = {"WIREWATCH_DATABASE_URL": "sqlite+aiosqlite:///here.db"}
+    assert load_settings(folder / "a.toml", env=env).database.url == "sqlite+aiosqlite:///here.db"
+
+
+def test_the_default_config_keeps_its_database_in_the_data_folder_beside_config():
+    settings = load_settings(DEFAULT_CONFIG, env={})
+    expected = DEFAULT_CONFIG.parent.parent / "data" / "wirewatch.db"
+    assert settings.database.url == f"sqlite+aiosqlite:///{expected}"
+    assert settings.config_file == DEFAULT_CONFIG
+
+
+def test_an_unusable_database_url_fails_at_load(tmp_path: Path):
+    problems = _problems(tmp_path, '[database]\nurl = "mysql://u@h/db"\n')
+    assert "database.url: unsupported database driver 'mysql'" in problems
+
+
+def test_interval_bounds_are_checked(tmp_path: Path):
+    problems = _problems(tmp_path, '[poll]\nmin_interval = "2h"\nmax_interval = "1h"\n')
+    assert "poll: min_interval (2h) is longer than max_interval (1h): swap them" in problems
+    assert "poll.interval: Input should be greater than or equal to 1" in _problems(
+        tmp_path, '[poll]\ninterval = "0s"\n'
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "kind", "message"),
+    [
+        ("notaurl", "rss", "'notaurl' is not a URL: give the full address with http://"),
+        ("file:///etc/passwd", "rss", "only http:// and https:// URLs can be polled, not file:"),
+        ("javascript:alert(1)", "rss", "only http:// and https:// URLs can be polled"),
+        ("https://x.example/f", "atom", "unknown source kind 'atom'; known kinds: gdelt"),
+    ],
+)
+def test_a_source_in_the_file_gets_the_same_check_as_everywhere(tmp_path, url, kind, message):
+    text = f'[[sources]]\nname = "S"\nurl = "{url}"\nkind = "{kind}"\n'
+    assert f"sources[0]: source 'S': {message}" in _problems(tmp_path, text)
+
+
+def test_a_bare_domain_source_becomes_https(tmp_path: Path):
+    settings = _load(tmp_path, '[[sources]]\nname = "S"\nurl = "news.example/rss"\n')
+    assert settings.sources[0].url == "https://news.example/rss"
+
+
+def test_a_lower_case_or_in_a_config_watch_is_refused_with_its_column(tmp_path: Path):
+    problems = _problems(tmp_path, '[[watches]]\nquery = "election or vote"\n')
+    assert 'watches[0].query: lower-case "or" between words: write OR' in problems
+    assert "at column 10" in problems
+
+
+def test_intervals_under_min_interval_are_honoured_with_a_warning():
+    settings = settings_from_dict(
+        {
+            "poll": {"interval": "30s", "min_interval": "1m"},
+            "sources": [
+                {"name": "Fast", "url": "https://f.example/rss", "interval": "20s"},
+                {"name": "Calm", "url": "https://c.example/rss", "interval": "10m"},
+            ],
+        },
+        env={},
+    )
+    assert settings.poll.interval == 30 and settings.sources[0].interval == 20
+    warnings = interval_warnings(settings)
+    assert len(warnings) == 2
+    assert warnings[0].startswith("[poll] interval = 30s is under min_interval (1m): honoured")
+    assert warnings[1].startswith("sources[0] (Fast) interval = 20s is under [poll] min_interval")

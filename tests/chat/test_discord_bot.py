@@ -249,6 +249,9 @@ async def test_sources_are_for_admins_and_their_ids_autocomplete(rig: Rig):
         "sources", "add", {"url": "https://feeds.example/rss"}, roles=(ADMIN_ROLE_ID,)
     )
     assert added["embeds"][0]["title"].startswith("Source #1 added")
+    bad = await rig.run("sources", "add", {"url": "file:///etc/passwd"}, roles=(ADMIN_ROLE_ID,))
+    assert bad["embeds"][0]["title"] == "That source cannot be added"
+    assert "only http:// and https:// URLs can be polled" in description(bad)
     listed = await rig.run("sources", "list")
     assert int(listed["flags"]) & EPHEMERAL and "**#1**" in description(listed)
     callback = await rig.fake.send_interaction(
