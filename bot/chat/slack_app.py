@@ -121,7 +121,7 @@ class SlackAdapter:
     async def start(self) -> None:
         """Check the bot token with auth.test, then connect (Socket Mode) or listen (HTTP mode)."""
         try:
-            await self.client.auth_test()
+            identity = await self.client.auth_test()
         except SlackApiError as err:
             raise SlackStartError(
                 f"Slack refused the bot token ({error_code(err)}): reinstall the app "
@@ -131,6 +131,7 @@ class SlackAdapter:
             raise SlackStartError(
                 f"could not reach Slack at {self.settings.api_url}: {err}"
             ) from err
+        self.notifier.posted.bot_id = str(identity.get("bot_id") or "") or None
         if self.settings.mode == "http":
             await self._start_http()
         else:

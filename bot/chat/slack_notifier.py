@@ -4,6 +4,8 @@ Sends to one channel are paced (one a second); a 429 is waited out for its `Retr
 server errors are retried, both through slack_sdk's retry handlers with an injectable sleep.
 Errors that mean the bot can never post there pause the watch (PermanentDeliveryError).
 An update either edits the original message (mode "edit") or replies in its thread ("thread").
+Every alert carries its delivery id as message metadata; a retry whose earlier attempt may have
+reached Slack looks for that message first and adopts it (`bot/chat/slack_posted.py`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
@@ -27,6 +30,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat.pacing import ChannelPacer
 from bot.chat.slack_blocks import TEXT_LIMIT, alert_blocks, alert_text, escape_mrkdwn, fit
+from bot.chat.slack_posted import PostedIndex, alert_metadata
 from bot.core.alert import Alert
 from bot.ports import DeliveryError, PermanentDeliveryError
 
@@ -64,6 +68,10 @@ _FIXES = {
     "is_archived": "the channel is archived; unarchive it or move the watch",
     "account_inactive": "the bot's token was deactivated; reinstall the app",
 }
+_HISTORY_SCOPES = (
+    "add the channels:history, groups:history, im:history and mpim:history scopes "
+    "(config/slack-manifest.yml) and reinstall the app, so a retry can check for it"
+)
 
 
 def message_ref(channel: str, ts: str) -> str:
@@ -113,12 +121,51 @@ class _RateLimitHandler(AsyncRateLimitErrorRetryHandler):
         state.increment_current_attempt()
 
 
+def _is_post(request: HttpRequest) -> bool:
+    """A chat.postMessage: repeating it blindly may post twice (Slack has no idempotency key)."""
+    return request.url.rstrip("/").endswith("chat.postMessage")
+
+
+class _ConnectionErrorHandler(AsyncConnectionErrorRetryHandler):
+    """slack_sdk's retry of a lost connection, except for posts: the relay retries those after
+    looking for the message in the channel."""
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if _is_post(request):
+            return False
+        return await super()._can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
+
+
 class _ServerErrorHandler(AsyncServerErrorRetryHandler):
-    """Retry 5xx answers with backoff (through `sleep`)."""
+    """Retry 5xx answers with backoff (through `sleep`); never a post, which may have gone
+    through (the relay retries it after looking for it in the channel)."""
 
     def __init__(self, sleep: Sleep, max_retry_count: int = 2) -> None:
         super().__init__(max_retry_count=max_retry_count)
         self._sleep = sleep
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if _is_post(request):
+            return False
+        return await super()._can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
 
     async def prepare_for_next_attempt_async(
         self,
@@ -174,6 +221,12 @@ class SlackNotifier:
         self.updates_mode = updates_mode
         self.pacer = pacer or ChannelPacer(1.0)
         self._dm_channels: dict[str, str] = {}
+        self.posted = PostedIndex(client)
+        self._warned: set[str] = set()
+        client.retry_handlers[:] = [
+            _ConnectionErrorHandler() if type(h) is AsyncConnectionErrorRetryHandler else h
+            for h in client.retry_handlers
+        ]
         for handler in retry_handlers(sleep):
             if not any(type(h) is type(handler) for h in client.retry_handlers):
                 client.retry_handlers.append(handler)
@@ -190,7 +243,7 @@ class SlackNotifier:
                 if edited is not None:
                     return edited
             thread_ts = original[1] if original and self.updates_mode == "thread" else None
-            return await self._post(channel, blocks, text, thread_ts)
+            return await self._post(channel, blocks, text, thread_ts, alert)
         except SlackApiError as err:
             raise self._delivery_error(target, err) from err
         except (TimeoutError, aiohttp.ClientError, OSError) as err:
@@ -220,19 +273,72 @@ class SlackNotifier:
         return self._dm_channels[user]
 
     async def _post(
-        self, channel: str, blocks: list[dict[str, Any]], text: str, thread_ts: str | None
+        self,
+        channel: str,
+        blocks: list[dict[str, Any]],
+        text: str,
+        thread_ts: str | None,
+        alert: Alert,
+        part: int = 1,
     ) -> str:
+        """Post one message of an alert, unless an earlier attempt already did; "CHANNEL:ts"."""
+        earlier = await self._earlier_post(channel, thread_ts, alert, part)
+        if earlier is not None:
+            log.info(
+                "delivery %s is already in Slack %s (ts %s): adopting it, not posting again",
+                alert.delivery_id,
+                channel,
+                earlier,
+            )
+            return message_ref(channel, earlier)
         await self.pacer.wait(channel)
         options: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
-        answer = await self.client.chat_postMessage(
-            channel=channel,
-            blocks=blocks,
-            text=text,
-            unfurl_links=False,
-            unfurl_media=False,
-            **options,
-        )
-        return message_ref(str(answer.get("channel") or channel), str(answer["ts"]))
+        try:
+            answer = await self.client.chat_postMessage(
+                channel=channel,
+                blocks=blocks,
+                text=text,
+                unfurl_links=False,
+                unfurl_media=False,
+                metadata=alert_metadata(alert.delivery_id, part),
+                **options,
+            )
+        except SlackApiError as err:
+            if err.response.status_code >= 500:  # Slack may have posted it all the same
+                self.posted.forget(channel, thread_ts)
+            raise
+        except BaseException:  # no answer (timeout, lost connection, cancelled): maybe posted
+            self.posted.forget(channel, thread_ts)
+            raise
+        ts = str(answer["ts"])
+        self.posted.posted(channel, thread_ts, alert.delivery_id, part, ts)
+        return message_ref(str(answer.get("channel") or channel), ts)
+
+    async def _earlier_post(
+        self, channel: str, thread_ts: str | None, alert: Alert, part: int
+    ) -> str | None:
+        """The ts of this alert part if an earlier attempt posted it (only asked on a retry)."""
+        if alert.retry_since is None:
+            return None
+        since = alert.retry_since.timestamp()
+        try:
+            return await self.posted.find(channel, thread_ts, alert.delivery_id, part, since)
+        except SlackApiError as err:
+            code = error_code(err)
+            if err.response.status_code == 429 or code == "ratelimited":
+                raise  # never post blind while the check is only delayed: retry later
+            if code not in self._warned:
+                self._warned.add(code)
+                fix = _HISTORY_SCOPES if code == "missing_scope" else "see the Slack error"
+                log.warning(
+                    "cannot check Slack %s for an earlier post of delivery %s (%s); posting it "
+                    "again, which may show it twice: %s",
+                    channel,
+                    alert.delivery_id,
+                    code,
+                    fix,
+                )
+            return None
 
     async def _edit(
         self, original: tuple[str, str], blocks: list[dict[str, Any]], text: str

@@ -5,6 +5,14 @@ messages posted per channel, and can be scripted to answer the next call of a me
 (and `Retry-After`), a 5xx, or a Slack error code. `apps.connections.open` names a local websocket
 that says hello and lets a test deliver envelopes (e.g. a slash command) and read the ack.
 Each call is stamped with `clock()`, so a test with an injected clock can check pacing.
+
+Messages carry Slack's wire fields: `ts` from the wall clock (`wall()`, strictly increasing),
+`bot_id`, `app_id`, `thread_ts` for replies and the `metadata` ({"event_type", "event_payload"})
+given to chat.postMessage. `conversations.history` (GET, newest first, `oldest`/`latest`
+exclusive unless `inclusive`, `limit` and `cursor` pagination) and `conversations.replies`
+return them, with `metadata` only when asked with `include_all_metadata`, as Slack does.
+`on_post` (an async hook) runs after a message is stored and before the answer is sent, so a
+test can kill its client at the worst moment.
 """
 
 from __future__ import annotations
@@ -12,8 +20,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -25,9 +34,12 @@ from tests.fakes.loopback import serve_on_loopback
 BOT_TOKEN = "xoxb-fake-bot-token"
 APP_TOKEN = "xapp-fake-app-token"
 BOT_USER = "UBOT0001"
+BOT_ID = "BFAKE"
+APP_ID = "AFAKE0001"
 TEAM_ID = "T0000FAKE"
+HISTORY_LIMIT_MAX = 999
 
-__all__ = ["APP_TOKEN", "BOT_TOKEN", "BOT_USER", "TEAM_ID", "Call", "FakeSlack"]
+__all__ = ["APP_TOKEN", "BOT_ID", "BOT_TOKEN", "BOT_USER", "TEAM_ID", "Call", "FakeSlack"]
 
 
 @dataclass
@@ -53,22 +65,25 @@ class FakeSlack:
     """The fake Slack; use as `async with FakeSlack() as fake:`."""
 
     clock: Callable[[], float] = lambda: 0.0
+    wall: Callable[[], float] = time.time
+    on_post: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None
     calls_made: list[Call] = field(default_factory=list)
     channels: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     responses: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     acks: dict[str, dict[str, Any]] = field(default_factory=dict)
     _failures: dict[str, deque[_Failure]] = field(default_factory=lambda: defaultdict(deque))
-    _ts = itertools.count(1)
+    _last_ts: float = 0.0
+    _cursors = itertools.count(1)
     _sockets: list[web.WebSocketResponse] = field(default_factory=list)
     _changed: asyncio.Condition | None = None
     _runner: web.AppRunner | None = None
     port: int = 0
 
     async def __aenter__(self) -> FakeSlack:
-        self._ts = itertools.count(1)
         self._changed = asyncio.Condition()
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/respond/{token}", self._respond)
         app.router.add_get("/socket", self._socket)
         self._runner, self.port = await serve_on_loopback(app)
@@ -161,6 +176,8 @@ class FakeSlack:
             handler(args) if handler else {"ok": False, "error": "unknown_method"}
         )
         await self._record()
+        if method == "chat.postMessage" and answer.get("ok") and self.on_post is not None:
+            await self.on_post(answer["channel"], answer["message"])
         return web.json_response(answer)
 
     @staticmethod
@@ -183,16 +200,92 @@ class FakeSlack:
             "user": "ww",
         }
 
+    def _next_ts(self) -> str:
+        """A message timestamp from the wall clock, strictly increasing, as Slack's are."""
+        self._last_ts = max(self._last_ts + 0.000001, self.wall())
+        return f"{self._last_ts:.6f}"
+
     def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = str(args.get("channel", ""))
         if not channel:
             return {"ok": False, "error": "channel_not_found"}
-        ts = f"{1_700_000_000 + next(self._ts)}.000100"
-        message = {"ts": ts, "text": args.get("text", ""), "blocks": args.get("blocks", [])}
+        metadata = args.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        if metadata is not None and (
+            not isinstance(metadata, dict)
+            or not isinstance(metadata.get("event_type"), str)
+            or not isinstance(metadata.get("event_payload"), dict)
+        ):
+            return {"ok": False, "error": "invalid_metadata_format"}
+        message: dict[str, Any] = {
+            "type": "message",
+            "user": BOT_USER,
+            "bot_id": BOT_ID,
+            "app_id": APP_ID,
+            "ts": self._next_ts(),
+            "text": args.get("text", ""),
+            "blocks": args.get("blocks", []),
+        }
         if args.get("thread_ts"):
             message["thread_ts"] = args["thread_ts"]
+        if metadata is not None:
+            message["metadata"] = metadata
         self.channels[channel].append(message)
-        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+        shown = {k: v for k, v in message.items() if k != "metadata"}
+        return {"ok": True, "channel": channel, "ts": message["ts"], "message": shown}
+
+    @staticmethod
+    def _flag(value: Any) -> bool:
+        return str(value).lower() in {"1", "true"}
+
+    def _page(
+        self, args: dict[str, Any], messages: list[dict[str, Any]], *, newest_first: bool
+    ) -> dict[str, Any]:
+        """Filter by oldest/latest, order, paginate and show metadata as conversations.* do."""
+        inclusive = self._flag(args.get("inclusive"))
+        oldest = float(args.get("oldest") or 0)
+        latest = float(args["latest"]) if args.get("latest") else float("inf")
+
+        def within(ts: float) -> bool:
+            if inclusive:
+                return oldest <= ts <= latest
+            return oldest < ts < latest
+
+        chosen = [m for m in messages if within(float(m["ts"]))]
+        chosen.sort(key=lambda m: float(m["ts"]), reverse=newest_first)
+        limit = max(1, min(int(args.get("limit") or 100), HISTORY_LIMIT_MAX))
+        start = int(str(args.get("cursor") or "0").partition(":")[2] or 0)
+        page = chosen[start : start + limit]
+        with_metadata = self._flag(args.get("include_all_metadata"))
+        shown = [{k: v for k, v in m.items() if k != "metadata" or with_metadata} for m in page]
+        more = start + limit < len(chosen)
+        cursor = f"{next(self._cursors)}:{start + limit}" if more else ""
+        return {
+            "ok": True,
+            "messages": shown,
+            "has_more": more,
+            "response_metadata": {"next_cursor": cursor},
+        }
+
+    def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel", ""))
+        if channel not in self.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        top = [m for m in self.channels[channel] if m.get("thread_ts") in (None, m["ts"])]
+        return self._page(args, top, newest_first=True)
+
+    def _conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel", ""))
+        parent = str(args.get("ts", ""))
+        thread = [
+            m
+            for m in self.channels.get(channel, [])
+            if m["ts"] == parent or m.get("thread_ts") == parent
+        ]
+        if not thread:
+            return {"ok": False, "error": "thread_not_found"}
+        return self._page(args, thread, newest_first=False)
 
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = str(args.get("channel", ""))
