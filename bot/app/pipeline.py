@@ -1,7 +1,10 @@
 """One poll of one source: fetch -> keep only new items -> match -> enqueue, atomically.
 
-New items, their seen marks, their story clusters and the deliveries they cause are written in one
-transaction, so a crash at any point either loses nothing or did nothing.
+A poll works out everything it can before it writes: which fetched items are new (a read), their
+story fingerprints and which watches they match (CPU). Its write is then one short job on the
+store's single writer: new items, their seen marks, their story clusters, the deliveries they cause
+and the poll's outcome commit together, so a crash at any point either loses nothing or did
+nothing, and a poll cut short is simply done again.
 """
 
 from __future__ import annotations
@@ -11,20 +14,21 @@ import dataclasses
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.app.scheduler import next_digest_at
 from bot.app.settings import AlertSettings, PollSettings
 from bot.app.watch_index import WatchIndex
-from bot.core.cluster import StoryClusters
+from bot.core.cluster import StoryClusters, StoryPrint
 from bot.core.item import Item
 from bot.fetch import DISABLE_AFTER_FAILURES, SafeClient, adaptive_interval, backoff_delay
 from bot.ports import FetchError, FetchResult, FetchState
 from bot.sources import get_source
 from bot.sources.article import fetch_article_text
 from bot.store import Store, StoreTransaction
-from bot.store.records import ArchivedItem, NewDelivery, SourceRecord
+from bot.store.archive import item_keys
+from bot.store.records import ArchivedItem, NewDelivery, SourceRecord, WatchRecord
 
 __all__ = ["Pipeline", "PollReport"]
 
@@ -43,6 +47,14 @@ class PollReport:
     error: str = ""
     next_poll_at: datetime | None = None
     interval_s: float = 0.0
+
+
+@dataclass(slots=True)
+class _Plan:
+    """What a poll works out before writing, by item key: story prints and matching watches."""
+
+    prints: dict[str, StoryPrint] = field(default_factory=dict)
+    hits: dict[str, list[tuple[WatchRecord, datetime | None]]] = field(default_factory=dict)
 
 
 class Pipeline:
@@ -116,28 +128,38 @@ class Pipeline:
         interval = self._next_interval(source, result)
         next_at = self._jittered(now, interval)
         if result.not_modified:
-            await self.store.record_poll(
-                source.id, now=now, ok=True, status="not modified", next_poll_at=next_at
-            )
+
+            async def write_not_modified(tx: StoreTransaction) -> None:
+                await tx.record_poll(
+                    source.id, now=now, ok=True, status="not modified", next_poll_at=next_at
+                )
+
+            await self.store.submit(write_not_modified)
             return PollReport(
                 source.id, True, not_modified=True, next_poll_at=next_at, interval_s=interval
             )
         items = result.items
-        if source.options.get("fetch_article"):
-            items = await self._with_article_text(source, items)
-        async with self.store.transaction() as tx:
+        candidates = await self.store.unseen(source.id, items) if items else []
+        if candidates and source.options.get("fetch_article"):
+            items, candidates = await self._with_article_text(items, candidates)
+        plan = await self._plan(source, candidates, now)
+
+        async def write(tx: StoreTransaction) -> tuple[int, int]:
             new = await tx.add_new_items(source.id, items, now=now)
-            deliveries = await self._route(tx, source, new, now)
-        await self.store.record_poll(
-            source.id,
-            now=now,
-            ok=True,
-            next_poll_at=next_at,
-            etag=result.etag,
-            last_modified=result.last_modified,
-            new_items=len(new),
-            status=f"ok: {len(items)} items, {len(new)} new",
-        )
+            deliveries = await self._route(tx, source, new, plan, now)
+            await tx.record_poll(
+                source.id,
+                now=now,
+                ok=True,
+                next_poll_at=next_at,
+                etag=result.etag,
+                last_modified=result.last_modified,
+                new_items=len(new),
+                status=f"ok: {len(items)} items, {len(new)} new",
+            )
+            return len(new), deliveries
+
+        new_count, deliveries = await self.store.submit(write)
         if deliveries and self.on_enqueued is not None:
             self.on_enqueued()
         log.info(
@@ -145,52 +167,111 @@ class Pipeline:
             source.id,
             source.name,
             len(items),
-            len(new),
+            new_count,
             deliveries,
         )
         return PollReport(
-            source.id, True, len(new), deliveries, next_poll_at=next_at, interval_s=interval
+            source.id, True, new_count, deliveries, next_poll_at=next_at, interval_s=interval
         )
 
-    async def _route(
-        self, tx: StoreTransaction, source: SourceRecord, new: list[ArchivedItem], now: datetime
-    ) -> int:
-        """Cluster the new items, match them, enqueue alerts, story updates and digest entries."""
-        if not new:
-            return 0
-        clusters = {a.id: self.clusters.assign(a.id, a.item, _story_time(a, now)) for a in new}
-        await tx.set_clusters(clusters)
-        alertable = new
+    async def _plan(self, source: SourceRecord, candidates: list[Item], now: datetime) -> _Plan:
+        """Work out, before writing, the story prints of the items and the watches they match."""
+        plan = _Plan()
+        alertable = candidates
         if not source.baseline_done:  # first poll: record what is there, alert only the backfill
             backfill = int(source.options.get("backfill", self.poll_settings.backfill))
-            newest = sorted(new, key=lambda a: _story_time(a, now), reverse=True)
+            newest = sorted(candidates, key=lambda i: _item_time(i, now), reverse=True)
             alertable = newest[:backfill]
-        window_start = now - timedelta(seconds=self.alerts.cluster_window)
-        enqueued = 0
-        for archived in alertable:
+        for item in candidates:
+            plan.prints[item_keys(source.id, item)[0]] = self.clusters.fingerprint(item)
+        for item in alertable:
+            plan.hits[item_keys(source.id, item)[0]] = [
+                (hit.watch, next_digest_at(hit.watch.mode, hit.watch.tz, now))
+                for hit in self.index.match(item)
+            ]
+            await asyncio.sleep(0)  # matching is CPU: let fetches in flight move on
+        return plan
+
+    async def _route(
+        self,
+        tx: StoreTransaction,
+        source: SourceRecord,
+        new: list[ArchivedItem],
+        plan: _Plan,
+        now: datetime,
+    ) -> int:
+        """Cluster the new items, then enqueue alerts, story updates and digest entries."""
+        if not new:
+            return 0
+        assigned: list[int] = []
+        tx.on_rollback(lambda: self.clusters.forget(assigned))
+        clusters: dict[int, int] = {}
+        for archived in new:
+            clusters[archived.id] = self.clusters.assign(
+                archived.id,
+                archived.item,
+                _story_time(archived, now),
+                fingerprint=plan.prints.get(archived.key),
+            )
+            assigned.append(archived.id)
+        await tx.set_clusters(clusters)
+        # Items whose story another item of this poll already touched go one by one, after the
+        # others, so that they see the alerts just queued (and become updates of them).
+        together: list[ArchivedItem] = []
+        one_by_one: list[ArchivedItem] = []
+        new_ids = {a.id for a in new}
+        touched: set[int] = set()
+        for archived in new:
+            if archived.key not in plan.hits:
+                continue
             cluster_id = clusters[archived.id]
-            batch: list[NewDelivery] = []
-            for hit in self.index.match(archived.item):
-                watch = hit.watch
-                kind, payload = "alert", {}
-                if cluster_id != archived.id:
-                    prior = await tx.find_cluster_alert(watch.id, cluster_id, window_start)
-                    if prior is not None:
-                        if self.alerts.updates == "off" or watch.mode != "immediate":
-                            continue
-                        kind, payload = "update", {"updates_delivery": prior.id}
-                due = next_digest_at(watch.mode, watch.tz, now) if kind == "alert" else None
-                batch.append(NewDelivery(watch.id, archived.id, kind, due, payload))
-            if batch:  # enqueue per item so a later copy of the story sees this alert
-                enqueued += await tx.enqueue(batch, now=now)
+            own_story_elsewhere = cluster_id != archived.id and cluster_id in new_ids
+            (one_by_one if own_story_elsewhere or cluster_id in touched else together).append(
+                archived
+            )
+            touched.add(cluster_id)
+        window_start = now - timedelta(seconds=self.alerts.cluster_window)
+        enqueued = await self._enqueue(tx, together, clusters, plan, window_start, now)
+        for archived in one_by_one:
+            enqueued += await self._enqueue(tx, [archived], clusters, plan, window_start, now)
         return enqueued
 
-    async def _with_article_text(self, source: SourceRecord, items: list[Item]) -> list[Item]:
+    async def _enqueue(
+        self,
+        tx: StoreTransaction,
+        batch: list[ArchivedItem],
+        clusters: dict[int, int],
+        plan: _Plan,
+        window_start: datetime,
+        now: datetime,
+    ) -> int:
+        """Queue the deliveries of items of distinct stories: alert, story update or digest entry."""
+        pairs = {
+            (watch.id, clusters[a.id])
+            for a in batch
+            if clusters[a.id] != a.id
+            for watch, _due in plan.hits[a.key]
+        }
+        earlier = await tx.find_cluster_alerts(pairs, window_start)
+        deliveries: list[NewDelivery] = []
+        for archived in batch:
+            cluster_id = clusters[archived.id]
+            for watch, due in plan.hits[archived.key]:
+                prior = earlier.get((watch.id, cluster_id)) if cluster_id != archived.id else None
+                if prior is None:
+                    deliveries.append(NewDelivery(watch.id, archived.id, "alert", due))
+                elif self.alerts.updates != "off" and watch.mode == "immediate":
+                    payload = {"updates_delivery": prior.id}
+                    deliveries.append(NewDelivery(watch.id, archived.id, "update", None, payload))
+        return await tx.enqueue(deliveries, now=now) if deliveries else 0
+
+    async def _with_article_text(
+        self, items: list[Item], unseen: list[Item]
+    ) -> tuple[list[Item], list[Item]]:
         """Replace teaser text by the article's main text, for items not seen before."""
-        unseen = await self.store.unseen(source.id, items)
         budget = self.poll_settings.fetch_articles_per_poll
         wanted = {id(i) for i in unseen if i.url}
-        out: list[Item] = []
+        replaced: dict[int, Item] = {}
         for item in items:
             if id(item) in wanted and budget > 0:
                 budget -= 1
@@ -200,9 +281,11 @@ class Pipeline:
                     log.info("article %s not fetched: %s", item.url, err.message)
                     text = None
                 if text:
-                    item = dataclasses.replace(item, content=text)
-            out.append(item)
-        return out
+                    replaced[id(item)] = dataclasses.replace(item, content=text)
+        return (
+            [replaced.get(id(i), i) for i in items],
+            [replaced.get(id(i), i) for i in unseen],
+        )
 
     def _next_interval(self, source: SourceRecord, result: FetchResult) -> float:
         settings = self.poll_settings
@@ -245,22 +328,34 @@ class Pipeline:
             error,
             delay,
         )
-        await self.store.record_poll(
-            source.id, now=now, ok=False, status="error", error=error, next_poll_at=next_at
-        )
-        if failures >= DISABLE_AFTER_FAILURES:
-            reason = f"disabled after {failures} failures in a row; last error: {error}"
-            await self.store.update_source(source.id, enabled=False, disabled_reason=reason)
-            if source.owner and self.notify_owner is not None:
-                await self.notify_owner(
-                    source.owner,
-                    f"Wirewatch stopped polling {source.name} ({source.url}): "
-                    f"{reason}. Fix the feed, then remove and add it again.",
-                )
+        disable = failures >= DISABLE_AFTER_FAILURES
+        reason = f"disabled after {failures} failures in a row; last error: {error}"
+
+        async def write(tx: StoreTransaction) -> None:
+            await tx.record_poll(
+                source.id, now=now, ok=False, status="error", error=error, next_poll_at=next_at
+            )
+            if disable:
+                await tx.update_source(source.id, enabled=False, disabled_reason=reason)
+
+        await self.store.submit(write)
+        if disable and source.owner and self.notify_owner is not None:
+            await self.notify_owner(
+                source.owner,
+                f"Wirewatch stopped polling {source.name} ({source.url}): "
+                f"{reason}. Fix the feed, then remove and add it again.",
+            )
         return PollReport(source.id, False, error=error, next_poll_at=next_at, interval_s=delay)
 
 
-def _story_time(archived: ArchivedItem, now: datetime) -> datetime:
+def _item_time(item: Item, now: datetime) -> datetime:
     """When an item happened, never later than now (a feed may claim any date)."""
-    published = archived.item.published
+    published = item.published
+    if published is not None and published.tzinfo is None:
+        published = published.replace(tzinfo=UTC)
     return min(published, now) if published is not None else now
+
+
+def _story_time(archived: ArchivedItem, now: datetime) -> datetime:
+    """When an archived item happened, never later than now."""
+    return _item_time(archived.item, now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from datetime import timedelta
 
-from bot.store import Store
+from bot.store import Store, StoreTransaction
 from tests.app.harness import START, open_harness, story
 from tests.fakes.feed_server import FeedServer, rss_feed
 
@@ -66,7 +66,12 @@ async def test_duplicate_and_missing_guids_and_tracking_parameters(tmp_path):
     items = [
         story(1, "Algeria readmission deal one", guid="same"),
         story(2, "Algeria readmission deal two", guid="same"),
-        story(3, "Algeria readmission deal three", guid=None, link="https://news.example/a?id=3"),
+        story(
+            3,
+            "Readmission of nationals resumes at Algeria's Oran port",
+            guid=None,
+            link="https://news.example/a?id=3",
+        ),
     ]
     async with FeedServer() as feeds:
         feeds.set_feed("/f.xml", rss_feed(items))
@@ -79,13 +84,34 @@ async def test_duplicate_and_missing_guids_and_tracking_parameters(tmp_path):
             await h.deliver()
             assert sorted(r["item"]["title"] for r in h.records()) == [
                 "Algeria readmission deal one",
-                "Algeria readmission deal three",
+                "Readmission of nationals resumes at Algeria's Oran port",
             ]
             # The guid-less item comes back with tracking parameters: still the same item.
             again = dict(items[2], link="https://news.example/a?utm_source=x&id=3&fbclid=y")
             feeds.set_feed("/f.xml", rss_feed([items[0], again]))
             (report,) = await h.poll()
             assert report.new_items == 0
+        finally:
+            await h.app.aclose()
+
+
+async def test_two_copies_of_a_story_in_one_poll_make_one_alert_and_an_update(tmp_path):
+    """The copy is matched before the write, yet it sees the alert its story just queued."""
+    async with FeedServer() as feeds:
+        feeds.set_feed("/f.xml", rss_feed(BASE))
+        h = await open_harness(tmp_path, feeds, [("F", feeds.url("/f.xml"))], [WATCH])
+        try:
+            await h.poll()
+            copies = [
+                story(7, "Algeria and France agree readmission accord in Algiers"),
+                story(8, "Algeria, France agree readmission accord in Algiers"),
+            ]
+            feeds.set_feed("/f.xml", rss_feed([*BASE, *copies]))
+            (report,) = await h.poll()
+            assert (report.new_items, report.deliveries) == (2, 2)
+            alert, update = await h.app.store.list_deliveries()
+            assert (alert.kind, update.kind) == ("alert", "update")
+            assert update.payload == {"updates_delivery": alert.id}
         finally:
             await h.app.aclose()
 
@@ -179,8 +205,8 @@ async def test_source_disabled_after_ten_failures_with_reason(tmp_path):
             await h.app.aclose()
 
 
-async def test_items_seen_marks_and_deliveries_commit_together(tmp_path):
-    """A failure inside the ingest transaction leaves no seen marks behind: nothing is lost."""
+async def test_items_seen_marks_and_deliveries_commit_together(tmp_path, monkeypatch):
+    """A failure inside the poll's write leaves no seen marks and no story behind: nothing lost."""
     async with FeedServer() as feeds:
         feeds.set_feed("/f.xml", rss_feed(BASE))
         h = await open_harness(tmp_path, feeds, [("F", feeds.url("/f.xml"))], [WATCH])
@@ -188,35 +214,21 @@ async def test_items_seen_marks_and_deliveries_commit_together(tmp_path):
             await h.poll()
             feeds.set_feed("/f.xml", rss_feed([*BASE, story(5, "Algeria readmission accord")]))
             store: Store = h.app.store
-            original = store.transaction
+            remembered = len(h.app.clusters)
+            real_enqueue = StoreTransaction.enqueue
 
             class Boom(Exception):
                 pass
 
-            def failing_transaction():
-                manager = original()
+            async def failing_enqueue(self, deliveries, *, now):
+                await real_enqueue(self, deliveries, now=now)
+                raise Boom
 
-                class Wrapper:
-                    async def __aenter__(self):
-                        self.tx = await manager.__aenter__()
-                        real_enqueue = self.tx.enqueue
-
-                        async def enqueue(deliveries, *, now):
-                            await real_enqueue(deliveries, now=now)
-                            raise Boom
-
-                        self.tx.enqueue = enqueue
-                        return self.tx
-
-                    async def __aexit__(self, *exc):
-                        return await manager.__aexit__(*exc)
-
-                return Wrapper()
-
-            store.transaction = failing_transaction  # type: ignore[method-assign]
+            monkeypatch.setattr(StoreTransaction, "enqueue", failing_enqueue)
             with contextlib.suppress(Boom):
                 await h.poll()
-            store.transaction = original  # type: ignore[method-assign]
+            monkeypatch.setattr(StoreTransaction, "enqueue", real_enqueue)
+            assert len(h.app.clusters) == remembered  # the story assignment was undone
             assert await store.list_deliveries() == []
             (report,) = await h.poll()
             assert (report.new_items, report.deliveries) == (1, 1)
