@@ -1,4 +1,16 @@
-"""News items, their canonical URLs and their identity."""
+"""News items, their canonical URLs and their identity.
+
+Two keys say whether an item was seen before:
+
+- its **identity** within its source: the guid when the feed gives one (a guid IS the item,
+  whatever its link); else its link, canonical but with a meaningful fragment kept (a live
+  blog's `page#entry-3` and `page#entry-4` are two items); else a hash of title and date;
+- its **article key**, shared by every source: the canonical link, plus whatever tells this
+  item apart from others with the same link: its fragment, and a guid that is not just the
+  link itself. The same article reached from two feeds (same canonical URL, no distinguishing
+  guid or fragment) has one article key, so it alerts once; episodes of a podcast that all
+  link to the show page, or entries that differ only after `#`, keep apart.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +20,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["TRACKING_PARAMS", "Item", "canonical_url", "host_of", "item_identity"]
+__all__ = [
+    "TRACKING_PARAMS",
+    "Item",
+    "article_key",
+    "canonical_url",
+    "host_of",
+    "item_identity",
+    "link_fragment",
+]
 
 TRACKING_PARAMS = frozenset(
     {
@@ -104,20 +124,65 @@ def host_of(url: str) -> str:
         return ""
 
 
-def item_identity(guid: str, url: str, title: str, published: datetime | None) -> str:
-    """Identify an item the way good feed readers do.
+def _is_tracking(key: str) -> bool:
+    key = key.lower()
+    return key in TRACKING_PARAMS or key.startswith(_TRACKING_PREFIXES)
 
-    The guid when the feed gives one; else the canonical URL; else a hash of title and date.
+
+def link_fragment(url: str) -> str:
+    """Return the part of `url` after `#` that tells one item from another ("" when none).
+
+    A fragment made only of tracking parameters (`#utm_source=rss`) tells nothing.
+    """
+    _, sep, fragment = url.strip().partition("#")
+    if not sep or not fragment.strip():
+        return ""
+    if "=" in fragment:
+        pairs = parse_qsl(fragment, keep_blank_values=True)
+        if pairs and all(_is_tracking(key) for key, _value in pairs):
+            return ""
+    return fragment.strip()
+
+
+def _link_key(url: str) -> str:
+    """The canonical link with its meaningful fragment ("" when there is no usable link)."""
+    canonical = canonical_url(url)
+    if not canonical:
+        return ""
+    fragment = link_fragment(url)
+    return f"{canonical}#{fragment}" if fragment else canonical
+
+
+def item_identity(guid: str, url: str, title: str, published: datetime | None) -> str:
+    """Identify an item within its source, the way good feed readers do.
+
+    The guid when the feed gives one; else the canonical link with its meaningful fragment;
+    else a hash of title and date.
     """
     guid = guid.strip()
     if guid:
         return "guid:" + guid
-    canonical = canonical_url(url)
-    if canonical:
-        return "url:" + canonical
+    link = _link_key(url)
+    if link:
+        return "url:" + link
     stamp = published.isoformat() if published else ""
     digest = hashlib.sha256(f"{title.strip()}\x1f{stamp}".encode()).hexdigest()[:32]
     return "hash:" + digest
+
+
+def article_key(guid: str, url: str) -> str:
+    """The key an item shares with the same article from any source ("" without a link).
+
+    The canonical link with its meaningful fragment, and the guid unless the guid is only the
+    link itself (a permalink guid tells nothing the link does not).
+    """
+    link = _link_key(url)
+    if not link:
+        return ""
+    guid = guid.strip()
+    if not guid or (guid.startswith(("http://", "https://")) and _link_key(guid) == link):
+        return "url:" + link
+    return f"url:{link} guid:{guid}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +202,13 @@ class Item:
 
     @property
     def identity(self) -> str:
-        """The stable identity used to never alert on the same item twice."""
+        """The item's identity within its source (see the module docstring)."""
         return item_identity(self.guid, self.url, self.title, self.published)
+
+    @property
+    def article_key(self) -> str:
+        """The key shared with the same article from any source ("" without a link)."""
+        return article_key(self.guid, self.url)
 
     @property
     def site(self) -> str:

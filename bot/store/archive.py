@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.core.item import Item, canonical_url
+from bot.core.item import Item
 from bot.store.columns import clean_text, require_utc
 from bot.store.dialect import insert_ignoring_conflicts, is_postgres
 from bot.store.records import ArchivedItem
@@ -35,11 +35,11 @@ _CHUNK = 1000
 
 
 def item_keys(source_id: int, item: Item) -> list[str]:
-    """Return an item's seen keys: per source identity, and its canonical URL (global)."""
+    """Return an item's seen keys: its identity in its source, and its article key (global)."""
     keys = [clean_text(f"{source_id}:{item.identity}")]
-    canonical = canonical_url(item.url) if item.url else ""
-    if canonical:
-        keys.append(clean_text("url:" + canonical))
+    article = item.article_key if item.url else ""
+    if article:
+        keys.append(clean_text(article))
     return keys
 
 

@@ -349,16 +349,30 @@ async def test_duplicate_identities_inside_a_batch_first_wins(store: Store) -> N
     assert [a.item.title for a in new] == ["first", "other"]
 
 
-async def test_url_key_is_global_and_ignores_tracking_parameters(store: Store) -> None:
+async def test_article_key_is_global_and_ignores_tracking_parameters(store: Store) -> None:
     a = await store.add_source("A", "https://a.example/rss")
     b = await store.add_source("B", "https://b.example/rss")
-    first = Item("Story", guid="a-1", url="https://news.example/story?id=7")
+    first = Item("Story", url="https://news.example/story?id=7")
     assert len(await ingest(store, a.id, [first])) == 1
-    again = Item("Story", guid="b-99", url="https://NEWS.example/story?utm_source=x&id=7#top")
+    again = Item("Story", url="https://NEWS.example/story?utm_source=x&id=7")
     assert await store.unseen(b.id, [again]) == []
     assert await ingest(store, b.id, [again]) == []
+    permalink = Item("Story", guid="https://news.example/story?id=7", url=again.url)
+    assert await ingest(store, b.id, [permalink]) == []
     same_guid_elsewhere = Item("Other", guid="a-1")
     assert len(await ingest(store, b.id, [same_guid_elsewhere])) == 1
+
+
+async def test_a_link_never_swallows_items_that_differ_in_guid_or_fragment(store: Store) -> None:
+    a = await store.add_source("A", "https://a.example/rss")
+    b = await store.add_source("B", "https://b.example/rss")
+    show = "https://pod.example/show"
+    episodes = [Item("Ep 1", guid="ep-1", url=show), Item("Ep 2", guid="ep-2", url=show)]
+    assert len(await ingest(store, a.id, episodes)) == 2
+    entries = [Item(f"Update {n}", url=f"https://live.example/blog#u{n}") for n in (1, 2)]
+    assert len(await ingest(store, a.id, entries)) == 2
+    elsewhere = Item("Ep 1 elsewhere", guid="other-ep-1", url=show)
+    assert len(await ingest(store, b.id, [elsewhere])) == 1
 
 
 async def test_unseen_is_read_only_and_agrees_with_ingest(store: Store) -> None:
