@@ -114,6 +114,9 @@ async def cmd_poll(args: argparse.Namespace) -> int:
     async def body(app: App) -> int:
         await app.sync_config()
         await app.warm_clusters()
+        problems = await app.connect_outputs()
+        for problem in problems:
+            err.print(Text(problem, style="red"))
         sources = [s for s in await app.store.list_sources() if s.enabled]
         reports = []
         with Progress(console=err, transient=True) as progress:
@@ -136,7 +139,7 @@ async def cmd_poll(args: argparse.Namespace) -> int:
         )
         for report in failed:
             out.print(Text(f"  source #{report.source_id}: {report.error}", style="red"))
-        return 0
+        return 1 if problems else 0
 
     return await _with_app(args, body, with_chat=True)
 

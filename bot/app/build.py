@@ -40,6 +40,8 @@ class ChatAdapter(Protocol):
 
     async def start(self) -> None: ...
 
+    async def connect_rest(self) -> None: ...
+
     async def stop(self) -> None: ...
 
 
@@ -136,6 +138,23 @@ class App:
                     tz=entry.tz,
                 )
                 present.add(key)
+
+    async def connect_outputs(self) -> list[str]:
+        """Log the chat adapters in for delivery only (no gateway, no listener), as
+        `poll --once` needs; return one line per adapter that could not, and drop its notifier
+        (its alerts stay queued for the next run)."""
+        problems: list[str] = []
+        for adapter in list(self.adapters):
+            try:
+                await adapter.connect_rest()
+            except RuntimeError as err:  # SlackStartError, DiscordStartError: the fix is said
+                problems.append(str(err))
+                self.adapters.remove(adapter)
+                for scheme, notifier in list(self.notifiers.items()):
+                    if notifier is adapter.notifier:
+                        del self.notifiers[scheme]
+                await adapter.stop()
+        return problems
 
     async def refresh_watches(self) -> None:
         """Reload the active watches into the matcher (picks up changes from other processes)."""

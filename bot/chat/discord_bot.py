@@ -168,6 +168,29 @@ class DiscordAdapter:
             f"could not connect to the Discord gateway: {problem or 'no READY in time'}"
         )
 
+    async def connect_rest(self) -> None:
+        """Log in to the REST API only, without a gateway session: enough to deliver alerts
+        (`wirewatch poll --once`), without registering commands or going online."""
+        token = self.secrets.discord_bot_token
+        if token is None:
+            raise DiscordStartError(
+                "DISCORD_BOT_TOKEN is not set: copy the bot token from the Developer Portal "
+                "(Bot → Reset Token) into the environment, or set [discord] enabled = false"
+            )
+        if self.settings.api_url:
+            discord.http.Route.BASE = api_base(self.settings.api_url)
+        try:
+            await self.client.http.static_login(token.get_secret_value())
+        except discord.LoginFailure as err:
+            await self.client.close()
+            raise DiscordStartError(
+                "Discord refused the bot token (401): reset it in the Developer Portal and "
+                "update DISCORD_BOT_TOKEN"
+            ) from err
+        except (discord.HTTPException, OSError) as err:
+            await self.client.close()
+            raise DiscordStartError(f"could not reach Discord's API: {err}") from err
+
     async def stop(self) -> None:
         """Close the gateway connection and the REST session."""
         await self.client.close()

@@ -120,6 +120,15 @@ class SlackAdapter:
     # ---- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
         """Check the bot token with auth.test, then connect (Socket Mode) or listen (HTTP mode)."""
+        await self.connect_rest()
+        if self.settings.mode == "http":
+            await self._start_http()
+        else:
+            await self._start_socket()
+
+    async def connect_rest(self) -> None:
+        """Check the bot token with auth.test, without listening for commands: enough to
+        deliver alerts (`wirewatch poll --once`)."""
         try:
             identity = await self.client.auth_test()
         except SlackApiError as err:
@@ -132,10 +141,6 @@ class SlackAdapter:
                 f"could not reach Slack at {self.settings.api_url}: {err}"
             ) from err
         self.notifier.posted.bot_id = str(identity.get("bot_id") or "") or None
-        if self.settings.mode == "http":
-            await self._start_http()
-        else:
-            await self._start_socket()
 
     async def _start_socket(self) -> None:
         app_token = self.secrets.slack_app_token
