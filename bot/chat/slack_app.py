@@ -40,6 +40,7 @@ from bot.chat.slack_blocks import (
     reply_text,
 )
 from bot.chat.slack_notifier import SlackNotifier, error_code
+from bot.chat.slack_payloads import body_problem
 from bot.commands import Caller, CommandService
 from bot.replies import Reply
 
@@ -199,12 +200,24 @@ class SlackAdapter:
             return web.json_response({"error": "the body is not UTF-8"}, status=400)
         if not request_is_signed(self._signing_secret, request.headers, body, now=self.clock()):
             return web.json_response({"error": "invalid request signature"}, status=401)
-        bolt_request = AsyncBoltRequest(
-            body=body,
-            query=request.query_string,
-            headers={k.lower(): request.headers.getall(k) for k in request.headers},
-        )
-        return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+        problem = body_problem(body, request.headers.get("Content-Type", ""))
+        if problem is not None:
+            log.warning("Slack: refused a signed request with a malformed body: %s", problem)
+            return web.json_response({"error": problem}, status=400)
+        try:
+            bolt_request = AsyncBoltRequest(
+                body=body,
+                query=request.query_string,
+                headers={k.lower(): request.headers.getall(k) for k in request.headers},
+            )
+            answer = await self.app.async_dispatch(bolt_request)
+        except Exception:
+            log.exception("Slack: a signed request could not be handled")
+            return web.json_response({"error": "the request could not be handled"}, status=400)
+        if answer.status >= 500:  # Bolt's own error answer: the request was not one we handle
+            log.warning("Slack: Bolt answered %s to a signed request; answering 400", answer.status)
+            return web.json_response({"error": "the request could not be handled"}, status=400)
+        return await to_aiohttp_response(answer)
 
     # ---- callers and replies -----------------------------------------------------------------
     def _caller(self, user_id: str, channel_id: str, channel_name: str, user_name: str) -> Caller:
@@ -245,6 +258,30 @@ class SlackAdapter:
         except Exception:
             log.exception("Slack command failed for %s", caller.owner)
             return _FAILED
+
+    async def _answer(
+        self, body: dict[str, Any], respond: AsyncRespond | None, message: dict[str, Any]
+    ) -> None:
+        """Answer a click through its `response_url`; when the payload has none (Slack leaves it
+        out of some surfaces), through the Web API in the same channel: ephemeral to the one who
+        clicked, or for everyone when the answer is shared. Failures are logged, never raised."""
+        caller = self.action_caller(body)
+        content = {"text": message["text"], "blocks": message["blocks"]}
+        try:
+            if body.get("response_url") and respond is not None:
+                await respond(**message, replace_original=False)
+            elif caller.channel_id and message.get("response_type") == "in_channel":
+                await self.client.chat_postMessage(
+                    channel=caller.channel_id, unfurl_links=False, **content
+                )
+            elif caller.channel_id and caller.user_id:
+                await self.client.chat_postEphemeral(
+                    channel=caller.channel_id, user=caller.user_id, **content
+                )
+            else:
+                log.info("Slack: a click by %s had nowhere to be answered", caller.owner)
+        except Exception as err:  # a dead response_url, a refused post: the work is done
+            log.warning("Slack: could not answer %s (%s)", caller.owner, type(err).__name__)
 
     @staticmethod
     def _message(reply: Reply, caller: Caller, share_value: str | None) -> dict[str, Any]:
@@ -295,7 +332,7 @@ class SlackAdapter:
             self.service.watch_pause(caller, str(action.get("value") or "")), caller
         )
         message = self._message(reply, caller, None)
-        await respond(**{**message, "response_type": "ephemeral"}, replace_original=False)
+        await self._answer(body, respond, {**message, "response_type": "ephemeral"})
 
     async def _on_open_button(self, ack: AsyncAck) -> None:
         """The "Open" link button: Slack opens the URL itself; only acknowledge."""
@@ -311,13 +348,13 @@ class SlackAdapter:
             self.service.run_text(caller, "/news", str(action.get("value") or "")), caller
         )
         if not reply.ok:
-            await respond(**self._message(reply, caller, None), replace_original=False)
+            await self._answer(body, respond, self._message(reply, caller, None))
             return
         reply.ephemeral = False
         reply.shareable = False
         if caller.user_id.isalnum():
             reply.lines.insert(0, f"Shared by user {caller.user_name or caller.user_id}")
-        await respond(**self._message(reply, caller, None), replace_original=False)
+        await self._answer(body, respond, self._message(reply, caller, None))
 
     async def _on_home_button(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]

@@ -70,6 +70,7 @@ class FakeSlack:
     calls_made: list[Call] = field(default_factory=list)
     channels: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     responses: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    ephemerals: list[dict[str, Any]] = field(default_factory=list)
     acks: dict[str, dict[str, Any]] = field(default_factory=dict)
     _failures: dict[str, deque[_Failure]] = field(default_factory=lambda: defaultdict(deque))
     _last_ts: float = 0.0
@@ -286,6 +287,15 @@ class FakeSlack:
         if not thread:
             return {"ok": False, "error": "thread_not_found"}
         return self._page(args, thread, newest_first=False)
+
+    def _chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel, user = str(args.get("channel", "")), str(args.get("user", ""))
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        if not user:
+            return {"ok": False, "error": "user_not_in_channel"}
+        self.ephemerals.append({"channel": channel, "user": user, "text": args.get("text", "")})
+        return {"ok": True, "message_ts": self._next_ts()}
 
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = str(args.get("channel", ""))
