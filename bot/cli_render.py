@@ -62,7 +62,7 @@ def render_reply(console: Console, reply: Reply) -> None:
             )
         console.print(table)
     if reply.sources:
-        table = Table("id", "name", "kind", "every", "last poll", "items", "health")
+        table = Table("id", "name", "kind", "every", "last poll", "next poll", "items", "health")
         for s in reply.sources:
             table.add_row(
                 str(s.id),
@@ -70,6 +70,7 @@ def render_reply(console: Console, reply: Reply) -> None:
                 s.kind,
                 format_duration(s.interval_s),
                 _age(s.last_polled_at),
+                Text(reply.next_polls.get(s.id, "")),
                 str(s.items_count),
                 Text(source_health(s)),
             )

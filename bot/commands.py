@@ -29,7 +29,7 @@ from bot.sources.opml import parse_opml
 from bot.store import DuplicateError, Store
 from bot.store.records import ArchivedItem, SourceRecord, WatchRecord
 
-__all__ = ["AccessPolicy", "Caller", "CommandService", "source_health"]
+__all__ = ["AccessPolicy", "Caller", "CommandService", "source_health", "source_next_poll"]
 
 log = logging.getLogger(__name__)
 
@@ -468,6 +468,8 @@ class CommandService:
         reply = Reply(
             title=f"{len(sources)} source{'s' if len(sources) != 1 else ''}", sources=sources
         )
+        now = self.clock()
+        reply.next_polls = {s.id: source_next_poll(s, now) for s in sources}
         if not sources:
             reply.lines.append("No sources yet. " + SOURCES_USAGE[0])
         return reply
@@ -577,6 +579,19 @@ class CommandService:
             watches=watches,
             lines=[] if watches else ["No watches yet. " + WATCH_USAGE[0]],
         )
+
+
+def source_next_poll(source: SourceRecord, now: datetime) -> str:
+    """When a source is polled next and why, for lists: "in 4m (interval 5m)"."""
+    if not source.enabled:
+        return "none (disabled)"
+    if source.next_poll_at is None:
+        return "due now (not polled yet)"
+    wait = (source.next_poll_at - now).total_seconds()
+    when = "due now" if wait < 1 else f"in {format_duration(wait)}"
+    at = source.next_poll_at.astimezone(UTC).strftime("%H:%M UTC")
+    why = source.next_poll_reason or f"interval {format_duration(source.interval_s)}"
+    return f"{when}, {at} ({why})" if wait >= 1 else f"{when} ({why})"
 
 
 def source_health(source: SourceRecord) -> str:

@@ -16,7 +16,8 @@ class Reply:
 
     `title` is one line ("Watch #12 added"); `lines` the body (plain or Marked text);
     `code` a preformatted block (a rule with a caret under a syntax error); `stories`,
-    `watches`, `sources` structured lists the renderer shows as it sees fit.
+    `watches`, `sources` structured lists the renderer shows as it sees fit; `watch_counts`
+    (matches in 7 days) and `next_polls` ("in 4m (interval 5m)") annotate them by id.
     `ephemeral` replies are shown to the asker only; `shareable` offers "Share in channel".
     """
 
@@ -29,6 +30,7 @@ class Reply:
     watches: list[WatchRecord] = field(default_factory=list)
     sources: list[SourceRecord] = field(default_factory=list)
     watch_counts: dict[int, int] = field(default_factory=dict)
+    next_polls: dict[int, str] = field(default_factory=dict)
     ephemeral: bool = True
     shareable: bool = False
 

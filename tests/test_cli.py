@@ -105,6 +105,7 @@ def test_watch_and_sources_commands_on_a_database(tmp_path: Path, capsys):
     assert code == 0 and "Source #1 added: Example" in out
     code, out, _ = run(["-c", str(config), "sources", "list"], capsys)
     assert code == 0 and "Example" in out and "not polled yet" in out
+    assert "next poll" in out and "due now" in out
     code, out, _ = run(["-c", str(config), "db", "upgrade"], capsys)
     assert code == 0 and "latest schema" in out
     code, out, _ = run(["-c", str(config), "doctor", "--quick"], capsys)
@@ -238,3 +239,15 @@ def test_opml_import_refuses_what_cannot_be_polled_and_keeps_the_rest(tmp_path, 
     code, out, _ = run(["-c", str(config), "sources", "import", str(opml)], capsys)
     assert code == 0 and "Imported 2 sources" in out and "1 refused" in out
     assert "Bad port: 'https://b.example:99999/rss' is not a usable URL" in out
+
+
+def test_doctor_warns_about_an_interval_under_min_interval(tmp_path: Path, capsys):
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/x.db"\n'
+        '[[sources]]\nname = "Fast"\nurl = "https://fast.example/rss"\ninterval = "20s"\n'
+    )
+    assert run(["-c", str(config), "db", "upgrade"], capsys)[0] == 0
+    code, out, _ = run(["-c", str(config), "doctor", "--quick"], capsys)
+    assert code == 0
+    assert "sources[0] (Fast) interval = 20s is under [poll] min_interval (1m): honoured" in out

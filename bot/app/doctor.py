@@ -9,7 +9,7 @@ import httpx
 from rich.console import Console
 from rich.text import Text
 
-from bot.app.settings import ConfigError, Secrets, Settings, load_settings
+from bot.app.settings import ConfigError, Secrets, Settings, interval_warnings, load_settings
 from bot.core.destination import DestinationError, parse_destination
 from bot.store import Store
 
@@ -48,6 +48,8 @@ async def run_doctor(console: Console, config: str | None, *, quick: bool = Fals
         console.print(Text(str(err), style="red"))
         return 2
     report.ok("config", f"{len(settings.sources)} sources, {len(settings.watches)} watches")
+    for warning in interval_warnings(settings):
+        report.warn("poll", warning)
     console.print(Text("database", style="bold"))
     destinations = {w.to for w in settings.watches}
     where = _redact(settings.database.url)

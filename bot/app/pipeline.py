@@ -17,12 +17,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from bot.app.poll_timing import NextPoll, after_failure, after_success
 from bot.app.scheduler import next_digest_at
 from bot.app.settings import AlertSettings, PollSettings
 from bot.app.watch_index import WatchIndex
 from bot.core.cluster import StoryClusters, StoryPrint
 from bot.core.item import Item
-from bot.fetch import DISABLE_AFTER_FAILURES, SafeClient, adaptive_interval, backoff_delay
+from bot.fetch import DISABLE_AFTER_FAILURES, SafeClient
 from bot.ports import FetchError, FetchResult, FetchState
 from bot.sources import get_source
 from bot.sources.article import fetch_article_text
@@ -125,13 +126,18 @@ class Pipeline:
         except Exception as err:  # a parser bug must not stop the other sources
             log.exception("source #%s (%s) failed unexpectedly", source.id, source.url)
             return await self._failed(source, now, f"internal error ({type(err).__name__})", None)
-        interval = self._next_interval(source, result)
-        next_at = self._jittered(now, interval)
+        next_poll = self._next_poll(source, result, now)
+        next_at, interval = next_poll.at, next_poll.wait_s
         if result.not_modified:
 
             async def write_not_modified(tx: StoreTransaction) -> None:
                 await tx.record_poll(
-                    source.id, now=now, ok=True, status="not modified", next_poll_at=next_at
+                    source.id,
+                    now=now,
+                    ok=True,
+                    status="not modified",
+                    next_poll_at=next_at,
+                    next_poll_reason=next_poll.reason,
                 )
 
             await self.store.submit(write_not_modified)
@@ -152,6 +158,7 @@ class Pipeline:
                 now=now,
                 ok=True,
                 next_poll_at=next_at,
+                next_poll_reason=next_poll.reason,
                 etag=result.etag,
                 last_modified=result.last_modified,
                 new_items=len(new),
@@ -287,39 +294,30 @@ class Pipeline:
             [replaced.get(id(i), i) for i in unseen],
         )
 
-    def _next_interval(self, source: SourceRecord, result: FetchResult) -> float:
-        settings = self.poll_settings
-        interval = float(source.interval_s)
-        if settings.adaptive and result.items:
-            published = [i.published for i in result.items if i.published is not None]
-            interval = float(
-                adaptive_interval(
-                    published,
-                    current_s=source.interval_s,
-                    min_s=int(settings.min_interval),
-                    max_s=int(max(settings.max_interval, source.interval_s)),
-                )
-            )
-        if result.max_age:
-            interval = max(interval, min(result.max_age, settings.max_interval))
-        return interval
-
-    def _jittered(self, now: datetime, interval: float) -> datetime:
-        spread = interval * self.poll_settings.jitter
-        return now + timedelta(seconds=interval + self.rand.uniform(-spread, spread))
+    def _next_poll(self, source: SourceRecord, result: FetchResult, now: datetime) -> NextPoll:
+        """At most the source's interval away; see bot.app.poll_timing for the exceptions."""
+        return after_success(
+            now,
+            float(source.interval_s),
+            published=[i.published for i in result.items if i.published is not None],
+            max_age_s=result.max_age,
+            poll=self.poll_settings,
+            rand=self.rand,
+        )
 
     async def _failed(
         self, source: SourceRecord, now: datetime, error: str, retry_after: float | None
     ) -> PollReport:
         failures = source.consecutive_failures + 1
-        delay = backoff_delay(
-            failures,
-            base_s=float(source.interval_s),
-            cap_s=self.poll_settings.max_interval,
-            retry_after=retry_after,
+        next_poll = after_failure(
+            now,
+            float(source.interval_s),
+            failures=failures,
+            retry_after_s=retry_after,
+            poll=self.poll_settings,
             rand=self.rand,
         )
-        next_at = now + timedelta(seconds=delay)
+        next_at, delay = next_poll.at, next_poll.wait_s
         log.warning(
             "source #%s %s failed (%d in a row): %s; next try in %.0fs",
             source.id,
@@ -333,7 +331,13 @@ class Pipeline:
 
         async def write(tx: StoreTransaction) -> None:
             await tx.record_poll(
-                source.id, now=now, ok=False, status="error", error=error, next_poll_at=next_at
+                source.id,
+                now=now,
+                ok=False,
+                status="error",
+                error=error,
+                next_poll_at=next_at,
+                next_poll_reason=next_poll.reason,
             )
             if disable:
                 await tx.update_source(source.id, enabled=False, disabled_reason=reason)

@@ -26,7 +26,9 @@ class BotRuntime:
     def __init__(self, app: App) -> None:
         self.app = app
         self.stop = asyncio.Event()
-        self.scheduler = PollScheduler(self._poll_job, jitter=app.settings.poll.jitter)
+        # No jitter of its own: each poll's next time already carries [poll] jitter
+        # (bot.app.poll_timing); a second one could push a poll past the interval's promise.
+        self.scheduler = PollScheduler(self._poll_job, jitter=0.0)
         self.polls = 0
         app.service.on_sources_changed = self.sync_sources
 

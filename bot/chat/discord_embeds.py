@@ -289,9 +289,10 @@ def _watch_line(watch: WatchRecord, counts: dict[int, int]) -> str:
     return truncate(f"**#{watch.id}** `{query}` → {place}{mode}{count}{state}", 400)
 
 
-def _source_line(source: SourceRecord) -> str:
+def _source_line(source: SourceRecord, next_polls: dict[int, str]) -> str:
     health = escape_text(source_health(source))
-    return truncate(f"**#{source.id}** {escape_text(source.name)} · {health}", 400)
+    due = f" · next poll {escape_text(next_polls[source.id])}" if source.id in next_polls else ""
+    return truncate(f"**#{source.id}** {escape_text(source.name)} · {health}{due}", 400)
 
 
 def _story_embed(story: Story) -> discord.Embed:
@@ -313,7 +314,7 @@ def reply_message(reply: Reply) -> list[discord.Embed]:
         body.append(_code_block(reply.code))
     body += [f"⚠️ {escape_text(w)}" for w in reply.warnings]
     body += [_watch_line(w, reply.watch_counts) for w in reply.watches]
-    body += [_source_line(s) for s in reply.sources]
+    body += [_source_line(s, reply.next_polls) for s in reply.sources]
     main = discord.Embed(
         title=truncate(_plain(reply.title), TITLE_LIMIT),
         description=truncate("\n".join(body), DESCRIPTION_LIMIT) or None,

@@ -310,9 +310,10 @@ def _watch_line(watch: WatchRecord, counts: dict[int, int]) -> str:
     return fit(f"*#{watch.id}* `{query}` → {_place(watch.destination)}{mode}{count}{state}", 600)
 
 
-def _source_line(source: SourceRecord) -> str:
+def _source_line(source: SourceRecord, next_polls: dict[int, str]) -> str:
     health = escape_mrkdwn(_plain(source_health(source)))
-    return fit(f"*#{source.id}* {link(source.url, source.name)} · {health}", 600)
+    due = f" · next poll {escape_mrkdwn(next_polls[source.id])}" if source.id in next_polls else ""
+    return fit(f"*#{source.id}* {link(source.url, source.name)} · {health}{due}", 600)
 
 
 def _line(line: str | Marked) -> str:
@@ -345,7 +346,7 @@ def reply_blocks(reply: Reply, *, share_value: str | None = None) -> list[Block]
         body.append("```" + fit(code, SECTION_LIMIT - 200) + "```")
     body += [f"⚠️ {escape_mrkdwn(w)}" for w in reply.warnings]
     body += [_watch_line(w, reply.watch_counts) for w in reply.watches]
-    body += [_source_line(s) for s in reply.sources]
+    body += [_source_line(s, reply.next_polls) for s in reply.sources]
     blocks += _joined_sections(body)
     room = MAX_BLOCKS - len(blocks) - 1
     for story in reply.stories[: max(0, room)]:

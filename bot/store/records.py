@@ -34,6 +34,7 @@ class SourceRecord:
     etag: str | None = None
     last_modified: str | None = None
     next_poll_at: datetime | None = None
+    next_poll_reason: str = ""
     last_polled_at: datetime | None = None
     last_ok_at: datetime | None = None
     last_status: str = ""
@@ -58,6 +59,7 @@ class WatchRecord:
     tz: str = "UTC"
     paused: bool = False
     paused_reason: str = ""
+    paused_until: datetime | None = None
     label: str = ""
     created_at: datetime | None = None
 

@@ -35,6 +35,7 @@ def source_record(row: Row[Any], prefix: str = "") -> SourceRecord:
         etag=col("etag"),
         last_modified=col("last_modified"),
         next_poll_at=col("next_poll_at"),
+        next_poll_reason=col("next_poll_reason"),
         last_polled_at=col("last_polled_at"),
         last_ok_at=col("last_ok_at"),
         last_status=col("last_status"),
@@ -63,6 +64,7 @@ def watch_record(row: Row[Any], prefix: str = "") -> WatchRecord:
         tz=col("tz"),
         paused=bool(col("paused")),
         paused_reason=col("paused_reason"),
+        paused_until=col("paused_until"),
         label=col("label"),
         created_at=col("created_at"),
     )

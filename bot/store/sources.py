@@ -161,16 +161,18 @@ async def record_poll(
     ok: bool,
     status: str,
     next_poll_at: datetime,
+    next_poll_reason: str,
     error: str,
     etag: str | None,
     last_modified: str | None,
     new_items: int,
 ) -> SourceRecord:
-    """Store a poll's outcome and the next poll time; LookupError if the source is gone."""
+    """Store a poll's outcome and the next poll time and why; LookupError if the source is gone."""
     values: dict[str, Any] = {
         "last_polled_at": now,
         "last_status": status,
         "next_poll_at": next_poll_at,
+        "next_poll_reason": next_poll_reason,
         "items_count": sources.c.items_count + max(new_items, 0),
     }
     if ok:

@@ -196,3 +196,15 @@ def test_reply_lines_quoting_feed_titles_cannot_ping_or_disguise_links():
     text = embed.description or ""
     assert "@everyone" not in text and "](" not in text and "<@" not in text
     assert "`code`" in text
+
+
+def test_a_source_list_shows_the_next_poll_and_why():
+    from bot.store.records import SourceRecord
+
+    source = SourceRecord(1, "Wire", "https://wire.example/rss", last_status="ok")
+    reply = Reply(
+        title="1 source", sources=[source], next_polls={1: "in 4m, 10:04 UTC (interval 5m)"}
+    )
+    (embed,) = reply_message(reply)
+    shown = (embed.description or "").replace("\\(", "(").replace("\\)", ")")
+    assert "**#1** Wire · ok · next poll in 4m, 10:04 UTC (interval 5m)" in shown

@@ -231,3 +231,17 @@ def test_home_view_with_many_watches_stays_within_a_hundred_blocks() -> None:
     assert len(blocks) <= 100
     shown = sum(1 for b in blocks if b["type"] == "actions")
     assert blocks[-1]["elements"][0]["text"] == f"and {80 - shown} more: see /watch list"
+
+
+def test_a_source_list_shows_the_next_poll_and_why() -> None:
+    from bot.store.records import SourceRecord
+
+    source = SourceRecord(1, "Wire <!here>", "https://wire.example/rss", last_status="ok")
+    reply = Reply(
+        title="1 source",
+        sources=[source],
+        next_polls={1: "in 15m, 10:15 UTC (publisher's max-age 15m)"},
+    )
+    text = json.dumps(reply_blocks(reply))
+    assert "next poll in 15m, 10:15 UTC (publisher's max-age 15m)" in text
+    assert "<!here>" not in text
