@@ -120,14 +120,21 @@ async def test_the_migration_adds_attempted_at_to_a_database_with_deliveries(
             (item,) = await tx.add_new_items(
                 1, [Item(title="Algeria", url="https://w/1")], now=START
             )
-        watch = await store.add_watch("algeria", "console")
-        async with store._engine.begin() as conn:
+        async with store._engine.begin() as conn:  # raw SQL: the store's code is at head
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO watches (query, destination, owner, platform, mode, tz, paused,"
+                    " paused_reason, label, created_at) VALUES ('algeria', 'console', '', 'cli',"
+                    " 'immediate', 'UTC', false, '', '', :now)"
+                ),
+                {"now": START},
+            )
             await conn.execute(
                 sa.text(
                     "INSERT INTO deliveries (watch_id, item_id, kind, status, attempts, error,"
-                    " payload, created_at) VALUES (:w, :i, 'alert', 'pending', 2, 'x', '{}', :now)"
+                    " payload, created_at) VALUES (1, :i, 'alert', 'pending', 2, 'x', '{}', :now)"
                 ),
-                {"w": watch.id, "i": item.id, "now": START},
+                {"i": item.id, "now": START},
             )
         await store.upgrade()
         assert await store.revision() == head_revision()
