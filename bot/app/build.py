@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
 from collections.abc import Callable
@@ -15,6 +14,8 @@ import httpx
 from rich.console import Console
 
 from bot.abstractive import AbstractiveSummarizer
+from bot.app.config_entries import ConfigEntries
+from bot.app.config_sync import sync_config_sources, sync_config_watches
 from bot.app.pipeline import Pipeline
 from bot.app.relay import Relay
 from bot.app.settings import Secrets, Settings, interval_warnings
@@ -26,7 +27,7 @@ from bot.commands import AccessPolicy, CommandService
 from bot.core.cluster import StoryClusters
 from bot.fetch import FetchPolicy, SafeClient
 from bot.ports import Notifier
-from bot.store import DuplicateError, Store
+from bot.store import Store
 
 __all__ = ["App", "ChatAdapter", "build_app", "fetch_policy"]
 
@@ -81,63 +82,12 @@ class App:
     _webhook_client: httpx.AsyncClient | None = None
 
     async def sync_config(self) -> None:
-        """Make the store's sources and config-defined watches follow the config file."""
+        """Make the store's config-owned sources and watches follow the config file."""
         for warning in interval_warnings(self.settings):
             log.warning("%s", warning)
-        for entry in self.settings.sources:
-            options = dict(entry.options)
-            if entry.backfill is not None:
-                options["backfill"] = entry.backfill
-            if entry.fetch_article:
-                options["fetch_article"] = True
-            interval = int(entry.interval or self.settings.poll.interval)
-            existing = await self.store.get_source_by_url(entry.url)
-            if existing is None:
-                with contextlib.suppress(DuplicateError):
-                    await self.store.add_source(
-                        entry.name,
-                        entry.url,
-                        kind=entry.kind,
-                        interval_s=interval,
-                        options=options,
-                        owner="config",
-                    )
-            elif (existing.name, existing.interval_s, existing.options, existing.kind) != (
-                entry.name,
-                interval,
-                options,
-                entry.kind,
-            ):
-                await self.store.update_source(
-                    existing.id, name=entry.name, interval_s=interval, options=options
-                )
-        await self._sync_config_watches()
+        await sync_config_sources(self.store, self.settings, self.clock())
+        await sync_config_watches(self.store, self.settings)
         await self.refresh_watches()
-
-    async def _sync_config_watches(self) -> None:
-        """Config watches are identified by rule, destination, mode and time zone."""
-        wanted = {(w.query, w.to, w.mode, w.tz) for w in self.settings.watches}
-        present: set[tuple[str, str, str, str]] = set()
-        for watch in await self.store.list_watches():
-            if watch.platform != "config":
-                continue
-            key = (watch.query, watch.destination, watch.mode, watch.tz)
-            if key in wanted and key not in present:
-                present.add(key)
-            else:
-                await self.store.remove_watch(watch.id)
-        for entry in self.settings.watches:  # in file order, so ids follow the file
-            key = (entry.query, entry.to, entry.mode, entry.tz)
-            if key not in present:
-                await self.store.add_watch(
-                    entry.query,
-                    entry.to,
-                    owner="config",
-                    platform="config",
-                    mode=entry.mode,
-                    tz=entry.tz,
-                )
-                present.add(key)
 
     async def connect_outputs(self) -> list[str]:
         """Log the chat adapters in for delivery only (no gateway, no listener), as
@@ -248,6 +198,7 @@ async def build_app(
         },
         clock=clock,
         default_interval_s=int(settings.poll.interval),
+        config_entries=ConfigEntries.read(settings),
         summary_chars=settings.alerts.summary_chars,
     )
     app = App(

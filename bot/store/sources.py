@@ -28,7 +28,19 @@ __all__ = [
     "update_source",
 ]
 
-UPDATABLE_FIELDS = frozenset({"name", "interval_s", "options", "enabled", "disabled_reason"})
+UPDATABLE_FIELDS = frozenset(
+    {
+        "name",
+        "kind",
+        "owner",
+        "interval_s",
+        "options",
+        "enabled",
+        "disabled_reason",
+        "next_poll_at",
+        "next_poll_reason",
+    }
+)
 NOT_MODIFIED_STATUSES = frozenset({"not modified", "not_modified", "304"})
 
 
@@ -108,7 +120,7 @@ async def remove_source(conn: AsyncConnection, source_id: int) -> bool:
 async def update_source(
     conn: AsyncConnection, source_id: int, fields: Mapping[str, Any]
 ) -> SourceRecord | None:
-    """Change some of name, interval_s, options, enabled, disabled_reason."""
+    """Change some of the UPDATABLE_FIELDS (name, kind, owner, interval, options, state)."""
     unknown = set(fields) - UPDATABLE_FIELDS
     if unknown:
         raise ValueError(

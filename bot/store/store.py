@@ -187,7 +187,7 @@ class Store:
             return await sources.remove_source(conn, source_id)
 
     async def update_source(self, source_id: int, **fields: Any) -> SourceRecord | None:
-        """Change name, interval_s, options, enabled or disabled_reason of a source."""
+        """Change some fields of a source (bot.store.sources.UPDATABLE_FIELDS)."""
         async with self.transaction() as tx:
             return await tx.update_source(source_id, **fields)
 

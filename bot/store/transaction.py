@@ -98,5 +98,5 @@ class StoreTransaction:
         )
 
     async def update_source(self, source_id: int, **fields: Any) -> SourceRecord | None:
-        """Change name, interval_s, options, enabled or disabled_reason of a source."""
+        """Change some fields of a source (bot.store.sources.UPDATABLE_FIELDS)."""
         return await sources.update_source(self._conn, source_id, fields)

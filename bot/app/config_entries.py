@@ -1,0 +1,98 @@
+"""Where the config file defines each of its sources and watches: the file and the line.
+
+Chat and the CLI cannot remove what the file owns (bot.app.config_sync); their refusal names
+the entry to edit instead, found in the raw TOML text (TOML parsers do not keep positions).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.app.settings import Settings
+from bot.store.records import SourceRecord, WatchRecord
+
+__all__ = ["ConfigEntries", "EntryLocation"]
+
+_HEADER = re.compile(r"^\s*\[\[\s*(sources|watches)\s*\]\]\s*(?:#.*)?$")
+_TABLE = re.compile(r"^\s*\[")
+_KEY = {"sources": re.compile(r"^\s*url\s*="), "watches": re.compile(r"^\s*query\s*=")}
+_MULTILINE = re.compile(r'"""|\'\'\'')
+
+
+@dataclass(frozen=True, slots=True)
+class EntryLocation:
+    """A config entry: the file (None when the settings were not read from one) and line."""
+
+    table: str
+    file: Path | None
+    line: int | None
+
+    def __str__(self) -> str:
+        where = str(self.file) if self.file is not None else "the bot's configuration"
+        return f"{where}, line {self.line}" if self.line is not None else where
+
+
+class ConfigEntries:
+    """Finds the `[[sources]]` or `[[watches]]` entry behind a config-owned row."""
+
+    def __init__(self, settings: Settings, text: str | None = None) -> None:
+        self.settings = settings
+        self.file = settings.config_file
+        self._lines: dict[str, list[int]] = {"sources": [], "watches": []}
+        if text is not None:
+            self._lines = _entry_lines(text)
+
+    @classmethod
+    def read(cls, settings: Settings) -> ConfigEntries:
+        """Locate the entries of the file `settings` came from (positions unknown if unreadable)."""
+        text = None
+        if settings.config_file is not None:
+            try:
+                text = settings.config_file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                text = None
+        return cls(settings, text)
+
+    def source(self, source: SourceRecord) -> EntryLocation | None:
+        """Where the file defines this source, or None when it does not (any more)."""
+        urls = [entry.url for entry in self.settings.sources]
+        return self._locate("sources", urls.index(source.url) if source.url in urls else None)
+
+    def watch(self, watch: WatchRecord) -> EntryLocation | None:
+        """Where the file defines this config watch, or None when it does not (any more)."""
+        key = (watch.query, watch.destination, watch.mode, watch.tz)
+        keys = [(w.query, w.to, w.mode, w.tz) for w in self.settings.watches]
+        return self._locate("watches", keys.index(key) if key in keys else None)
+
+    def _locate(self, table: str, index: int | None) -> EntryLocation | None:
+        if index is None:
+            return None
+        lines = self._lines[table]
+        count = len(getattr(self.settings, table))
+        line = lines[index] if len(lines) == count else None  # inline tables: no line
+        return EntryLocation(table, self.file, line)
+
+
+def _entry_lines(text: str) -> dict[str, list[int]]:
+    """Per table, the line of each entry's key line (`url =` / `query =`), else its header."""
+    found: dict[str, list[int]] = {"sources": [], "watches": []}
+    current: str | None = None
+    in_string = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        if in_string:
+            in_string = len(_MULTILINE.findall(line)) % 2 == 0
+            continue
+        header = _HEADER.match(line)
+        if header is not None:
+            current = header.group(1)
+            found[current].append(number)
+        elif _TABLE.match(line):
+            current = None
+        elif current is not None and _KEY[current].match(line) and found[current]:
+            found[current][-1] = number
+            current = None  # the key line is enough; later lines belong to the same entry
+        if len(_MULTILINE.findall(line)) % 2 == 1:
+            in_string = True
+    return found

@@ -1,0 +1,103 @@
+"""The config file owns its sources and watches: the store follows the file at every start.
+
+A `[[sources]]` entry is the source with that URL; a `[[watches]]` entry is the config watch with
+that rule, destination, mode and time zone. Entries new in the file are added, changed ones
+updated (a source keeps its id, state and archive), and rows whose entry left the file are
+removed. Chat and the CLI cannot remove them (`bot.commands` refuses, naming the file and line),
+so nothing the file defines can come back under a new id, and nothing it dropped stays behind.
+Pausing a config watch is runtime state: the row, and so the pause, survive a restart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.app.durations import format_duration
+from bot.app.settings import Settings, SourceEntry
+from bot.store import DuplicateError, Store
+
+__all__ = ["CONFIG_OWNER", "sync_config_sources", "sync_config_watches"]
+
+log = logging.getLogger(__name__)
+
+CONFIG_OWNER = "config"
+
+
+def _options(entry: SourceEntry) -> dict[str, Any]:
+    options = dict(entry.options)
+    if entry.backfill is not None:
+        options["backfill"] = entry.backfill
+    if entry.fetch_article:
+        options["fetch_article"] = True
+    return options
+
+
+async def sync_config_sources(store: Store, settings: Settings, now: datetime) -> None:
+    """Add, update and remove config-owned sources so the store matches the file."""
+    wanted: set[str] = set()
+    for entry in settings.sources:
+        wanted.add(entry.url)
+        options = _options(entry)
+        interval = int(entry.interval or settings.poll.interval)
+        existing = await store.get_source_by_url(entry.url)
+        if existing is None:
+            with contextlib.suppress(DuplicateError):
+                await store.add_source(
+                    entry.name,
+                    entry.url,
+                    kind=entry.kind,
+                    interval_s=interval,
+                    options=options,
+                    owner=CONFIG_OWNER,
+                )
+            continue
+        changes: dict[str, Any] = {}
+        for name, value in (
+            ("name", entry.name),
+            ("kind", entry.kind),
+            ("interval_s", interval),
+            ("options", options),
+            ("owner", CONFIG_OWNER),  # the file takes over a source it now lists
+        ):
+            if getattr(existing, name) != value:
+                changes[name] = value
+        soonest = now + timedelta(seconds=interval)
+        if existing.next_poll_at is not None and existing.next_poll_at > soonest:
+            changes["next_poll_at"] = soonest  # a shorter interval takes effect at once
+            changes["next_poll_reason"] = f"interval {format_duration(interval)} (config)"
+        if changes:
+            await store.update_source(existing.id, **changes)
+    for source in await store.list_sources():
+        if source.owner == CONFIG_OWNER and source.url not in wanted:
+            log.info("source #%s %s left the config file: removed", source.id, source.url)
+            await store.remove_source(source.id)
+
+
+async def sync_config_watches(store: Store, settings: Settings) -> None:
+    """Add and remove config watches (by rule, destination, mode and zone) to match the file."""
+    wanted = {(w.query, w.to, w.mode, w.tz) for w in settings.watches}
+    present: set[tuple[str, str, str, str]] = set()
+    for watch in await store.list_watches():
+        if watch.platform != CONFIG_OWNER:
+            continue
+        key = (watch.query, watch.destination, watch.mode, watch.tz)
+        if key in wanted and key not in present:
+            present.add(key)
+        else:
+            log.info("watch #%s %r left the config file: removed", watch.id, watch.query)
+            await store.remove_watch(watch.id)
+    for entry in settings.watches:  # in file order, so ids follow the file
+        key = (entry.query, entry.to, entry.mode, entry.tz)
+        if key not in present:
+            await store.add_watch(
+                entry.query,
+                entry.to,
+                owner=CONFIG_OWNER,
+                platform=CONFIG_OWNER,
+                mode=entry.mode,
+                tz=entry.tz,
+            )
+            present.add(key)
