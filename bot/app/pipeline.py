@@ -86,13 +86,6 @@ class Pipeline:
         self.notify_owner = notify_owner
         self.on_enqueued = on_enqueued
 
-    async def poll_source_id(self, source_id: int) -> PollReport | None:
-        """Poll a source by id if it still exists and is enabled (the scheduler's job)."""
-        source = await self.store.get_source(source_id)
-        if source is None or not source.enabled:
-            return None
-        return await self.poll_source(source)
-
     async def poll_sources(self, sources: list[SourceRecord]) -> list[PollReport]:
         """Poll several sources concurrently, at most [poll] concurrency at once."""
         gate = asyncio.Semaphore(self.poll_settings.concurrency)

@@ -1,4 +1,4 @@
-"""`wirewatch run`: the scheduler polls, the relay delivers, the chat adapters listen, until stopped."""
+"""`wirewatch run`: the dispatcher polls, the relay delivers, the chat adapters listen, until stopped."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import asyncio
 import contextlib
 import logging
 import signal
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.app.build import App
-from bot.app.pipeline import PollReport
+from bot.app.dispatch import PollDispatcher
 from bot.app.scheduler import PollScheduler
+from bot.store import SourceRecord
 
 __all__ = ["BotRuntime"]
 
@@ -21,49 +22,36 @@ PRUNE_EVERY_S = 6 * 3600.0
 
 
 class BotRuntime:
-    """Runs an App: one scheduled job per source, the relay loop, chores, clean shutdown."""
+    """Runs an App: the poll dispatcher, the relay loop, chores, clean shutdown."""
 
     def __init__(self, app: App) -> None:
         self.app = app
         self.stop = asyncio.Event()
-        # No jitter of its own: each poll's next time already carries [poll] jitter
-        # (bot.app.poll_timing); a second one could push a poll past the interval's promise.
-        self.scheduler = PollScheduler(self._poll_job, jitter=0.0)
-        self.polls = 0
-        app.service.on_sources_changed = self.sync_sources
+        self.scheduler = PollScheduler()
+        self.dispatcher = PollDispatcher(
+            app.store,
+            self._poll,
+            concurrency=app.settings.poll.concurrency,
+            clock=app.clock,
+        )
+        self.dispatcher.wake_at = self.scheduler.dispatch_at
+        app.service.on_sources_changed = self._sources_changed
 
-    async def _poll_job(self, source_id: int) -> PollReport | None:
-        try:
-            report = await self.app.pipeline.poll_source_id(source_id)
-        except Exception:  # the database went away, a bug: log, keep the job, try next time
-            log.exception("polling source #%s failed", source_id)
-            return None
-        self.polls += 1
-        if report is None:
-            self.scheduler.unschedule_source(source_id)  # removed or disabled meanwhile
-        elif report.next_poll_at is not None and not self.stop.is_set():
-            self.scheduler.schedule_source(source_id, report.interval_s, report.next_poll_at)
-        return report
+    @property
+    def polls(self) -> int:
+        """Polls completed since start."""
+        return self.dispatcher.polls
 
-    async def sync_sources(self) -> None:
-        """Give every enabled source a job and drop the jobs of removed or disabled ones."""
-        now = self.app.clock()
-        sources = {s.id: s for s in await self.app.store.list_sources() if s.enabled}
-        scheduled = self.scheduler.scheduled_sources()
-        for source_id in scheduled - sources.keys():
-            self.scheduler.unschedule_source(source_id)
-        for source_id in sources.keys() - scheduled:
-            source = sources[source_id]
-            first = (
-                source.next_poll_at
-                if source.next_poll_at and source.next_poll_at > now
-                else now + timedelta(seconds=1)
-            )
-            self.scheduler.schedule_source(source_id, source.interval_s, first)
+    async def _poll(self, source: SourceRecord) -> datetime | None:
+        report = await self.app.pipeline.poll_source(source)
+        return report.next_poll_at
+
+    async def _sources_changed(self) -> None:
+        """A source was added or removed from chat: look at the due sources now."""
+        self.dispatcher.wake()
 
     async def _chores(self) -> None:
         await self.app.refresh_watches()
-        await self.sync_sources()
 
     async def _prune(self) -> None:
         archive = self.app.settings.archive
@@ -95,20 +83,25 @@ class BotRuntime:
         for adapter in app.adapters:
             await adapter.start()
         self.scheduler.start()
-        await self.sync_sources()
+        dispatcher = self.dispatcher
+        self.scheduler.run_dispatcher(
+            dispatcher.dispatch, idle_s=dispatcher.idle_s, first_at=app.clock()
+        )
+        self.scheduler.every("leases", dispatcher.lease_s / 3, dispatcher.renew_leases)
         self.scheduler.every("sync", SYNC_EVERY_S, self._chores)
         self.scheduler.every("prune", PRUNE_EVERY_S, self._prune)
         relay = asyncio.create_task(app.relay.run(self.stop), name="relay")
         log.info(
-            "wirewatch running: %d sources, %d active watches, outputs: %s",
-            len(self.scheduler.scheduled_sources()),
+            "wirewatch running: %d active watches, up to %d polls at once, outputs: %s",
             len(app.index),
+            dispatcher.concurrency,
             ", ".join(sorted(app.notifiers)),
         )
         try:
             await self.stop.wait()
         finally:
-            log.info("stopping: finishing deliveries in flight")
-            await self.scheduler.shutdown()
+            log.info("stopping: no new polls; finishing deliveries in flight")
             self.stop.set()
+            await self.scheduler.shutdown()
+            await dispatcher.stop()
             await relay

@@ -1,4 +1,4 @@
-"""The only APScheduler import: one interval job per source, digest times, maintenance jobs."""
+"""The only APScheduler import: the poll dispatcher's timer, digest times, maintenance jobs."""
 
 from __future__ import annotations
 
@@ -32,16 +32,17 @@ def next_digest_at(mode: str, tz: str, now: datetime) -> datetime | None:
     return fire.astimezone(UTC) if fire is not None else None
 
 
-def _source_job_id(source_id: int) -> str:
-    return f"source:{source_id}"
+DISPATCH_JOB = "dispatch"
 
 
 class PollScheduler:
-    """Owns the AsyncIOScheduler: a job per source (interval with jitter) plus periodic chores."""
+    """Owns the AsyncIOScheduler: the poll dispatcher's timer plus periodic chores.
 
-    def __init__(self, poll: Callable[[int], Awaitable[object]], *, jitter: float = 0.1) -> None:
-        self._poll = poll
-        self._jitter = jitter
+    Which sources to poll, and when, lives in the database; the dispatcher job claims them
+    (`bot.app.dispatch`). This class only says when that job runs next.
+    """
+
+    def __init__(self) -> None:
         self._scheduler = AsyncIOScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
@@ -61,44 +62,29 @@ class PollScheduler:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
 
-    def schedule_source(self, source_id: int, interval_s: float, first_at: datetime) -> None:
-        """(Re)schedule a source's poll job: first at `first_at`, then every `interval_s` seconds."""
-        interval_s = max(1.0, interval_s)
-        trigger = IntervalTrigger(
-            seconds=interval_s,
-            start_date=first_at,
-            jitter=max(0, int(interval_s * self._jitter)) or None,
-            timezone=UTC,
-        )
-        job_id = _source_job_id(source_id)
-        if self._scheduler.get_job(job_id) is not None:
-            self._scheduler.reschedule_job(job_id, trigger=trigger)
-            return
+    def run_dispatcher(
+        self, dispatch: Callable[[], Awaitable[object]], *, idle_s: float, first_at: datetime
+    ) -> None:
+        """Run `dispatch` at `first_at`, then every `idle_s` seconds unless moved by `dispatch_at`."""
         self._scheduler.add_job(
-            self._poll,
-            trigger,
-            args=[source_id],
-            id=job_id,
+            dispatch,
+            IntervalTrigger(seconds=idle_s, timezone=UTC),
+            id=DISPATCH_JOB,
             replace_existing=True,
-            name=f"poll source #{source_id}",
+            name="dispatch due polls",
+            next_run_time=first_at,
+            misfire_grace_time=None,  # however late (a busy loop), it must run
+            max_instances=4,  # a wake while it runs is not dropped: the dispatcher merges them
         )
 
-    def unschedule_source(self, source_id: int) -> None:
-        """Remove a source's job, if any."""
-        job = self._scheduler.get_job(_source_job_id(source_id))
-        if job is not None:
-            job.remove()
-
-    def scheduled_sources(self) -> set[int]:
-        """Ids of the sources that have a job."""
-        return {
-            int(job.id.split(":", 1)[1])
-            for job in self._scheduler.get_jobs()
-            if job.id.startswith("source:")
-        }
+    def dispatch_at(self, when: datetime) -> None:
+        """Move the dispatcher's next run to `when` (now, to wake it)."""
+        if not self._scheduler.running or self._scheduler.get_job(DISPATCH_JOB) is None:
+            return
+        self._scheduler.modify_job(DISPATCH_JOB, next_run_time=when)
 
     def every(self, name: str, seconds: float, func: Callable[[], Awaitable[object]]) -> None:
-        """A periodic chore (prune, refresh watches, sync sources)."""
+        """A periodic chore (prune, refresh watches, renew poll leases)."""
         self._scheduler.add_job(
             func,
             IntervalTrigger(seconds=seconds, timezone=UTC),

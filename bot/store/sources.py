@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +24,8 @@ __all__ = [
     "get_source",
     "get_source_by_url",
     "list_sources",
+    "move_leases",
+    "next_poll_due",
     "record_poll",
     "remove_source",
     "update_source",
@@ -163,6 +166,48 @@ async def claim_due_sources(
     )
     claimed = [source_record(row) for row in await conn.execute(stmt)]
     return sorted(claimed, key=lambda source: source.id)
+
+
+async def move_leases(
+    conn: AsyncConnection, leases: Mapping[int, datetime], until: datetime
+) -> list[int]:
+    """Move each claimed source's lease to `until` if it still holds (`next_poll_at` unchanged).
+
+    A source whose poll recorded its outcome, or that another claimer took after the lease ran
+    out, has another `next_poll_at` and is left alone. Returns the ids moved.
+    """
+    by_lease: dict[datetime, list[int]] = defaultdict(list)
+    for source_id, held in leases.items():
+        by_lease[require_utc(held, "lease")].append(source_id)
+    moved: list[int] = []
+    for held, ids in by_lease.items():
+        for start in range(0, len(ids), 500):
+            stmt = (
+                sa.update(sources)
+                .where(sources.c.id.in_(ids[start : start + 500]), sources.c.next_poll_at == held)
+                .values(next_poll_at=until)
+                .returning(sources.c.id)
+            )
+            moved += (await conn.execute(stmt)).scalars()
+    return moved
+
+
+async def next_poll_due(
+    conn: AsyncConnection, now: datetime, exclude: Collection[int]
+) -> datetime | None:
+    """Return when the next enabled source is due (`now` if one never was polled), or None."""
+    stmt = (
+        sa.select(sources.c.next_poll_at)
+        .where(sources.c.enabled.is_(True))
+        .order_by(sources.c.next_poll_at.asc().nulls_first())
+        .limit(1)
+    )
+    if exclude:
+        stmt = stmt.where(sources.c.id.not_in(list(exclude)))
+    row = (await conn.execute(stmt)).first()
+    if row is None:
+        return None
+    return now if row.next_poll_at is None else row.next_poll_at
 
 
 async def record_poll(

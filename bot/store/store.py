@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -202,6 +202,26 @@ class Store:
                 limit=_positive(limit, "limit"),
                 lease_s=_positive(lease_s, "lease_s"),
             )
+
+    async def move_source_leases(
+        self, leases: Mapping[int, datetime], until: datetime
+    ) -> list[int]:
+        """Move claims still held (source id -> lease end set by the claim) to end at `until`.
+
+        Renews them (a later `until`) or hands them back (`until` = now: due at once). A source
+        whose poll was recorded meanwhile, or claimed by someone else, is left alone.
+        """
+        if not leases:
+            return []
+        async with self._write() as conn:
+            return await sources.move_leases(conn, leases, require_utc(until, "until"))
+
+    async def next_poll_due(
+        self, now: datetime, *, exclude: Collection[int] = ()
+    ) -> datetime | None:
+        """When the next enabled source (not in `exclude`) falls due; `now` if never polled."""
+        async with self._read() as conn:
+            return await sources.next_poll_due(conn, require_utc(now, "now"), exclude)
 
     async def record_poll(
         self,

@@ -1,0 +1,199 @@
+"""Database-driven polling: claim the due sources, poll at most `concurrency` at once, then sleep.
+
+The database says what is due (`sources.next_poll_at`), not one timer per source: the dispatcher
+claims due sources with a lease (`Store.claim_due_sources` pushes their `next_poll_at` to the
+lease's end), keeps up to `concurrency` polls in flight and a batch of claimed sources ready to
+start as polls finish, and asks its timer to wake it when the earliest source falls due, or at
+once when `wake()` is called (a source added from chat), never polling the database in a loop.
+
+Leases are short and renewed while their polls run, so a crashed process's sources are polled
+again within `lease_s`. A poll records its outcome and the source's real next poll time in its
+own write; a claim that ends without that write (shutdown) is handed back, due at once.
+Only leases this process still holds are moved: each is matched on the exact time it was set to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from bot.store import SourceRecord, Store
+
+__all__ = ["IDLE_S", "LEASE_S", "PollDispatcher"]
+
+log = logging.getLogger(__name__)
+
+LEASE_S = 15
+"""How long a claim lasts unless renewed: a crashed process's sources come back after this."""
+IDLE_S = 30.0
+"""Longest sleep: sources added by another process (the CLI) are seen within this."""
+
+
+class PollDispatcher:
+    """Claims due sources from the store and runs their polls, at most `concurrency` at once.
+
+    `poll(source)` polls one source, records its outcome and returns its next poll time.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        poll: Callable[[SourceRecord], Awaitable[datetime | None]],
+        *,
+        concurrency: int,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        lease_s: int = LEASE_S,
+        idle_s: float = IDLE_S,
+    ) -> None:
+        self.store = store
+        self._poll = poll
+        self.concurrency = max(1, concurrency)
+        self.clock = clock
+        self.lease_s = lease_s
+        self.idle_s = idle_s
+        self.wake_at: Callable[[datetime], None] = lambda when: None
+        """Set by the runtime: ask for `dispatch()` to run at `when` (the scheduler's timer)."""
+        self._planned: datetime | None = None
+        self.polls = 0
+        self._ready: deque[SourceRecord] = deque()
+        self._running: dict[int, asyncio.Task[None]] = {}
+        self._leases: dict[int, datetime] = {}  # source id -> the time its lease was set to
+        self._claimed_again: dict[int, SourceRecord] = {}  # claimed while their poll ran
+        self._more_due = False
+        self._dispatching = False
+        self._again_at: datetime | None = None
+        self._stopping = False
+
+    @property
+    def in_flight(self) -> int:
+        """Polls running now."""
+        return len(self._running)
+
+    @property
+    def held(self) -> set[int]:
+        """Ids of the sources this process has claimed and not yet finished polling."""
+        return set(self._leases)
+
+    def wake(self) -> None:
+        """Look at the database now (a source was added, or polls finished with more due)."""
+        self._plan(self.clock())
+
+    def _plan(self, when: datetime) -> None:
+        """Ask the timer for a dispatch at `when`; during a dispatch, at its end."""
+        if self._stopping:
+            return
+        if self._dispatching:
+            self._again_at = when if self._again_at is None else min(self._again_at, when)
+            return
+        self._planned = when
+        self.wake_at(when)
+
+    async def dispatch(self) -> None:
+        """Claim due sources and start their polls; then say when to look again (the job)."""
+        if self._dispatching:  # the timer fired again meanwhile: this one ends with a plan
+            self._plan(self.clock())
+            return
+        if self._stopping:
+            return
+        self._dispatching = True
+        self._again_at = None
+        try:
+            next_at = await self._claim_and_start()
+        except Exception:  # the database went away: try again shortly, never crash the timer
+            log.exception("claiming due sources failed; trying again in %.0fs", self.lease_s)
+            next_at = self.clock() + timedelta(seconds=self.lease_s)
+        finally:
+            self._dispatching = False
+        if self._again_at is not None:
+            next_at = min(next_at, self._again_at)
+        self._plan(next_at)
+
+    async def _claim_and_start(self) -> datetime:
+        now = self.clock()
+        if len(self._ready) < self.concurrency:
+            want = 2 * self.concurrency - len(self._running) - len(self._ready)
+            claimed = await self.store.claim_due_sources(now, limit=want, lease_s=self.lease_s)
+            until = now + timedelta(seconds=self.lease_s)
+            for source in claimed:
+                if source.id in self._running:  # its poll is still finishing: queue it after
+                    self._claimed_again[source.id] = source
+                elif source.id not in self._leases:
+                    self._ready.append(source)
+                self._leases[source.id] = until
+            self._more_due = len(claimed) == want
+        self._start_ready()
+        if self._more_due:  # finishing polls wake us; this is only the safety net
+            return now + timedelta(seconds=self.idle_s)
+        due = await self.store.next_poll_due(now, exclude=self._leases.keys())
+        latest = now + timedelta(seconds=self.idle_s)
+        return latest if due is None else max(now, min(due, latest))
+
+    def _start_ready(self) -> None:
+        while self._ready and len(self._running) < self.concurrency and not self._stopping:
+            source = self._ready.popleft()
+            task = asyncio.create_task(self._run(source), name=f"poll source #{source.id}")
+            self._running[source.id] = task
+
+    async def _run(self, source: SourceRecord) -> None:
+        cancelled = False
+        try:
+            next_at = await self._poll(source)
+            self.polls += 1
+            if next_at is not None and (self._planned is None or next_at < self._planned):
+                self._plan(next_at)  # due again before the dispatcher meant to look
+        except asyncio.CancelledError:
+            cancelled = True  # the lease stays held, for stop() to hand back
+            raise
+        except Exception:  # a bug or the database: the lease runs out, the source comes back
+            log.exception("polling source #%s failed", source.id)
+        finally:
+            self._running.pop(source.id, None)
+            again = self._claimed_again.pop(source.id, None)
+            if again is not None:  # due again and claimed while this poll ran
+                if not cancelled:
+                    self._ready.append(again)
+            elif not cancelled:
+                self._leases.pop(source.id, None)
+            if not self._stopping:
+                self._start_ready()
+                if self._more_due and len(self._ready) < self.concurrency:
+                    self.wake()
+
+    async def renew_leases(self) -> None:
+        """Extend the leases of the sources held here, so no one else takes them (a chore)."""
+        if not self._leases or self._stopping:
+            return
+        until = self.clock() + timedelta(seconds=self.lease_s)
+        kept = await self.store.move_source_leases(dict(self._leases), until)
+        for source_id in kept:
+            if source_id in self._leases:
+                self._leases[source_id] = until
+
+    async def stop(self, grace_s: float = 3.0) -> None:
+        """Stop claiming at once; give polls in flight `grace_s` to finish, cancel the rest.
+
+        A poll that finishes in time has committed whole; a cancelled one wrote nothing (or its
+        write, already on the writer, commits whole). The claims left are handed back, due now.
+        """
+        self._stopping = True
+        self._ready.clear()
+        running = list(self._running.values())
+        if running:
+            _done, late = await asyncio.wait(running, timeout=grace_s)
+            for task in late:
+                task.cancel()
+            for task in late:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            if late:
+                log.info("stopped %d polls in flight; they will be done again", len(late))
+        leases, self._leases = dict(self._leases), {}
+        if leases:
+            try:
+                await self.store.move_source_leases(leases, self.clock())
+            except Exception:  # the leases then run out on their own
+                log.exception("handing back %d claimed sources failed", len(leases))
