@@ -21,6 +21,7 @@ from bot.cli_render import marked_text, render_reply
 from bot.commands import Caller
 from bot.core.item import Item
 from bot.core.query import QuerySyntaxError, parse
+from bot.store.db_errors import DatabaseProblem
 
 if TYPE_CHECKING:
     from bot.app.build import App
@@ -93,7 +94,7 @@ async def cmd_run(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     _setup_logging(settings.log_level)
-    app = await build_app(settings, Secrets(), console=out)
+    app = await build_app(settings, Secrets(), console=out, wait_for_database=True)
     runtime = BotRuntime(app)
     runtime.install_signal_handlers()
     try:
@@ -347,6 +348,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         err.print(Text(str(error), style="red"))
         return 2
+    except DatabaseProblem as problem:  # one line, the URL's password masked
+        err.print(Text(f"database: {problem.message}", style="red"), soft_wrap=True)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.core.alert import Marked, Story
+from bot.store.db_errors import is_outage
 from bot.store.records import SourceRecord, WatchRecord
 
 __all__ = ["Reply"]
@@ -38,3 +39,17 @@ class Reply:
     def error(cls, title: str, *lines: str, code: str | None = None) -> Reply:
         """An error reply: what went wrong and how to fix it; always ephemeral."""
         return cls(title=title, ok=False, lines=list(lines), code=code, ephemeral=True)
+
+    @classmethod
+    def failed(cls, err: BaseException) -> Reply:
+        """The answer to a command that raised: a database outage says so, anything else was
+        a bug (logged by the caller)."""
+        if is_outage(err):
+            return cls.error(
+                "The database cannot be reached right now",
+                "Wirewatch keeps trying on its own; please try again in a minute.",
+            )
+        return cls.error(
+            "Something went wrong on our side",
+            "The error was logged; please try again in a moment.",
+        )

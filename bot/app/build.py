@@ -19,6 +19,7 @@ from bot.app.config_sync import sync_config_sources, sync_config_watches
 from bot.app.pipeline import Pipeline
 from bot.app.relay import Relay
 from bot.app.settings import Secrets, Settings, interval_warnings
+from bot.app.store_start import open_store
 from bot.app.watch_index import WatchIndex
 from bot.chat.console import ConsoleNotifier
 from bot.chat.jsonl import JsonlNotifier
@@ -151,10 +152,16 @@ async def build_app(
     with_chat: bool = True,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     jsonl_base: Path | None = None,
+    wait_for_database: bool = False,
 ) -> App:
-    """Open the store and build every component; chat adapters only when enabled."""
+    """Open the store and build every component; chat adapters only when enabled.
+
+    With `wait_for_database` an unreachable database server is retried for
+    `[database] connect_retry` (for `wirewatch run`); failures raise `DatabaseProblem`.
+    """
     secrets = secrets or Secrets()
-    store = await Store.open(settings.database.url)
+    retry_for = settings.database.connect_retry if wait_for_database else 0.0
+    store = await open_store(settings.database.url, retry_for=retry_for)
     client = SafeClient(fetch_policy(settings))
     index = WatchIndex()
     clusters = StoryClusters(window=timedelta(seconds=settings.alerts.cluster_window))

@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-from bot.store import SourceRecord, Store
+from bot.store import SourceRecord, Store, is_outage
 
 __all__ = ["IDLE_S", "LEASE_S", "PollDispatcher"]
 
@@ -103,8 +103,9 @@ class PollDispatcher:
         self._again_at = None
         try:
             next_at = await self._claim_and_start()
-        except Exception:  # the database went away: try again shortly, never crash the timer
-            log.exception("claiming due sources failed; trying again in %.0fs", self.lease_s)
+        except Exception as err:  # the database went away: try again shortly, never crash
+            if not is_outage(err):  # an outage is logged once, by the store
+                log.exception("claiming due sources failed; trying again in %.0fs", self.lease_s)
             next_at = self.clock() + timedelta(seconds=self.lease_s)
         finally:
             self._dispatching = False
@@ -148,8 +149,9 @@ class PollDispatcher:
         except asyncio.CancelledError:
             cancelled = True  # the lease stays held, for stop() to hand back
             raise
-        except Exception:  # a bug or the database: the lease runs out, the source comes back
-            log.exception("polling source #%s failed", source.id)
+        except Exception as err:  # a bug or the database: the lease runs out, it comes back
+            if not is_outage(err):  # an outage is logged once, by the store
+                log.exception("polling source #%s failed", source.id)
         finally:
             self._running.pop(source.id, None)
             again = self._claimed_again.pop(source.id, None)
@@ -168,7 +170,12 @@ class PollDispatcher:
         if not self._leases or self._stopping:
             return
         until = self.clock() + timedelta(seconds=self.lease_s)
-        kept = await self.store.move_source_leases(dict(self._leases), until)
+        try:
+            kept = await self.store.move_source_leases(dict(self._leases), until)
+        except Exception as err:  # the leases run out; the next renewal tries again
+            if not is_outage(err):  # an outage is logged once, by the store
+                log.exception("renewing the leases of %d sources failed", len(self._leases))
+            return
         for source_id in kept:
             if source_id in self._leases:
                 self._leases[source_id] = until

@@ -11,7 +11,8 @@ from rich.text import Text
 
 from bot.app.settings import ConfigError, Secrets, Settings, interval_warnings, load_settings
 from bot.core.destination import DestinationError, parse_destination
-from bot.store import Store
+from bot.store import DatabaseProblem, Store, masked_url
+from bot.store.db_errors import describe
 
 __all__ = ["run_doctor"]
 
@@ -31,7 +32,8 @@ class _Report:
     def fail(self, what: str, detail: str) -> None:
         self.failures += 1
         self.console.print(
-            Text("  FAIL  ", style="bold red") + Text(what) + Text(f"  {detail}", style="red")
+            Text("  FAIL  ", style="bold red") + Text(what) + Text(f"  {detail}", style="red"),
+            soft_wrap=True,
         )
 
     def warn(self, what: str, detail: str) -> None:
@@ -52,17 +54,19 @@ async def run_doctor(console: Console, config: str | None, *, quick: bool = Fals
         report.warn("poll", warning)
     console.print(Text("database", style="bold"))
     destinations = {w.to for w in settings.watches}
-    where = _redact(settings.database.url)
+    url = settings.database.url
+    where = masked_url(url)
     try:
-        store = await Store.open(settings.database.url, migrate=False)
-    except Exception as err:  # any driver error: report it, do not crash
-        report.fail(where, f"cannot open: {type(err).__name__}: {_first_line(err)}")
+        store = await Store.open(url, migrate=False)
+    except DatabaseProblem as problem:  # unsupported URL, unusable path: one line, no password
+        report.fail("database", problem.message)
         return 1
     try:
         try:
             await store.ping()
-        except Exception as err:
-            report.fail(where, f"unreachable: {type(err).__name__}: {_first_line(err)}")
+        except Exception as err:  # unreachable server, refused login: one line, no password
+            found = describe(err, url)
+            report.fail("database", found.message)
             return 1
         try:
             counts = await store.counts()
@@ -87,18 +91,6 @@ async def run_doctor(console: Console, config: str | None, *, quick: bool = Fals
     console.print(Text("outputs", style="bold"))
     await _check_outputs(report, settings, destinations)
     return 1 if report.failures else 0
-
-
-def _first_line(err: BaseException) -> str:
-    return (str(err).strip().splitlines() or [""])[0][:200]
-
-
-def _redact(url: str) -> str:
-    head, sep, tail = url.partition("@")
-    if not sep or "://" not in head:
-        return url
-    scheme, _, _ = head.partition("://")
-    return f"{scheme}://***@{tail}"
 
 
 def _unwritable(target: str) -> str | None:

@@ -25,7 +25,7 @@ from bot.core.alert import Alert, AlertKind, Marked, Story, WatchRef
 from bot.core.destination import DestinationError, parse_destination
 from bot.core.query import Query, QuerySyntaxError, parse
 from bot.ports import DeliveryError, Notifier, PermanentDeliveryError
-from bot.store import Store
+from bot.store import Store, is_outage
 from bot.store.records import DeliveryJob, WatchRecord
 
 __all__ = ["MAX_ATTEMPTS", "Relay"]
@@ -100,8 +100,9 @@ class Relay:
         while not stop.is_set():
             try:
                 handled = await self.run_once(stop)
-            except Exception:
-                log.exception("relay cycle failed; retrying shortly")
+            except Exception as err:
+                if not is_outage(err):  # an outage is logged once, by the store
+                    log.exception("relay cycle failed; retrying shortly")
                 handled = 0
             if handled:
                 continue

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from bot.app.build import App
 from bot.app.dispatch import PollDispatcher
 from bot.app.scheduler import PollScheduler
-from bot.store import SourceRecord
+from bot.store import SourceRecord, is_outage
 
 __all__ = ["BotRuntime"]
 
@@ -51,16 +51,25 @@ class BotRuntime:
         self.dispatcher.wake()
 
     async def _chores(self) -> None:
-        await self.app.refresh_watches()
+        try:
+            await self.app.refresh_watches()
+        except Exception as err:
+            if not is_outage(err):  # an outage is logged once, by the store
+                log.exception("refreshing the watches failed")
 
     async def _prune(self) -> None:
         archive = self.app.settings.archive
         now = self.app.clock()
-        items, seen = await self.app.store.prune(
-            now,
-            retention_days=int(archive.retention // 86400),
-            seen_days=int(archive.seen_retention // 86400),
-        )
+        try:
+            items, seen = await self.app.store.prune(
+                now,
+                retention_days=int(archive.retention // 86400),
+                seen_days=int(archive.seen_retention // 86400),
+            )
+        except Exception as err:
+            if not is_outage(err):  # an outage is logged once, by the store
+                log.exception("pruning the archive failed")
+            return
         self.app.clusters.forget_before(
             now - timedelta(seconds=self.app.settings.alerts.cluster_window)
         )

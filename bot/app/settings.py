@@ -84,6 +84,7 @@ class DatabaseSettings(_Section):
     """[database]: a relative SQLite path is relative to the config file's directory."""
 
     url: str = DEFAULT_DATABASE_URL
+    connect_retry: Seconds = Field(60.0, ge=0, le=3600)
 
     @field_validator("url")
     @classmethod
@@ -404,6 +405,8 @@ def _describe(err: dict[str, Any]) -> str:
     got = err.get("input")
     if kind in {"missing"}:
         return f"{path}: required"
+    if loc == ("database", "url"):
+        return f"{path}: {msg}"  # the message names the URL, its password masked
     if isinstance(got, str | int | float) and not isinstance(got, bool) and repr(got) not in msg:
         return f"{path}: {msg} (got {got!r})"
     return f"{path}: {msg}"

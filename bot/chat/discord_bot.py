@@ -25,6 +25,7 @@ from bot.chat.discord_notifier import DiscordNotifier
 from bot.chat.pacing import ChannelPacer
 from bot.commands import Caller, CommandService
 from bot.replies import Reply
+from bot.store import is_outage
 
 __all__ = [
     "API_VERSION",
@@ -248,12 +249,10 @@ class DiscordAdapter:
     async def _safely(self, work: ReplyWork, caller: Caller) -> Reply:
         try:
             return await work(caller)
-        except Exception:
-            log.exception("Discord command failed for %s", caller.owner)
-            return Reply.error(
-                "Something went wrong on our side",
-                "The error was logged; please try again in a moment.",
-            )
+        except Exception as err:
+            if not is_outage(err):  # an outage is logged once, by the store
+                log.exception("Discord command failed for %s", caller.owner)
+            return Reply.failed(err)
 
     async def respond(
         self, interaction: discord.Interaction[Any], work: ReplyWork, *, lookup: bool

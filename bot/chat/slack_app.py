@@ -43,6 +43,7 @@ from bot.chat.slack_notifier import SlackNotifier, error_code
 from bot.chat.slack_payloads import body_problem
 from bot.commands import Caller, CommandService
 from bot.replies import Reply
+from bot.store import is_outage
 
 __all__ = ["COMMANDS", "SIGNATURE_MAX_AGE", "SlackAdapter", "SlackStartError", "request_is_signed"]
 
@@ -50,9 +51,6 @@ log = logging.getLogger(__name__)
 
 SIGNATURE_MAX_AGE = 300
 COMMANDS = ("/watch", "/news", "/sources")
-_FAILED = Reply.error(
-    "Something went wrong on our side", "The error was logged; please try again in a moment."
-)
 _HOW_TO_SET_BOT_CREDENTIAL = (
     "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from the app's "
     "OAuth & Permissions page, or set [slack] enabled = false"
@@ -255,9 +253,10 @@ class SlackAdapter:
     async def _safely(work: Awaitable[Reply], caller: Caller) -> Reply:
         try:
             return await work
-        except Exception:
-            log.exception("Slack command failed for %s", caller.owner)
-            return _FAILED
+        except Exception as err:
+            if not is_outage(err):  # an outage is logged once, by the store
+                log.exception("Slack command failed for %s", caller.owner)
+            return Reply.failed(err)
 
     async def _answer(
         self, body: dict[str, Any], respond: AsyncRespond | None, message: dict[str, Any]

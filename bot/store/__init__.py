@@ -3,6 +3,7 @@
 `Store.open(url)` connects and migrates; every method returns plain records.
 """
 
+from bot.store.db_errors import DatabaseProblem, is_outage, masked_url
 from bot.store.errors import DuplicateError
 from bot.store.records import (
     ArchivedItem,
@@ -18,6 +19,7 @@ from bot.store.transaction import StoreTransaction
 
 __all__ = [
     "ArchivedItem",
+    "DatabaseProblem",
     "DeliveryJob",
     "DeliveryRecord",
     "DuplicateError",
@@ -27,4 +29,6 @@ __all__ = [
     "Store",
     "StoreTransaction",
     "WatchRecord",
+    "is_outage",
+    "masked_url",
 ]

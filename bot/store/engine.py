@@ -11,6 +11,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bot.store.db_errors import masked_url
+
 __all__ = ["READ_ONLY_OPTION", "SQLITE_BUSY_TIMEOUT_MS", "create_engine_for", "normalise_url"]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -25,19 +27,23 @@ _SUPPORTED = {"sqlite+aiosqlite", "postgresql+asyncpg"}
 
 
 def normalise_url(url: str) -> URL:
-    """Parse `url`, adding the async driver when it is missing; explain what is wrong otherwise."""
+    """Parse `url`, adding the async driver when it is missing; explain what is wrong otherwise.
+
+    Messages never show the URL's password (`masked_url`)."""
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:
+        shown = f" {masked_url(url)!r}" if "://" in url else ""
+        problem = "its port is not a number" if "int()" in str(exc) else "it cannot be parsed"
         raise ValueError(
-            f"invalid database URL {url!r}: expected sqlite+aiosqlite:///PATH "
-            "or postgresql+asyncpg://USER@HOST/DB"
-        ) from exc
+            f"invalid database URL{shown}: {problem}; expected sqlite+aiosqlite:///PATH "
+            "or postgresql+asyncpg://USER:PASSWORD@HOST:PORT/DB"
+        ) from None
     if parsed.drivername in _DRIVER_FOR:
         parsed = parsed.set(drivername=_DRIVER_FOR[parsed.drivername])
     if parsed.drivername not in _SUPPORTED:
         raise ValueError(
-            f"unsupported database driver {parsed.drivername!r} in {url!r}: "
+            f"unsupported database driver {parsed.drivername!r} in {masked_url(url)!r}: "
             "use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB"
         )
     if parsed.drivername == "sqlite+aiosqlite" and parsed.database in (None, "", ":memory:"):

@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.core.item import Item
 from bot.store import archive, migrate, outbox, sources, watches
 from bot.store.columns import require_utc
+from bot.store.db_errors import DatabaseProblem, describe
 from bot.store.engine import READ_ONLY_OPTION, create_engine_for
+from bot.store.outage import OutageLog
 from bot.store.records import (
     ArchivedItem,
     DeliveryJob,
@@ -50,6 +52,7 @@ class Store:
         self._engine = engine
         self._clock = clock
         self._writer = SerialWriter(engine)
+        self.outage = OutageLog(engine.url.render_as_string(hide_password=False))
 
     @classmethod
     async def open(
@@ -64,12 +67,23 @@ class Store:
 
         `schema` (PostgreSQL only) puts every table in that schema via the search_path; the
         schema must exist. `clock` supplies `created_at` timestamps (tests inject one).
+        Raises `DatabaseProblem`, one line with the password masked, when the URL cannot be used
+        or the server cannot be reached or refuses (its `kind` says which).
         """
-        engine = create_engine_for(url, schema=schema)
+        try:
+            engine = create_engine_for(url, schema=schema)
+        except ValueError as err:  # the message names the URL, password masked, and the fix
+            raise DatabaseProblem("unsupported", str(err)) from None
+        except OSError as err:  # SQLite: the file's directory cannot be created
+            raise describe(err, url) from err
         store = cls(engine, clock=clock or _utc_now)
         try:
             if migrate:
                 await store.upgrade()
+                store.outage.succeeded()
+        except Exception as err:
+            await engine.dispose()
+            raise describe(err, url) from err
         except BaseException:
             await engine.dispose()
             raise
@@ -101,16 +115,26 @@ class Store:
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
         """Yield a connection in the process's one write transaction; commits on success."""
-        async with self._writer.transaction() as conn:
-            yield conn
+        try:
+            async with self._writer.transaction() as conn:
+                yield conn
+        except BaseException as err:
+            self.outage.observe(err)
+            raise
+        self.outage.succeeded()
 
     @asynccontextmanager
     async def _read(self) -> AsyncIterator[AsyncConnection]:
         """Yield a connection for read-only work (never takes SQLite's write lock)."""
-        async with self._engine.connect() as conn:
-            await conn.execution_options(**{READ_ONLY_OPTION: True})
-            yield conn
-            await conn.rollback()
+        try:
+            async with self._engine.connect() as conn:
+                await conn.execution_options(**{READ_ONLY_OPTION: True})
+                yield conn
+                await conn.rollback()
+        except BaseException as err:
+            self.outage.observe(err)
+            raise
+        self.outage.succeeded()
 
     def transaction(self) -> AbstractAsyncContextManager[StoreTransaction]:
         """Return one write transaction: committed on exit, rolled back on an exception.
@@ -139,7 +163,13 @@ class Store:
         work is rolled back (and its `tx.on_rollback` hooks run) and the exception comes back
         here; other jobs of the batch are not affected. See `bot.store.writer`.
         """
-        return await self._writer.submit(job)
+        try:
+            result = await self._writer.submit(job)
+        except BaseException as err:
+            self.outage.observe(err)
+            raise
+        self.outage.succeeded()
+        return result
 
     # sources
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.store import Store
+from bot.store import DatabaseProblem, Store
 from bot.store.engine import normalise_url
 
 
@@ -35,14 +35,15 @@ def test_urls_get_the_async_driver(given: str, driver: str) -> None:
     ],
 )
 async def test_bad_urls_are_explained(url: str, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(DatabaseProblem, match=message) as caught:
         await Store.open(url)
+    assert caught.value.kind == "unsupported"
 
 
 async def test_schema_option_is_postgres_only_and_checked(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="only supported for PostgreSQL"):
+    with pytest.raises(DatabaseProblem, match="only supported for PostgreSQL"):
         await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", schema="s")
-    with pytest.raises(ValueError, match="invalid schema name"):
+    with pytest.raises(DatabaseProblem, match="invalid schema name"):
         await Store.open("postgresql+asyncpg://u@127.0.0.1:1/db", schema='x"; DROP', migrate=False)
 
 
