@@ -67,12 +67,14 @@ async def test_sources_added_and_removed_at_run_time_are_polled_and_dropped(tmp_
             assert await wait_until(lambda: len(feeds.requests_to("/b.xml")) >= 1, timeout=5)
             assert await wait_until(lambda: len(feeds.requests_to("/b.xml")) >= 3)
 
-            removed = await h.app.service.sources_remove(ADMIN, str(source_a.id))
+            refused = await h.app.service.sources_remove(ADMIN, str(source_a.id))
+            assert not refused.ok  # the config file owns A
+            removed = await h.app.service.sources_remove(ADMIN, str(source_b.id))
             assert removed.ok
-            await asyncio.sleep(0.5)  # a poll of A already in flight may finish
-            polls = len(feeds.requests_to("/a.xml"))
+            await asyncio.sleep(0.5)  # a poll of B already in flight may finish
+            polls = len(feeds.requests_to("/b.xml"))
             await asyncio.sleep(2.5)
-            assert len(feeds.requests_to("/a.xml")) == polls
+            assert len(feeds.requests_to("/b.xml")) == polls
         finally:
             runtime.stop.set()
             await task
