@@ -64,6 +64,7 @@ async def test_sources_added_and_removed_at_run_time_are_polled_and_dropped(tmp_
             # added from chat: polled at once, not when the dispatcher's idle sleep ends
             added = await h.app.service.sources_add(ADMIN, feeds.url("/b.xml"))
             assert added.ok, added
+            source_b = added.sources[0]
             assert await wait_until(lambda: len(feeds.requests_to("/b.xml")) >= 1, timeout=5)
             assert await wait_until(lambda: len(feeds.requests_to("/b.xml")) >= 3)
 
