@@ -82,12 +82,17 @@ class PollDispatcher:
         """Look at the database now (a source was added, or polls finished with more due)."""
         self._plan(self.clock())
 
-    def _plan(self, when: datetime) -> None:
-        """Ask the timer for a dispatch at `when`; during a dispatch, at its end."""
+    def _plan(self, when: datetime, *, sooner_only: bool = False) -> None:
+        """Ask the timer for a dispatch at `when` (during a dispatch: when it ends).
+
+        `sooner_only`: only if that is sooner than the dispatch already planned.
+        """
         if self._stopping:
             return
-        if self._dispatching:
+        if self._dispatching:  # its own plan was computed before this news: merge at its end
             self._again_at = when if self._again_at is None else min(self._again_at, when)
+            return
+        if sooner_only and self._planned is not None and self._planned <= when:
             return
         self._planned = when
         self.wake_at(when)
@@ -144,8 +149,8 @@ class PollDispatcher:
         try:
             next_at = await self._poll(source)
             self.polls += 1
-            if next_at is not None and (self._planned is None or next_at < self._planned):
-                self._plan(next_at)  # due again before the dispatcher meant to look
+            if next_at is not None:
+                self._plan(next_at, sooner_only=True)  # due again before the next look?
         except asyncio.CancelledError:
             cancelled = True  # the lease stays held, for stop() to hand back
             raise

@@ -274,3 +274,26 @@ async def test_a_source_due_again_while_its_poll_runs_is_polled_again_after(stor
     assert polls.most_at_once == 1
     polls.finish(source)
     await settle()
+
+
+async def test_a_poll_that_finishes_during_a_dispatch_is_not_forgotten(store):
+    """The dispatch asked the database before the poll recorded its next time: merge the two."""
+    clock = Clock()
+    polls = FakePolls(store, clock, interval_s=20)
+    dispatcher, timer = dispatcher_for(store, polls, clock, concurrency=2)
+    await dispatcher.dispatch()  # nothing yet: planned in 30 s
+    (source,) = await add_sources(store, 1)
+    clock.advance(seconds=dispatcher.idle_s)  # the timer fires
+    next_poll_due = store.next_poll_due
+
+    async def poll_finishes_meanwhile(now, *, exclude=()):
+        answer = await next_poll_due(now, exclude=exclude)  # the source is still held: None
+        polls.finish(source)
+        while dispatcher.held:
+            await asyncio.sleep(0.001)
+        return answer
+
+    store.next_poll_due = poll_finishes_meanwhile  # type: ignore[method-assign]
+    await dispatcher.dispatch()
+    assert polls.started == [source]
+    assert timer.asked[-1] == clock.now + timedelta(seconds=20)  # not the 30 s idle sleep
