@@ -1,7 +1,9 @@
 """The relay: claims pending deliveries from the outbox and sends them through the notifiers.
 
 Immediate alerts go out one message each, paced by each notifier; past `burst_limit` alerts a
-minute for one watch, the rest fold into one "N more matches" message. Digest entries become one
+minute for one watch, the rest fold into one "N more matches" message. A fold (burst or digest)
+carries every story: the first `digest_limit` with their summary, the rest by headline and link;
+outputs split it where a platform's limits demand, never reducing a story to a count. Digest entries become one
 digest message per watch when due. Story updates edit (or answer) the alert they update.
 A temporary failure is retried with backoff; a permanent one pauses the watch and tells its owner.
 """
@@ -227,14 +229,14 @@ class Relay:
             group, key=lambda j: j.item.item.published or j.item.fetched_at, reverse=True
         )
         limit = self.alerts.digest_limit
-        stories = tuple([await self._story(j, abstractive=False) for j in ordered[:limit]])
+        detailed = [await self._story(j, abstractive=False) for j in ordered[:limit]]
+        listed = [Story(j.item.item, Marked(""), item_id=j.item.id) for j in ordered[limit:]]
         ids = sorted(j.delivery.id for j in group)
         alert = Alert(
             ids[0],
             kind,
             self._ref(watch),
-            stories,
-            more=max(0, len(group) - limit),
+            (*detailed, *listed),  # every story; past the limit by headline and link only
             retry_since=_retry_since(group),
         )
         return _Outgoing(alert, watch, ids, max(j.delivery.attempts for j in group))

@@ -75,7 +75,7 @@ def alert_to_json(alert: Alert) -> dict[str, Any]:
         "also_reported_by": [strip_invisible(name) for name in alert.also_reported_by],
         "updates": alert.updates,
         "stories": stories,
-        "more": alert.more,
+        "more": 0,  # kept for readers of older records: every story is listed now
     }
 
 

@@ -33,7 +33,6 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _SAFE_LINK = re.compile(r"^https?://[^\s\x00-\x1f\x7f-\x9f]+$", re.IGNORECASE)
 HEADLINE_STYLE = "bold"
 MARK_STYLE = "bold"
-MAX_DIGEST_LINES = 50
 
 
 def clean_line(text: str) -> str:
@@ -153,7 +152,7 @@ def _newest_first(stories: tuple[Story, ...]) -> list[Story]:
 
 def _story_list(stories: list[Story], now: datetime) -> list[RenderableType]:
     lines: list[RenderableType] = []
-    for story in stories[:MAX_DIGEST_LINES]:
+    for story in stories:  # every one: a story is never reduced to a count
         line = Text("• ")
         line.append_text(_headline(story))
         line.append(f"  {_source(story)} · {_when(story, now)}", style="dim")
@@ -164,17 +163,14 @@ def _story_list(stories: list[Story], now: datetime) -> list[RenderableType]:
 
 def _folded_card(alert: Alert, now: datetime) -> RenderableType:
     stories = _newest_first(alert.stories)
-    hidden = alert.more + max(0, len(stories) - MAX_DIGEST_LINES)
+    count = len(stories)
     if alert.kind == "burst":
-        title = Text(f"{len(alert.stories) + alert.more} more matches for ")
+        title = Text(f"{count} more matches for ")
         title.append_text(_watch_label(alert))
     else:
-        count = len(alert.stories) + alert.more
         title = Text(f"Digest · {count} {'story' if count == 1 else 'stories'} for ")
         title.append_text(_watch_label(alert))
     parts = _story_list(stories, now)
-    if hidden:
-        parts.append(Text(f"and {hidden} more", style="italic"))
     return Panel(
         Group(*parts),
         title=title,

@@ -24,6 +24,7 @@ __all__ = [
     "EMBED_TOTAL_LIMIT",
     "TITLE_LIMIT",
     "alert_embed",
+    "alert_embeds",
     "also_reported_text",
     "escape_text",
     "marked_markdown",
@@ -198,40 +199,57 @@ def _story_block(story: Story) -> str:
     return "\n".join(lines)
 
 
-def _story_list(alert: Alert) -> discord.Embed:
-    count = len(alert.stories) + alert.more
+def _fold_embed(alert: Alert, part: int, parts: int, description: str) -> discord.Embed:
+    count = len(alert.stories)
     if alert.kind == "digest":
         title = f"Digest: {count} new item{'s' if count != 1 else ''}"
     else:
         title = f"{count} more matches in the last minute"
+    suffix = f" ({part}/{parts})" if parts > 1 else ""
+    query = truncate(_plain(alert.watch.query), TITLE_LIMIT - len(title) - len(suffix) - 5)
     embed = discord.Embed(
-        title=truncate(f"{title} for {_plain(alert.watch.query)}", TITLE_LIMIT),
+        title=f"{title} for {query}{suffix}",
         colour=watch_colour(alert.watch.id),
+        description=description or None,
     )
     embed.set_footer(text=_footer(alert))
-    budget = min(DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT - len(embed)) - 40
-    blocks: list[str] = []
-    used = 0
-    shown = 0
-    for story in alert.stories:
-        block = _story_block(story)
-        if used + len(block) + 2 > budget:
-            break
-        blocks.append(block)
-        used += len(block) + 2
-        shown += 1
-    hidden = count - shown
-    if hidden > 0:
-        blocks.append(f"…and {hidden} more.")
-    embed.description = "\n\n".join(blocks)
     return _fit_total(embed)
 
 
-def alert_embed(alert: Alert) -> discord.Embed:
-    """The embed for an alert, an update (with "Also reported by"), a digest or a burst."""
+def _fold_embeds(alert: Alert) -> list[discord.Embed]:
+    """A digest or burst as one embed per message, listing every story in order.
+
+    Stories are packed into descriptions that keep each message within Discord's limits
+    (description 4,096, whole embed 6,000 characters); a fold too long for one message goes on
+    in the next, "(2/3)". No story is ever left out or counted instead.
+    """
+    probe = _fold_embed(alert, 999, 999, "")
+    budget = min(DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT - len(probe)) - 8
+    pages: list[list[str]] = [[]]
+    used = 0
+    for story in alert.stories:
+        block = truncate(_story_block(story), budget)
+        if pages[-1] and used + 2 + len(block) > budget:
+            pages.append([])
+            used = 0
+        used += len(block) + (2 if pages[-1] else 0)
+        pages[-1].append(block)
+    return [
+        _fold_embed(alert, part, len(pages), "\n\n".join(blocks))
+        for part, blocks in enumerate(pages, 1)
+    ]
+
+
+def alert_embeds(alert: Alert) -> list[discord.Embed]:
+    """One embed per message: one for an alert or update, more for a fold too long for one."""
     if alert.kind in ("digest", "burst"):
-        return _story_list(alert)
-    return _single_story(alert)
+        return _fold_embeds(alert)
+    return [_single_story(alert)]
+
+
+def alert_embed(alert: Alert) -> discord.Embed:
+    """The embed of an alert's (first) message: an alert, an update, a digest or a burst."""
+    return alert_embeds(alert)[0]
 
 
 def with_also_reported(embed: discord.Embed, names: Iterable[str]) -> discord.Embed:

@@ -15,7 +15,7 @@ from typing import ClassVar
 import aiohttp
 import discord
 
-from bot.chat.discord_embeds import CONTENT_LIMIT, alert_embed, truncate, with_also_reported
+from bot.chat.discord_embeds import CONTENT_LIMIT, alert_embeds, truncate, with_also_reported
 from bot.chat.pacing import ChannelPacer
 from bot.core.alert import Alert
 from bot.ports import DeliveryError, PermanentDeliveryError
@@ -29,9 +29,11 @@ NONCE_LIMIT = 25
 SENT_EMBEDS_KEPT = 2048
 
 
-def delivery_nonce(delivery_id: int) -> str:
-    """The nonce for a delivery: the same id always gives the same nonce, at most 25 characters."""
-    return f"{NONCE_PREFIX}{delivery_id}"[:NONCE_LIMIT]
+def delivery_nonce(delivery_id: int, part: int = 1) -> str:
+    """The nonce for a delivery (and, past the first, one part of a split fold): the same id and
+    part always give the same nonce, at most 25 characters."""
+    suffix = f"-{part}" if part > 1 else ""
+    return f"{NONCE_PREFIX}{delivery_id}{suffix}"[:NONCE_LIMIT]
 
 
 def message_ref(channel_id: int, message_id: int) -> str:
@@ -127,22 +129,25 @@ class DiscordNotifier:
     async def _post(
         self, channel_id: int, alert: Alert, reference: discord.MessageReference | None
     ) -> str:
-        await self.pacer.wait(str(channel_id))
+        """Post the alert (a long fold as several messages, each with its own nonce); return
+        the first message's reference."""
         channel = self.client.get_partial_messageable(channel_id)
-        embed = alert_embed(alert)
-        try:
-            message = await channel.send(
-                embed=embed,
-                nonce=delivery_nonce(alert.delivery_id),
-                allowed_mentions=discord.AllowedMentions.none(),
-                reference=reference,  # type: ignore[arg-type]
-            )
-        except discord.RateLimited as err:
-            self.pacer.hold(str(channel_id), err.retry_after)
-            raise
-        ref = message_ref(channel_id, message.id)
-        self._remember(ref, embed)
-        return ref
+        refs: list[str] = []
+        for part, embed in enumerate(alert_embeds(alert), 1):
+            await self.pacer.wait(str(channel_id))
+            try:
+                message = await channel.send(
+                    embed=embed,
+                    nonce=delivery_nonce(alert.delivery_id, part),
+                    allowed_mentions=discord.AllowedMentions.none(),
+                    reference=reference,  # type: ignore[arg-type]
+                )
+            except discord.RateLimited as err:
+                self.pacer.hold(str(channel_id), err.retry_after)
+                raise
+            refs.append(message_ref(channel_id, message.id))
+            self._remember(refs[-1], embed)
+        return refs[0]
 
     async def _original_embed(self, partial: discord.PartialMessage) -> discord.Embed | None:
         """The original alert's embed: remembered, or read back (needs Read Message History)."""

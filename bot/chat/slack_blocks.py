@@ -29,6 +29,7 @@ __all__ = [
     "SECTION_LIMIT",
     "TEXT_LIMIT",
     "alert_blocks",
+    "alert_pages",
     "alert_text",
     "escape_mrkdwn",
     "fit",
@@ -217,64 +218,57 @@ def _newest_first(stories: Iterable[Story]) -> list[Story]:
     )
 
 
-def _digest(alert: Alert) -> list[Block]:
-    count = len(alert.stories) + alert.more
-    blocks: list[Block] = [
-        _header(f"Digest: {count} new item{'s' if count != 1 else ''}"),
-        _context(_watch_context(alert)),
-    ]
-    room = MAX_BLOCKS - len(blocks) - 1
-    stories = _newest_first(alert.stories)
-    for story in stories[:room]:
-        summary = marked_mrkdwn(story.summary, 600)
-        blocks.append(_section(_story_head(story) + (f"\n{summary}" if summary else "")))
-    hidden = alert.more + max(0, len(stories) - room)
-    if hidden:
-        blocks.append(_context(f"and {hidden} more"))
-    return blocks
+def _fold_entry(story: Story) -> str:
+    """One story of a digest or burst: headline link, source and time, summary when it has one."""
+    summary = marked_mrkdwn(story.summary, 600)
+    return _story_head(story).replace("\n", " · ", 1) + (f"\n{summary}" if summary else "")
 
 
-def _burst(alert: Alert) -> list[Block]:
-    count = len(alert.stories) + alert.more
-    lines = [f"• {link(s.item.url, s.item.title)}" for s in _newest_first(alert.stories)]
-    body = ""
-    for index, line in enumerate(lines):
-        candidate = f"{body}\n{line}" if body else line
-        if len(candidate) > SECTION_LIMIT - 40:
-            body += f"\nand {len(lines) - index + alert.more} more"
-            break
-        body = candidate
-    else:
-        if alert.more:
-            body += f"\nand {alert.more} more"
-    blocks = [_section(f"*{count} more matches for #{alert.watch.id}*")]
-    if body:
-        blocks.append(_section(body))
-    blocks.append(_context(_watch_context(alert)))
-    blocks.append(
-        {
-            "type": "actions",
-            "elements": [
-                _button("Pause this watch", ACTION_PAUSE_WATCH, value=str(alert.watch.id))
-            ],
-        }
-    )
-    return blocks
+def _fold_title(alert: Alert, part: int, parts: int) -> Block:
+    count = len(alert.stories)
+    suffix = f" ({part}/{parts})" if parts > 1 else ""
+    if alert.kind == "digest":
+        return _header(f"Digest: {count} new item{'s' if count != 1 else ''}{suffix}")
+    return _section(f"*{count} more matches for #{alert.watch.id}*{suffix}")
+
+
+def _fold_pages(alert: Alert) -> list[list[Block]]:
+    """A digest or burst as one or more messages that list every story, newest first.
+
+    Stories are packed into sections of at most 3,000 characters, sections into messages of at
+    most 50 blocks (with the title, the watch and the Pause button); a fold too long for one
+    message continues in the next, "(2/3)". No story is ever left out or counted instead.
+    """
+    entries = [_fold_entry(story) for story in _newest_first(alert.stories)]
+    sections = _joined_sections(entries, separator="\n\n")
+    per_page = MAX_BLOCKS - 3
+    chunks = [sections[i : i + per_page] for i in range(0, len(sections), per_page)] or [[]]
+    pages: list[list[Block]] = []
+    for part, chunk in enumerate(chunks, 1):
+        blocks = [_fold_title(alert, part, len(chunks)), *chunk, _context(_watch_context(alert))]
+        if part == len(chunks):
+            pause = _button("Pause this watch", ACTION_PAUSE_WATCH, value=str(alert.watch.id))
+            blocks.append({"type": "actions", "elements": [pause]})
+        pages.append(blocks)
+    return pages
+
+
+def alert_pages(alert: Alert) -> list[list[Block]]:
+    """The messages for an alert: one, except for a fold too long for one message."""
+    if alert.kind in ("digest", "burst"):
+        return _fold_pages(alert)
+    return [_single_story(alert)]
 
 
 def alert_blocks(alert: Alert) -> list[Block]:
-    """The blocks for an alert, an update (with "Also reported by"), a digest or a burst."""
-    if alert.kind == "digest":
-        return _digest(alert)
-    if alert.kind == "burst":
-        return _burst(alert)
-    return _single_story(alert)
+    """The blocks of an alert's (first) message: an alert, an update, a digest or a burst."""
+    return alert_pages(alert)[0]
 
 
 def alert_text(alert: Alert) -> str:
     """The plain-text fallback (notifications, screen readers), escaped like the blocks."""
     if alert.kind in ("digest", "burst"):
-        count = len(alert.stories) + alert.more
+        count = len(alert.stories)
         what = "new items" if alert.kind == "digest" else "more matches"
         text = f"{count} {what} for #{alert.watch.id} · {_plain(alert.watch.query)}"
     else:
@@ -322,15 +316,15 @@ def _line(line: str | Marked) -> str:
     return escape_mrkdwn(line)
 
 
-def _joined_sections(lines: list[str]) -> list[Block]:
+def _joined_sections(lines: list[str], separator: str = "\n") -> list[Block]:
     """Pack lines into as few sections as fit Slack's 3000-character limit."""
     blocks: list[Block] = []
     body = ""
     for line in lines:
-        if body and len(body) + 1 + len(line) > SECTION_LIMIT:
+        if body and len(body) + len(separator) + len(line) > SECTION_LIMIT:
             blocks.append(_section(body))
             body = ""
-        body = f"{body}\n{line}" if body else line
+        body = f"{body}{separator}{line}" if body else line
     if body:
         blocks.append(_section(body))
     return blocks

@@ -29,7 +29,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat.pacing import ChannelPacer
-from bot.chat.slack_blocks import TEXT_LIMIT, alert_blocks, alert_text, escape_mrkdwn, fit
+from bot.chat.slack_blocks import TEXT_LIMIT, alert_pages, alert_text, escape_mrkdwn, fit
 from bot.chat.slack_posted import PostedIndex, alert_metadata
 from bot.core.alert import Alert
 from bot.ports import DeliveryError, PermanentDeliveryError
@@ -232,18 +232,26 @@ class SlackNotifier:
                 client.retry_handlers.append(handler)
 
     async def send(self, target: str, alert: Alert) -> str | None:
-        """Post (or, for an update, edit or thread) the alert; return "CHANNEL:ts"."""
+        """Post (or, for an update, edit or thread) the alert; return "CHANNEL:ts".
+
+        A fold too long for one message is posted as several, each part with its own metadata
+        (so a retry posts only the parts that are missing); the reference is the first part's.
+        """
         try:
             channel = await self._channel_for(target)
             original = parse_message_ref(alert.updates) if alert.kind == "update" else None
-            blocks = alert_blocks(alert)
+            pages = alert_pages(alert)
             text = alert_text(alert)
             if original is not None and self.updates_mode == "edit":
-                edited = await self._edit(original, blocks, text)
+                edited = await self._edit(original, pages[0], text)
                 if edited is not None:
                     return edited
             thread_ts = original[1] if original and self.updates_mode == "thread" else None
-            return await self._post(channel, blocks, text, thread_ts, alert)
+            refs = []
+            for part, blocks in enumerate(pages, 1):
+                shown = text if len(pages) == 1 else f"{text} ({part}/{len(pages)})"
+                refs.append(await self._post(channel, blocks, shown, thread_ts, alert, part))
+            return refs[0]
         except SlackApiError as err:
             raise self._delivery_error(target, err) from err
         except (TimeoutError, aiohttp.ClientError, OSError) as err:

@@ -67,8 +67,10 @@ class Alert:
 
     kind "alert": one story. "update": the same story reported by more outlets; `updates` is the
     platform reference (Slack ts, Discord message id, or delivery id) of the message to update.
-    "digest": several stories, newest first, `more` not listed. "burst": stories folded because
-    one watch posted too many in a minute.
+    "digest": several stories, newest first. "burst": stories folded because one watch posted
+    too many in a minute. A digest or burst carries every story it stands for (those past
+    `[alerts] digest_limit` with an empty summary): an output lists them all, splitting the
+    message where its platform's limits demand, and never reduces a story to a count.
 
     `retry_since` is set on a retry whose earlier attempt may have reached the platform: the
     time that attempt began. A notifier for a platform that cannot drop a repeat (Slack) looks
@@ -81,7 +83,6 @@ class Alert:
     stories: tuple[Story, ...]
     also_reported_by: tuple[str, ...] = ()
     updates: str | None = None
-    more: int = 0
     extra: dict[str, str] = field(default_factory=dict)
     retry_since: datetime | None = None
 

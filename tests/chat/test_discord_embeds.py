@@ -14,6 +14,7 @@ from bot.chat.discord_embeds import (
     EMBED_TOTAL_LIMIT,
     TITLE_LIMIT,
     alert_embed,
+    alert_embeds,
     escape_text,
     marked_markdown,
     reply_message,
@@ -128,13 +129,19 @@ def test_any_feed_text_fits_discord_limits(title, summary, source):
     assert "@everyone" not in (embed.description or "") + (embed.title or "")
 
 
-def test_digest_of_many_long_stories_stays_under_the_total_and_counts_the_rest():
+def test_a_digest_too_long_for_one_message_goes_on_in_the_next_listing_every_story():
     stories = [story(f"Story {i} " + "w" * 240, "long text " * 300) for i in range(40)]
-    embed = alert_embed(alert(*stories, kind="digest", more=5))
-    assert len(embed) <= EMBED_TOTAL_LIMIT
-    assert embed.title.startswith("Digest: 45 new items")
-    assert "more." in (embed.description or "")
-    assert "[Story 0 " in (embed.description or "")
+    embeds = alert_embeds(alert(*stories, kind="digest"))
+    assert len(embeds) > 1
+    for part, embed in enumerate(embeds, 1):
+        assert len(embed) <= EMBED_TOTAL_LIMIT
+        assert len(embed.description or "") <= DESCRIPTION_LIMIT
+        assert (embed.title or "").startswith("Digest: 40 new items")
+        assert (embed.title or "").endswith(f"({part}/{len(embeds)})")
+    text = "\n".join(e.description or "" for e in embeds)
+    assert [text.count(f"[Story {i} ") for i in range(40)] == [1] * 40
+    assert "more." not in text
+    assert alert_embed(alert(*stories, kind="digest")).to_dict() == embeds[0].to_dict()
 
 
 def test_burst_embed_lists_the_folded_stories():

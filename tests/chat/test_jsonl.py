@@ -97,12 +97,12 @@ async def test_update_digest_and_burst_records_carry_their_extra_fields(tmp_path
         str(path),
         alert(42, kind="update", updates="41", also_reported_by=("Gulf Observer", "Daily Ledger")),
     )
-    digest = alert(43, kind="digest", more=12)
+    digest = alert(43, kind="digest")
     await notifier.send(str(path), digest)
     update, digest_record = records(path)
     assert update["type"] == "update" and update["updates"] == "41"
     assert update["also_reported_by"] == ["Gulf Observer", "Daily Ledger"]
-    assert digest_record["type"] == "digest" and digest_record["more"] == 12
+    assert digest_record["type"] == "digest" and digest_record["more"] == 0  # all are listed
     assert digest_record == alert_to_json(digest)
 
 

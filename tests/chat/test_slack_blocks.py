@@ -14,6 +14,7 @@ from bot.chat.slack_blocks import (
     ACTION_SHARE,
     SECTION_LIMIT,
     alert_blocks,
+    alert_pages,
     alert_text,
     escape_mrkdwn,
     fit,
@@ -57,6 +58,11 @@ def make_alert(
         stories=stories or (make_story(1),),
         **kw,  # type: ignore[arg-type]
     )
+
+
+def all_text(blocks: object) -> str:
+    """Every string in a block tree, joined (for counting what a message shows)."""
+    return "\n".join(every_text(blocks))
 
 
 def every_text(blocks: object) -> list[str]:
@@ -147,31 +153,39 @@ def test_an_update_says_who_else_reported_it() -> None:
     assert "Also reported by: Le Monde, Al Jazeera, BBC, DW +2" in texts
 
 
-def test_a_digest_lists_newest_first_and_counts_the_rest() -> None:
+def test_a_digest_lists_every_story_newest_first() -> None:
     stories = (make_story(3, "Old"), make_story(1, "New"), make_story(2, "Middle"))
-    blocks = alert_blocks(make_alert("digest", stories, more=4))
-    assert blocks[0]["text"]["text"] == "Digest: 7 new items"
-    titles = [b["text"]["text"].split("|")[1].split(">")[0] for b in blocks[2:5]]
-    assert titles == ["New", "Middle", "Old"]
-    assert blocks[-1]["elements"][0]["text"] == "and 4 more"
-
-
-def test_a_big_digest_stays_within_fifty_blocks() -> None:
-    stories = tuple(make_story(n, "x" * 300, "y " * 2000) for n in range(80))
     blocks = alert_blocks(make_alert("digest", stories))
-    assert len(blocks) <= 50
-    assert blocks[-1]["elements"][0]["text"] == f"and {80 - (len(blocks) - 3)} more"
-    assert all(len(t) <= SECTION_LIMIT for t in every_text(blocks))
+    assert blocks[0]["text"]["text"] == "Digest: 3 new items"
+    body = blocks[1]["text"]["text"]
+    assert body.index("|New>") < body.index("|Middle>") < body.index("|Old>")
+    assert "more" not in all_text(blocks)
 
 
-def test_a_burst_lists_headlines_under_a_count() -> None:
+def test_a_digest_too_long_for_one_message_goes_on_in_the_next() -> None:
+    stories = tuple(make_story(n, f"Story {n} " + "x" * 300, "y " * 2000) for n in range(200))
+    pages = alert_pages(make_alert("digest", stories))
+    assert len(pages) > 1
+    for part, blocks in enumerate(pages, 1):
+        assert len(blocks) <= 50
+        assert blocks[0]["text"]["text"] == f"Digest: 200 new items ({part}/{len(pages)})"
+        assert all(len(t) <= SECTION_LIMIT for t in every_text(blocks))
+    text = "".join(all_text(blocks) for blocks in pages)
+    assert [text.count(f"|Story {n} x") for n in range(200)] == [1] * 200
+    assert pages[-1][-1]["type"] == "actions"  # Pause this watch, under the last part
+    assert alert_blocks(make_alert("digest", stories)) == pages[0]
+
+
+def test_a_burst_lists_every_headline_as_a_link() -> None:
     stories = tuple(make_story(n, f"Headline {n}") for n in range(8))
     blocks = alert_blocks(make_alert("burst", stories))
     assert blocks[0]["text"]["text"] == "*8 more matches for #12*"
-    assert blocks[1]["text"]["text"].count("• <https://news.example/") == 8
-    many = tuple(make_story(n, "h" * 200) for n in range(30))
-    body = alert_blocks(make_alert("burst", many, more=5))[1]["text"]["text"]
-    assert len(body) <= SECTION_LIMIT and body.endswith("more")
+    assert blocks[1]["text"]["text"].count("<https://news.example/") == 8
+    many = tuple(make_story(n, f"Headline {n} " + "h" * 200) for n in range(300))
+    pages = alert_pages(make_alert("burst", many))
+    text = "".join(all_text(blocks) for blocks in pages)
+    assert [text.count(f"|Headline {n} h") for n in range(300)] == [1] * 300
+    assert " more</" not in text and "and 1" not in text
 
 
 def test_hostile_feed_text_pings_nobody_in_any_field() -> None:
