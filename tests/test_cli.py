@@ -136,6 +136,8 @@ async def test_the_demo_shows_the_algeria_alert_once_and_updates_it(tmp_path: Pa
     # four outlets' feeds are polled concurrently, so which one alerts is not fixed.
     assert re.search(r"r[eé]admission (of (its )?nationals|de ses ressortissants)", shown), shown
     assert "update to alert" in shown and "also reported by" in shown
+    assert "Total Views" not in shown and "Zoom In" not in shown  # the Wire Service's CMS
+    assert "appeared first on" not in shown  # the Daily Ledger's WordPress
     for near_miss in (
         "Algeria signs long-term gas supply deal with Italy",
         "University offers readmission to students expelled",

@@ -1,7 +1,8 @@
 """One poll of one source: fetch -> keep only new items -> match -> enqueue, atomically.
 
 A poll works out everything it can before it writes: which fetched items are new (a read), their
-story fingerprints and which watches they match (CPU). Its write is then one short job on the
+text without the source's boilerplate (`bot.app.source_boilerplate`), their story fingerprints
+and which watches they match (CPU). Its write is then one short job on the
 store's single writer: new items, their seen marks, their story clusters, the deliveries they cause
 and the poll's outcome commit together, so a crash at any point either loses nothing or did
 nothing, and a poll cut short is simply done again.
@@ -20,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from bot.app.poll_timing import NextPoll, after_failure, after_success
 from bot.app.scheduler import next_digest_at
 from bot.app.settings import AlertSettings, PollSettings
+from bot.app.source_boilerplate import learn_and_clean
 from bot.app.watch_index import WatchIndex
 from bot.core.cluster import StoryClusters, StoryPrint
 from bot.core.item import Item
@@ -141,6 +143,8 @@ class Pipeline:
         candidates = await self.store.unseen(source.id, items) if items else []
         if candidates and source.options.get("fetch_article"):
             items, candidates = await self._with_article_text(items, candidates)
+        cleaned = await learn_and_clean(self.store, source.id, items, candidates)
+        items, candidates = cleaned.items, cleaned.new
         plan = await self._plan(source, candidates, now)
 
         async def write(tx: StoreTransaction) -> tuple[int, int]:
@@ -157,6 +161,8 @@ class Pipeline:
                 new_items=len(new),
                 status=f"ok: {len(items)} items, {len(new)} new",
             )
+            if cleaned.state is not None:
+                await tx.save_boilerplate_state(source.id, cleaned.state, now=now)
             return len(new), deliveries
 
         new_count, deliveries = await self.store.submit(write)

@@ -474,11 +474,17 @@ class AnalysedItem:
         return found if found is not None else stem(word, self.item.lang)
 
     def fields_for(self, scope: str) -> tuple[AnalysedField, ...]:
-        """The analysed fields a rule scope reads: "text" is title, summary and content."""
+        """The analysed fields a rule scope reads: "text" is title, summary and content.
+
+        "content" also reads the boilerplate taken out of the item's text (`Item.boilerplate`):
+        default matching sees the cleaned text, `content:` the whole text as published.
+        """
         found = self._scopes.get(scope)
         if found is None:
             if scope == "text":
                 found = (self.field("title"), self.field("summary"), self.field("content"))
+            elif scope == "content" and self.item.boilerplate:
+                found = (self.field("content"), self.field("boilerplate"))
             else:
                 found = (self.field(scope),)
             self._scopes[scope] = found
@@ -571,7 +577,7 @@ class AnalysedItem:
         return found if found is not None else stem(value, self.item.lang)
 
     def field(self, name: str) -> AnalysedField:
-        """The analysed field `name` (one of TOKEN_FIELDS)."""
+        """The analysed field `name` (one of TOKEN_FIELDS, or "boilerplate")."""
         found = self._fields.get(name)
         if found is None:
             if name == "tag":

@@ -1,15 +1,20 @@
-"""Recognise and remove feed boilerplate: "Read more", "The post X appeared first on Y", shares.
+"""The generic boilerplate list: "Read more", "The post X appeared first on Y", share bars.
 
-Feeds (WordPress above all) append the same furniture to every summary. It is removed in two
-passes: trailing teasers are cut from the end of a line, then whole lines or sentences that are
-nothing but furniture are dropped by `is_boilerplate`.
+This is the fallback for a source's first items only; after those, a source's boilerplate is
+what it repeats across its own items (`bot.core.boilerplate_learning`). The list is applied in
+two passes: trailing teasers are cut from the end of a line, then whole lines or sentences that
+are nothing but furniture are dropped by `is_boilerplate`. `split_boilerplate` also returns what
+it removed, so that the full text stays searchable.
+
+`strip_truncation_marks` is not furniture detection: the `[…]` a CMS puts after a cut excerpt
+is removed from every item, since a summary marks its own cuts.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["is_boilerplate", "strip_boilerplate"]
+__all__ = ["is_boilerplate", "split_boilerplate", "strip_boilerplate", "strip_truncation_marks"]
 
 _TEASER = (
     r"(?:read|continue|keep)\s+(?:more|reading|the\s+(?:full\s+)?(?:story|article))"
@@ -48,6 +53,12 @@ _WHOLE = [
         re.IGNORECASE,
     ),
     re.compile(r"^(?:advertisement|publicité|sponsored|annonce)\W*$", re.IGNORECASE),
+    # A row of page controls: "Zoom In Zoom Out Read Later Print", "A+ A- Listen Save".
+    re.compile(
+        r"^(?:(?:zoom\s+in|zoom\s+out|read\s+later|print|save|bookmark|listen|share|email"
+        r"|font\s+size|text\s+size|a\+|a-|a|comments?)(?:\W+|$)){2,}$",
+        re.IGNORECASE,
+    ),
     re.compile(
         r"^(?:sign\s+up|subscribe|abonnez-vous|inscrivez-vous)\b.{0,100}"
         r"(?:newsletter|inbox|updates|lettre)\W*$",
@@ -68,10 +79,36 @@ def is_boilerplate(sentence: str) -> bool:
     return any(pattern.match(stripped) for pattern in _WHOLE)
 
 
+def strip_truncation_marks(text: str) -> str:
+    """Remove the `[…]` / `[...]` a CMS puts at the end of a cut excerpt, on every line."""
+    return _TRAILING_ELLIPSIS.sub("", text) if "[" in text else text
+
+
+def split_boilerplate(text: str) -> tuple[str, list[str]]:
+    """Remove trailing teasers and whole furniture lines from plain `text` (lines kept apart).
+
+    Return the text left and the pieces removed, in order.
+    """
+    removed: list[str] = []
+
+    def cut(match: re.Match[str]) -> str:
+        if match.group().strip():
+            removed.append(match.group().strip())
+        return ""
+
+    text = _TRAILING_CREDIT.sub(cut, text)
+    text = _TRAILING_TEASER.sub(cut, text)
+    text = strip_truncation_marks(text)
+    kept: list[str] = []
+    for line in text.split("\n"):
+        if is_boilerplate(line):
+            if line.strip():
+                removed.append(line.strip())
+        else:
+            kept.append(line.strip())
+    return "\n".join(kept), removed
+
+
 def strip_boilerplate(text: str) -> str:
     """Remove trailing teasers and whole furniture lines from plain `text` (lines kept apart)."""
-    text = _TRAILING_CREDIT.sub("", text)
-    text = _TRAILING_TEASER.sub("", text)
-    text = _TRAILING_ELLIPSIS.sub("", text)
-    kept = [line for line in text.split("\n") if not is_boilerplate(line)]
-    return "\n".join(line.strip() for line in kept)
+    return split_boilerplate(text)[0]

@@ -22,11 +22,10 @@ from datetime import UTC, datetime, timedelta
 
 from datasketch import MinHash, MinHashLSH
 
-from bot.core.boilerplate import is_boilerplate, strip_boilerplate
 from bot.core.cleaning import html_to_text
 from bot.core.item import Item
 from bot.core.sentences import split_sentences
-from bot.core.text import stem, tokenize
+from bot.core.text import stem, tokenize, words
 
 __all__ = ["DEFAULT_THRESHOLD", "StoryClusters", "StoryPrint", "story_words"]
 
@@ -119,10 +118,11 @@ def _normalise(words: list[str]) -> list[str]:
 
 
 def _lede(item: Item) -> str:
+    """The first sentence with words (the source's boilerplate was taken out at ingest)."""
     raw = item.content if item.content.strip() else item.summary
-    text = strip_boilerplate(html_to_text(raw[:_LEDE_SOURCE_CHARS]))
+    text = html_to_text(raw[:_LEDE_SOURCE_CHARS])
     for start, end in split_sentences(text, item.lang):
-        if not is_boilerplate(text[start:end]):
+        if words(text[start:end]):
             return text[start:end]
     return ""
 

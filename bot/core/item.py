@@ -199,6 +199,9 @@ class Item:
     published: datetime | None = None
     tags: tuple[str, ...] = field(default=())
     guid: str = ""
+    boilerplate: str = ""
+    """What was taken out of `summary` and `content` as the source's boilerplate, one piece a
+    line (`bot.core.boilerplate_learning`); only `content:` rules read it."""
 
     @property
     def identity(self) -> str:

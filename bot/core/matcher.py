@@ -314,6 +314,9 @@ class Matcher:
         # their ids as a set, to pick them out of the candidates in one C intersection.
         self._checks: dict[str, Node] = {}
         self._checked: set[str] = set()
+        # Rules with a `content:` term: `content:` also reads an item's boilerplate, whose
+        # words are not among the text words the index is looked up with (see `match`).
+        self._content_rules: set[str] = set()
         self._plans: dict[str, Plan] = {}
         self._by_word: dict[str, Posting] = {}
         self._by_stem: dict[str, dict[str, Posting]] = {}
@@ -364,6 +367,8 @@ class Matcher:
         if not plan_decides(query.root, self._frequency):
             self._checks[rule_id] = query.root
             self._checked.add(rule_id)
+        if _reads_content(query.root):
+            self._content_rules.add(rule_id)
         self._plans[rule_id] = plan
         self._prefix_atoms.add(_plan_prefixes(plan))
         for (kind, value), guard in plan:
@@ -387,6 +392,7 @@ class Matcher:
         del self._rules[rule_id]
         if self._checks.pop(rule_id, None) is not None:
             self._checked.discard(rule_id)
+        self._content_rules.discard(rule_id)
         plan = self._plans.pop(rule_id)
         self._prefix_atoms.discard(_plan_prefixes(plan))
         for (kind, value), guard in plan:
@@ -420,6 +426,14 @@ class Matcher:
             if checks[rule_id].matches(doc):
                 matched.add(rule_id)
         self._verified += len(verify)
+        if self._content_rules and doc.item.boilerplate:
+            # A `content:` term may be found only in the boilerplate, which the index does
+            # not see: such rules (few) are verified here instead.
+            missed = self._content_rules - candidates
+            for rule_id in missed:
+                if self._rules[rule_id].root.matches(doc):
+                    matched.add(rule_id)
+            self._verified += len(missed)
         self._hits += len(matched)
         rules = self._rules
         return [_lazy_hit(rule_id, rules[rule_id], doc) for rule_id in sorted(matched)]
@@ -515,6 +529,13 @@ class Matcher:
                 lang, self._prefix_atoms, self._word_budget
             )
         return index
+
+
+def _reads_content(node: Node) -> bool:
+    """Tell whether a rule has a term scoped to `content:`."""
+    if getattr(node, "scope", "") == "content":
+        return True
+    return any(_reads_content(child) for child in node.children())
 
 
 def _plan_prefixes(plan: Plan) -> list[str]:

@@ -1,7 +1,7 @@
 """Query-focused extractive summaries: the lede and the sentences that say why an item matched.
 
-The source text is the item's content when present, else its feed summary, cleaned of HTML and
-boilerplate. Sentences are ranked: first the one holding the most distinct matched words, then
+The source text is the item's content when present, else its feed summary, as plain text. The
+source's boilerplate was taken out when the item came in (`bot.core.boilerplate_learning`). Sentences are ranked: first the one holding the most distinct matched words, then
 the lede, then the sentences after the lede. The chosen ones are shown in reading order, at most
 `max_sentences` of them and about `max_chars` characters. A sentence that restates the headline
 is skipped when the body has anything else to say; an empty body falls back to the title.
@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.core.alert import Marked
-from bot.core.boilerplate import is_boilerplate, strip_boilerplate
 from bot.core.cleaning import html_to_text
 from bot.core.item import Item
 from bot.core.sentences import split_sentences
@@ -59,13 +58,13 @@ def _tidy_title(title: str) -> str:
 
 
 def _body_sentences(item: Item) -> list[str]:
-    """Return the item's news sentences, without furniture or a restated headline."""
+    """Return the item's sentences that have words, without a restated headline."""
     raw = item.content if item.content.strip() else item.summary
-    text = strip_boilerplate(html_to_text(raw[:_MAX_SOURCE_CHARS]))
+    text = html_to_text(raw[:_MAX_SOURCE_CHARS])
     sentences = [
         " ".join(text[start:end].split())
         for start, end in split_sentences(text, item.lang)
-        if not is_boilerplate(text[start:end])
+        if words(text[start:end])
     ]
     title_words = set(words(_tidy_title(item.title)))
     news = [s for s in sentences if not _restates(s, title_words)]

@@ -27,6 +27,10 @@ class DemoOutlet:
     lang: str
     format: FeedFormat
     description: str
+    furniture_before: tuple[str, ...] = ()
+    """Lines the outlet's CMS puts before every story in its feed ("{views}", "{title}")."""
+    furniture_after: tuple[str, ...] = ()
+    """Lines it puts after every story."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +86,16 @@ def _outlet(entry: dict[str, Any], index: int) -> DemoOutlet:
         lang=_text(entry, "lang", where),
         format="rss" if fmt == "rss" else "atom",
         description=_text(entry, "description", where),
+        furniture_before=_lines(entry, "furniture_before", where),
+        furniture_after=_lines(entry, "furniture_after", where),
     )
+
+
+def _lines(entry: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = entry.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise CatalogueError(f"{where}: {key} must be a list of non-empty strings")
+    return tuple(v.strip() for v in value)
 
 
 def _story(entry: dict[str, Any], index: int, outlets: set[str]) -> DemoStory:

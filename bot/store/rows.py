@@ -87,6 +87,7 @@ def archived_item(row: Row[Any], prefix: str = "") -> ArchivedItem:
         published=col("published"),
         tags=tuple(col("tags") or ()),
         guid=col("guid"),
+        boilerplate=col("boilerplate") or "",
     )
     return ArchivedItem(
         id=col("id"),

@@ -9,7 +9,16 @@ import sqlalchemy as sa
 
 from bot.store.columns import CleanText, UTCDateTime
 
-__all__ = ["DELIVERY_STATUSES", "deliveries", "items", "metadata", "seen", "sources", "watches"]
+__all__ = [
+    "DELIVERY_STATUSES",
+    "deliveries",
+    "items",
+    "metadata",
+    "seen",
+    "source_boilerplate",
+    "sources",
+    "watches",
+]
 
 DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "folded")
 
@@ -64,11 +73,26 @@ items = sa.Table(
     sa.Column("sort_at", UTCDateTime, nullable=False),
     sa.Column("cluster_id", sa.Integer),
     sa.Column("search_text", CleanText, nullable=False),
+    sa.Column("boilerplate", CleanText, nullable=False, server_default=""),
     sa.Index("ix_items_sort_at", "sort_at"),
     sa.Index("ix_items_fetched_at", "fetched_at"),
     sa.Index("ix_items_cluster_id", "cluster_id"),
     sa.Index("ix_items_source_id", "source_id"),
     sqlite_autoincrement=True,
+)
+
+source_boilerplate = sa.Table(
+    "source_boilerplate",
+    metadata,
+    sa.Column(
+        "source_id",
+        sa.Integer,
+        sa.ForeignKey("sources.id", ondelete="CASCADE", name="fk_source_boilerplate_source"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("state", CleanText, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
 )
 
 seen = sa.Table(

@@ -17,8 +17,13 @@ __all__ = ["fts5_query", "item_search_text", "term_words", "tsquery"]
 
 
 def item_search_text(item: Item) -> str:
-    """Return the folded words of an item's title, summary, content and source, space-joined."""
-    return " ".join(words(f"{item.title}\n{item.summary}\n{item.content}\n{item.source}"))
+    """Return the folded words of an item's title, summary, content, boilerplate and source.
+
+    The boilerplate is there for `content:` rules; the search is a pre-selection that the
+    rule itself then checks, so default rules still ignore it.
+    """
+    text = f"{item.title}\n{item.summary}\n{item.content}\n{item.boilerplate}\n{item.source}"
+    return " ".join(words(text))
 
 
 def term_words(terms: Iterable[str]) -> list[list[str]]:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.item import Item
-from bot.store import archive, migrate, outbox, sources, watches
+from bot.store import archive, boilerplate, migrate, outbox, sources, watches
 from bot.store.columns import require_utc
 from bot.store.db_errors import DatabaseProblem, describe
 from bot.store.engine import READ_ONLY_OPTION, create_engine_for
@@ -477,6 +477,11 @@ class Store:
             return await outbox.pending_digest(conn, watch_id, require_utc(now, "now"))
 
     # archive
+
+    async def boilerplate_state(self, source_id: int) -> str | None:
+        """Return the source's learned boilerplate state (`SourceBoilerplate.to_state`)."""
+        async with self._read() as conn:
+            return await boilerplate.boilerplate_state(conn, source_id)
 
     async def unseen(self, source_id: int, items: Sequence[Item]) -> list[Item]:
         """Return the items none of whose keys is seen yet (read-only; ingest re-checks)."""

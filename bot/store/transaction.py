@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.item import Item
-from bot.store import archive, outbox, sources
+from bot.store import archive, boilerplate, outbox, sources
 from bot.store.columns import require_utc
 from bot.store.records import ArchivedItem, DeliveryRecord, NewDelivery, SourceRecord
 
@@ -95,6 +95,12 @@ class StoreTransaction:
             etag=etag,
             last_modified=last_modified,
             new_items=new_items,
+        )
+
+    async def save_boilerplate_state(self, source_id: int, state: str, *, now: datetime) -> None:
+        """Save the source's learned boilerplate state (after `record_poll`: the source exists)."""
+        await boilerplate.save_boilerplate_state(
+            self._conn, source_id, state, now=require_utc(now, "now")
         )
 
     async def update_source(self, source_id: int, **fields: Any) -> SourceRecord | None:

@@ -377,3 +377,36 @@ def test_a_stem_index_built_from_the_rules_equals_one_kept_up_rule_by_rule() -> 
         built.remove(rule_id)
         kept.remove(rule_id)
         assert _stem_index_contents(built, "french") == _stem_index_contents(kept, "french")
+
+
+# --- boilerplate: out of default matching, within reach of content: -------------------------
+
+HN_ITEM = Item(
+    title="Show HN: A tiny text editor",
+    summary="",
+    boilerplate="Article URL: https://editor.example/\nComments URL: https://news.example/1\n"
+    "Points: 12\n# Comments: 3",
+)
+
+
+@pytest.mark.parametrize(
+    ("rule", "hits"),
+    [
+        ("points", False),  # the default scope is the cleaned text
+        ("summary:points", False),
+        ("content:points", True),  # found only in the boilerplate, which the index never sees
+        ('content:"comments url"', True),
+        ("content:(points OR nothing) AND editor", True),
+        ("editor AND NOT content:points", False),  # verified against the whole text
+        ("editor AND NOT content:nothing", True),
+        ("content:point* AND title:tiny", True),
+    ],
+)
+def test_content_scope_reads_the_boilerplate_and_the_default_does_not(
+    rule: str, hits: bool
+) -> None:
+    matcher = Matcher()
+    matcher.add("r", parse(rule))
+    matcher.add("other", parse("text AND editor"))
+    assert ("r" in {h.rule_id for h in matcher.match(HN_ITEM)}) is hits
+    assert (parse(rule).explain(HN_ITEM) is not None) is hits

@@ -375,6 +375,30 @@ async def test_a_link_never_swallows_items_that_differ_in_guid_or_fragment(store
     assert len(await ingest(store, b.id, [elsewhere])) == 1
 
 
+async def test_archived_items_keep_their_boilerplate_for_content_searches(store: Store) -> None:
+    source_id, _ = await source_and_watch(store)
+    item = Item("Show HN: a tiny editor", url="https://e.example/", boilerplate="Points: 12")
+    (archived,) = await ingest(store, source_id, [item])
+    assert (await store.get_item(archived.id)).item.boilerplate == "Points: 12"  # type: ignore[union-attr]
+    (found,) = await store.search_archive(["points"])  # pre-selection; the rule then decides
+    assert found.id == archived.id
+
+
+async def test_boilerplate_state_is_saved_replaced_and_goes_with_its_source(store: Store) -> None:
+    source_id, _ = await source_and_watch(store)
+    assert await store.boilerplate_state(source_id) is None
+    for state in ('{"v":1,"items":1}', '{"v":1,"items":2}'):
+        async with store.transaction() as tx:
+            await tx.save_boilerplate_state(source_id, state, now=START)
+        assert await store.boilerplate_state(source_id) == state
+    assert await store.remove_source(source_id)
+    again = await store.add_source("Wire", "https://wire.example/rss")
+    assert await store.boilerplate_state(again.id) is None
+    async with store._engine.connect() as conn:
+        rows = (await conn.execute(sa.text("SELECT count(*) FROM source_boilerplate"))).scalar()
+    assert rows == 0
+
+
 async def test_unseen_is_read_only_and_agrees_with_ingest(store: Store) -> None:
     source_id, _ = await source_and_watch(store)
     old, new1, new2 = Item("old", guid="1"), Item("n1", guid="2"), Item("n2", url="https://x/3")

@@ -73,6 +73,11 @@ async def test_upgrading_a_database_with_data_keeps_rows_constraints_and_search(
         assert (delivery.watch_id, delivery.item_id, delivery.status) == (1, 1, "sent")
         (found,) = await store.search_archive(["readmiss"])
         assert found.item.title == "Readmission accord"
+        assert found.item.boilerplate == ""  # 0005: items taken in before it have none
+        assert await store.boilerplate_state(1) is None
+        async with store.transaction() as tx:
+            await tx.save_boilerplate_state(1, '{"v": 1}', now=WHEN)
+        assert await store.boilerplate_state(1) == '{"v": 1}'
 
         async with store._engine.connect() as conn:
             indexes = await conn.run_sync(

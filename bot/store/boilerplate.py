@@ -1,0 +1,33 @@
+"""Each source's learned boilerplate state (`bot.core.boilerplate_learning`), read and saved."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.store.dialect import is_postgres
+from bot.store.schema import source_boilerplate
+
+__all__ = ["boilerplate_state", "save_boilerplate_state"]
+
+
+async def boilerplate_state(conn: AsyncConnection, source_id: int) -> str | None:
+    """Return the source's saved state, or None when it has none yet."""
+    stmt = sa.select(source_boilerplate.c.state).where(source_boilerplate.c.source_id == source_id)
+    return (await conn.execute(stmt)).scalar_one_or_none()
+
+
+async def save_boilerplate_state(
+    conn: AsyncConnection, source_id: int, state: str, *, now: datetime
+) -> None:
+    """Insert or replace the source's state (the source must exist: its row is the parent)."""
+    values = {"source_id": source_id, "state": state, "updated_at": now}
+    insert = (postgresql.insert if is_postgres(conn) else sqlite.insert)(source_boilerplate)
+    stmt = insert.values(values).on_conflict_do_update(
+        index_elements=[source_boilerplate.c.source_id],
+        set_={"state": state, "updated_at": now},
+    )
+    await conn.execute(stmt)
