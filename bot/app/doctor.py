@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-import httpx
 from rich.console import Console
 from rich.text import Text
 
+from bot.app.output_probes import Finding, probe_discord, probe_jsonl, probe_slack
 from bot.app.settings import ConfigError, Secrets, Settings, interval_warnings, load_settings
+from bot.chat.jsonl import JsonlNotifier
 from bot.core.destination import DestinationError, parse_destination
 from bot.store import DatabaseProblem, Store, masked_url
 from bot.store.db_errors import describe
@@ -93,84 +91,60 @@ async def run_doctor(console: Console, config: str | None, *, quick: bool = Fals
     return 1 if report.failures else 0
 
 
-def _unwritable(target: str) -> str | None:
-    """Why a JSONL path cannot be written, or None when it can (parents may be created)."""
-    parent = Path(target).expanduser().resolve().parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    return None if os.access(parent, os.W_OK) else f"{parent} is not writable by this user"
+def _show(report: _Report, finding: Finding) -> None:
+    if finding.level == "ok":
+        report.ok(finding.what, finding.detail)
+    elif finding.level == "warn":
+        report.warn(finding.what, finding.detail)
+    else:
+        report.fail(finding.what, finding.detail)
 
 
 async def _check_outputs(report: _Report, settings: Settings, destinations: set[str]) -> None:
+    """Try each output as the bot will (bot.app.output_probes), without posting anything."""
     secrets = Secrets()
-    schemes: set[str] = set()
+    jsonl = JsonlNotifier()  # the bot's own path resolution (relative to the working directory)
+    targets: dict[str, list[str]] = {"slack": [], "discord": []}
     for text in sorted(destinations):
         try:
             dest = parse_destination(text)
         except DestinationError as err:
             report.fail(text, str(err))
             continue
-        schemes.add(dest.scheme)
         if dest.scheme == "jsonl":
-            problem = _unwritable(dest.target)
-            if problem is None:
-                report.ok(text, "writable")
-            else:
-                report.fail(text, problem)
-        elif dest.scheme in {"console", "webhook"}:
+            _show(report, probe_jsonl(text, jsonl.path_for(dest.target)))
+        elif dest.scheme in targets:
+            targets[dest.scheme].append(dest.target)
+        else:
             report.ok(text)
-    if settings.slack.enabled or "slack" in schemes:
-        await _check_slack(report, settings, secrets)
-    if settings.discord.enabled or "discord" in schemes:
-        await _check_discord(report, settings, secrets)
+    if settings.slack.enabled or targets["slack"]:
+        await _check_slack(report, settings, secrets, targets["slack"])
+    if settings.discord.enabled or targets["discord"]:
+        await _check_discord(report, settings, secrets, targets["discord"])
 
 
-async def _check_slack(report: _Report, settings: Settings, secrets: Secrets) -> None:
+async def _check_slack(
+    report: _Report, settings: Settings, secrets: Secrets, targets: list[str]
+) -> None:
     if not settings.slack.enabled:
         report.fail("slack", "watches deliver to Slack but [slack] enabled = false")
-        return
-    if secrets.slack_bot_token is None:
-        report.fail("slack", "SLACK_BOT_TOKEN is not set")
         return
     if settings.slack.mode == "socket" and secrets.slack_app_token is None:
         report.fail("slack", "Socket Mode needs SLACK_APP_TOKEN (xapp-...)")
     if settings.slack.mode == "http" and secrets.slack_signing_secret is None:
         report.fail("slack", "HTTP mode needs SLACK_SIGNING_SECRET")
-    from slack_sdk.errors import SlackApiError
-    from slack_sdk.web.async_client import AsyncWebClient
-
-    client = AsyncWebClient(
-        token=secrets.slack_bot_token.get_secret_value(),
-        base_url=settings.slack.api_url,
-        timeout=10,
-    )
-    try:
-        answer = await client.auth_test()
-        report.ok("slack", f"connected as {answer.get('user')} in {answer.get('team')}")
-    except SlackApiError as err:
-        report.fail("slack", f"auth.test failed: {err.response.get('error')}")
-    except Exception as err:
-        report.fail("slack", f"cannot reach {settings.slack.api_url}: {type(err).__name__}")
+    for finding in await probe_slack(settings, secrets, targets):
+        _show(report, finding)
 
 
-async def _check_discord(report: _Report, settings: Settings, secrets: Secrets) -> None:
+async def _check_discord(
+    report: _Report, settings: Settings, secrets: Secrets, targets: list[str]
+) -> None:
     if not settings.discord.enabled:
         report.fail("discord", "watches deliver to Discord but [discord] enabled = false")
-        return
-    if secrets.discord_bot_token is None:
-        report.fail("discord", "DISCORD_BOT_TOKEN is not set")
         return
     from bot.chat.discord_bot import api_base
 
     base = api_base(settings.discord.api_url or "https://discord.com/api")
-    headers = {"Authorization": f"Bot {secrets.discord_bot_token.get_secret_value()}"}
-    try:
-        async with httpx.AsyncClient(timeout=10, trust_env=False) as client:
-            answer = await client.get(f"{base}/users/@me", headers=headers)
-    except httpx.HTTPError as err:
-        report.fail("discord", f"cannot reach {base}: {type(err).__name__}")
-        return
-    if answer.status_code == 200:
-        report.ok("discord", f"connected as {answer.json().get('username')}")
-    else:
-        report.fail("discord", f"GET /users/@me answered {answer.status_code}: check the token")
+    for finding in await probe_discord(secrets, base, targets):
+        _show(report, finding)

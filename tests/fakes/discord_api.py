@@ -65,6 +65,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("POST", "/webhooks/{app}/{token}"),
         ("PATCH", "/webhooks/{app}/{token}/messages/@original"),
         ("DELETE", "/webhooks/{app}/{token}/messages/@original"),
+        ("GET", "/channels/{channel}"),
         ("POST", "/channels/{channel}/messages"),
         ("GET", "/channels/{channel}/messages/{message}"),
         ("PATCH", "/channels/{channel}/messages/{message}"),
@@ -689,6 +690,14 @@ class FakeDiscord:
         if self.originals.pop(params["token"], None) is None:
             return 404, {"message": "Unknown Message", "code": 10008}, {}
         return 204, None, {}
+
+    def _get_channels_channel(
+        self, params: dict[str, str], body: Any, _: web.Request
+    ) -> tuple[int, Any, dict[str, str]]:
+        channel = self.channels.get(params["channel"])
+        if channel is None:
+            return 404, {"message": "Unknown Channel", "code": 10003}, {}
+        return 200, self._channel_payload(channel), {}
 
     def _post_channels_channel_messages(
         self, params: dict[str, str], body: Any, _: web.Request

@@ -11,6 +11,7 @@ Messages carry Slack's wire fields: `ts` from the wall clock (`wall()`, strictly
 given to chat.postMessage. `conversations.history` (GET, newest first, `oldest`/`latest`
 exclusive unless `inclusive`, `limit` and `cursor` pagination) and `conversations.replies`
 return them, with `metadata` only when asked with `include_all_metadata`, as Slack does.
+Channels in `outside` answer `not_in_channel` (the bot was not invited), as Slack does.
 `on_post` (an async hook) runs after a message is stored and before the answer is sent, so a
 test can kill its client at the worst moment.
 """
@@ -72,6 +73,7 @@ class FakeSlack:
     responses: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     ephemerals: list[dict[str, Any]] = field(default_factory=list)
     acks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    outside: set[str] = field(default_factory=set)  # channels the bot was not invited to
     _failures: dict[str, deque[_Failure]] = field(default_factory=lambda: defaultdict(deque))
     _last_ts: float = 0.0
     _cursors = itertools.count(1)
@@ -210,6 +212,8 @@ class FakeSlack:
         channel = str(args.get("channel", ""))
         if not channel:
             return {"ok": False, "error": "channel_not_found"}
+        if channel in self.outside:
+            return {"ok": False, "error": "not_in_channel"}
         metadata = args.get("metadata")
         if isinstance(metadata, str):
             metadata = json.loads(metadata)
@@ -271,6 +275,8 @@ class FakeSlack:
 
     def _conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = str(args.get("channel", ""))
+        if channel in self.outside:
+            return {"ok": False, "error": "not_in_channel"}
         if channel not in self.channels:
             return {"ok": False, "error": "channel_not_found"}
         top = [m for m in self.channels[channel] if m.get("thread_ts") in (None, m["ts"])]
