@@ -20,11 +20,12 @@ from bot.app.settings import ConfigError, Secrets, Settings, load_settings
 from bot.cli_render import marked_text, render_reply
 from bot.commands import Caller
 from bot.core.item import Item
-from bot.core.query import QuerySyntaxError, parse
+from bot.core.query import Query, QuerySyntaxError, parse
 from bot.store.db_errors import DatabaseProblem
 
 if TYPE_CHECKING:
     from bot.app.build import App
+    from bot.app.check_file import CheckedFile
     from bot.app.pipeline import PollReport
     from bot.store.records import SourceRecord
 
@@ -157,11 +158,19 @@ def cmd_check(args: argparse.Namespace) -> int:
         out.print(Text(f"warning: {warning}", style="yellow"))
     text = args.text
     if args.file:
+        # Imported here: feed and page parsing (feedparser, trafilatura) load only when needed.
+        from bot.app.check_file import CheckFileError, read_check_file
+
         try:
-            text = Path(args.file).read_text(encoding="utf-8", errors="replace")
-        except OSError as error:
-            err.print(Text(f"cannot read {args.file}: {error.strerror}", style="red"))
+            checked = asyncio.run(
+                read_check_file(Path(args.file), lang=args.lang or "", title=args.title or "")
+            )
+        except CheckFileError as error:
+            err.print(Text(str(error), style="red"))
             return 2
+        if checked.kind != "text":
+            return _print_checked_file(query, checked)
+        text = checked.items[0].content
     if text is None and args.title is None:
         return 0
     item = Item(title=args.title or "", content=text or "", lang=args.lang or "")
@@ -178,6 +187,26 @@ def cmd_check(args: argparse.Namespace) -> int:
         if value and spans:
             out.print(Text(f"{field_name}: ", style="dim") + marked_text(Marked(value, spans)))
     return 0
+
+
+def _print_checked_file(query: Query, checked: CheckedFile) -> int:
+    """Show which items of a feed or page match; exit 0 when one does, 1 when none does."""
+    from bot.app.check_file import check_items
+
+    name = checked.title or "untitled"
+    out.print(Text(f"{checked.kind}: {name} ({len(checked.items)} items)", style="bold"))
+    verdicts = check_items(query, checked.items)
+    for number, verdict in enumerate(verdicts, 1):
+        if verdict.match is None:
+            out.print(Text(f"  no match  #{number} {verdict.item.title}", style="dim"))
+            continue
+        out.print(Text(f"  match     #{number} ", style="bold green") + Text(verdict.item.title))
+        out.print(Text("            matched: " + ", ".join(verdict.match.terms), style="green"))
+        if verdict.summary is not None and verdict.summary.text:
+            out.print(Text("            ") + marked_text(verdict.summary))
+    matched = sum(1 for v in verdicts if v.match is not None)
+    out.print(Text(f"{matched} of {len(verdicts)} items match"))
+    return 0 if matched else 1
 
 
 async def cmd_watch(args: argparse.Namespace) -> int:
@@ -284,7 +313,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("query")
     given = check.add_mutually_exclusive_group()
     given.add_argument("--text", help="text to test the rule against")
-    given.add_argument("--file", help="file whose text to test the rule against")
+    given.add_argument(
+        "--file",
+        help="a feed (each item is tested, as a source reads it), a web page, or plain text",
+    )
     check.add_argument("--title", help="an item title to test as well")
     check.add_argument("--lang", help="language of the text (en, fr, ...)")
 

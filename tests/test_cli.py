@@ -54,6 +54,79 @@ def test_check_reads_a_file_and_french_stems(tmp_path: Path, capsys):
     assert code == 2 and "cannot read" in err
 
 
+FEEDS = Path(__file__).resolve().parent / "data" / "feeds"
+
+
+def test_check_reads_a_feed_file_item_by_item_in_its_own_encoding(capsys):
+    feed = str(FEEDS / "koi8-r-undeclared.xml")
+    code, out, _ = run(["check", "школы", "--file", feed], capsys)
+    assert code == 0
+    assert "feed: Северный вестник (4 items)" in out
+    assert "match     #3 Губернатор пообещал новые школы в районах" in out
+    assert "no match  #1 Архангельский порт закрыли из-за шторма" in out
+    assert "1 of 4 items match" in out
+    code, out, _ = run(["check", "Algeria", "--file", feed], capsys)
+    assert code == 1 and "0 of 4 items match" in out
+
+
+def test_check_on_a_feed_leaves_its_boilerplate_to_content(capsys):
+    feed = str(FEEDS / "hacker-news.rss")
+    code, out, _ = run(["check", "points", "--file", feed], capsys)
+    assert code == 1 and "0 of 8 items match" in out
+    code, out, _ = run(["check", "content:points AND spreadsheet", "--file", feed], capsys)
+    assert code == 0 and "1 of 8 items match" in out
+    code, out, _ = run(
+        ["check", "council AND parking", "--file", str(FEEDS / "cms-views-zoom.rss")], capsys
+    )
+    assert code == 0 and "matched: council, parking" in out
+    summary = out.split("matched: council, parking")[1]
+    assert summary.lstrip().startswith("Riverside council approved") and "Total Views" not in out
+
+
+def test_check_reads_a_json_feed_and_a_web_page(tmp_path: Path, capsys):
+    feed = tmp_path / "feed.json"
+    feed.write_text(
+        '{"version": "https://jsonfeed.org/version/1.1", "title": "Notes", "items": ['
+        '{"id": "1", "title": "Port strike ends", "content_text": "Dockers voted to return."},'
+        '{"id": "2", "title": "Library hours", "content_text": "Open until eight."}]}'
+    )
+    code, out, _ = run(["check", "dockers", "--file", str(feed)], capsys)
+    assert code == 0 and "feed: Notes (2 items)" in out and "#1 Port strike ends" in out
+    page = tmp_path / "article.html"
+    page.write_bytes(
+        (
+            '<!doctype html><html lang="fr"><head><meta charset="windows-1252">'
+            "<title>Coopération sécuritaire relancée</title>"
+            '<meta name="description" content="Paris et Alger relancent leur coopération.">'
+            "</head><body><nav>Accueil Monde Sport</nav><article><h1>Coopération relancée</h1>"
+            "<p>Paris et Alger ont décidé lundi de relancer leur coopération sécuritaire, gelée "
+            "depuis plus d'un an. L'Algérie s'engage aussi à accélérer la réadmission de ses "
+            "ressortissants visés par une obligation de quitter le territoire.</p>"
+            "<p>Les ministres de l'intérieur se reverront dans trois mois à Paris.</p>"
+            "</article><footer>Mentions légales</footer></body></html>"
+        ).encode("cp1252")
+    )
+    code, out, _ = run(["check", "réadmission AND ressortissant", "--file", str(page)], capsys)
+    assert code == 0 and "page: Coopération sécuritaire relancée (1 items)" in out
+    assert "matched: réadmission, ressortissant" in out
+
+
+def test_check_on_a_file_too_big_is_exit_2_and_plain_text_stays_plain(
+    tmp_path: Path, capsys, monkeypatch
+):
+    from bot.app import check_file
+
+    monkeypatch.setattr(check_file, "MAX_FILE_BYTES", 100)
+    big = tmp_path / "feed.xml"
+    big.write_text("<rss><channel>" + "<item><title>x</title></item>" * 10 + "</channel></rss>")
+    code, _, err = run(["check", "x", "--file", str(big)], capsys)
+    assert code == 2 and "over the 100-byte limit" in err
+    plain = tmp_path / "notes.txt"
+    plain.write_bytes("Le retour des ressortissants, sans <rss>.".encode("cp1252"))
+    code, out, _ = run(["check", "ressortissant", "--file", str(plain), "--lang", "fr"], capsys)
+    assert code == 0 and "ressortissants" in out and "items match" not in out
+
+
 def test_a_bad_config_is_exit_2_with_each_problem(tmp_path: Path, capsys):
     config = tmp_path / "bad.toml"
     config.write_text('[poll]\ninterval = "soon"\n[[watches]]\nquery = "a AND"\n')

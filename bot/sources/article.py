@@ -10,7 +10,7 @@ import trafilatura
 from bot.fetch.client import SafeClient
 from bot.sources.fields import MAX_CONTENT_CHARS
 
-__all__ = ["ARTICLE_ACCEPT", "fetch_article_text"]
+__all__ = ["ARTICLE_ACCEPT", "extract_article_text", "fetch_article_text"]
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +18,8 @@ ARTICLE_ACCEPT = "text/html, application/xhtml+xml;q=0.9"
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", ""})
 
 
-def _extract(html: str, url: str) -> str | None:
+def extract_article_text(html: str, url: str = "") -> str | None:
+    """Return the main text of an article page's HTML, or None when it has none."""
     try:
         text = trafilatura.extract(
             html, url=url, include_comments=False, include_tables=False, favor_precision=True
@@ -40,4 +41,4 @@ async def fetch_article_text(client: SafeClient, url: str) -> str | None:
     response = await client.get(url, accept=ARTICLE_ACCEPT)
     if response.content_type not in _HTML_TYPES or not response.body.strip():
         return None
-    return await asyncio.to_thread(_extract, response.text(), response.url)
+    return await asyncio.to_thread(extract_article_text, response.text(), response.url)
