@@ -3,38 +3,38 @@
 Each item is reduced to the set of stemmed content words of its title and lede (the first
 sentence of its body), stop words dropped, and demonyms, acronyms and common synonyms
 mapped to one form ("Algerian" -> "algeria", "European Central Bank" -> "ecb", "quake" ->
-"earthquake"). Candidates come from MinHash LSH (datasketch,
-fixed seed, bands of two rows, so pairs sharing about 15% of their words are found); each
-candidate is then verified with an IDF-weighted cosine similarity, the document frequencies
-being those of the items currently inside the window. Rare words (names, places, figures)
-therefore weigh far more than "government" or "rates", which is what separates a second
-Algeria story from a syndicated copy of the first. An item joins the story of its most
-similar verified candidate published within `window` of it; otherwise it starts a story.
+"earthquake"). Candidates come from a word index of the window's items, read in bounded
+work whatever the size of the window, and pass the MinHash LSH test (datasketch, fixed seed,
+bands of two rows, so pairs sharing about 15% of their words pass): see
+`bot.core.story_index`. Each candidate is then verified with an IDF-weighted cosine
+similarity, the document frequencies being those of the items currently inside the window.
+Rare words (names, places, figures) therefore weigh far more than "government" or "rates",
+which is what separates a second Algeria story from a syndicated copy of the first. An item
+joins the story of its most similar verified candidate published within `window` of it;
+otherwise it starts a story.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from datasketch import MinHash, MinHashLSH
-
 from bot.core.cleaning import html_to_text
 from bot.core.item import Item
 from bot.core.sentences import split_sentences
+from bot.core.story_index import PROBE_DEPTH, PROBE_WORDS, Bands, StoryIndex
 from bot.core.text import stem, tokenize, words
 
-__all__ = ["DEFAULT_THRESHOLD", "StoryClusters", "StoryPrint", "story_words"]
+__all__ = ["DEFAULT_THRESHOLD", "ClusterStats", "StoryClusters", "StoryPrint", "story_words"]
 
 DEFAULT_THRESHOLD = 0.26
 """Minimum IDF-weighted cosine similarity for two items to be one story."""
-_SEED = 1
 # The lede is in the first paragraphs; a huge article is not cleaned whole to find it.
 _LEDE_SOURCE_CHARS = 20_000
-_ROWS_PER_BAND = 2
+_SLACK = 1 - 1e-9  # bounds never drop a pair at the threshold through rounding
 _STOP_WORDS_TEXT = """
     a an the of in on at to for and or but with by from as is are was were be been being has
     have had it its this that these those after before over under into about than then their
@@ -133,21 +133,32 @@ def _utc(moment: datetime) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class StoryPrint:
-    """An item's story words and their MinHash: the costly part of `assign`, worked out ahead.
+    """An item's story words and MinHash bands: the costly part of `assign`, worked out ahead.
 
     It depends on the item alone, so the pipeline computes it before its write transaction
-    and `assign` (which needs the item's id) only looks the signature up.
+    and `assign` (which needs the item's id) only looks the bands up.
     """
 
-    words: frozenset[str]
-    signature: MinHash | None
+    words: tuple[str, ...]
+    bands: Bands | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterStats:
+    """The work `assign` did: items placed, candidates read, similarities computed."""
+
+    items: int
+    read: int
+    compared: int
+    most_read: int
+    most_compared: int
 
 
 @dataclass(frozen=True, slots=True)
 class _Member:
     cluster: int
     at: datetime
-    words: frozenset[str]
+    words: tuple[str, ...]
 
 
 class StoryClusters:
@@ -159,28 +170,29 @@ class StoryClusters:
         window: timedelta = timedelta(hours=48),
         threshold: float = DEFAULT_THRESHOLD,
         num_perm: int = 128,
+        probe_words: int = PROBE_WORDS,
+        probe_depth: int = PROBE_DEPTH,
     ) -> None:
-        """Cluster items published within `window` of each other whose similarity >= threshold."""
-        if num_perm < _ROWS_PER_BAND:
-            raise ValueError(f"num_perm must be at least {_ROWS_PER_BAND}, got {num_perm}")
+        """Cluster items published within `window` of each other whose similarity >= threshold.
+
+        An item reads at most `probe_words * probe_depth` remembered items (`StoryIndex`).
+        """
+        self._index = StoryIndex(
+            num_perm=num_perm, probe_words=probe_words, probe_depth=probe_depth
+        )
         self._window = window
         self._threshold = threshold
-        self._num_perm = num_perm
-        self._lsh = MinHashLSH(
-            num_perm=num_perm, params=(num_perm // _ROWS_PER_BAND, _ROWS_PER_BAND)
-        )
         self._members: dict[int, _Member] = {}
-        self._document_frequency: Counter[str] = Counter()
-        self._documents = 0
+        self._items = self._read = self._compared = self._most_read = self._most_compared = 0
 
     def __len__(self) -> int:
         """Return the number of items remembered."""
         return len(self._members)
 
     def fingerprint(self, item: Item) -> StoryPrint:
-        """Return the item's story words and signature (pure: nothing is remembered)."""
-        words = story_words(item)
-        return StoryPrint(words, self._signature(words) if words else None)
+        """Return the item's story words and MinHash bands (pure: nothing is remembered)."""
+        words = tuple(sorted(map(sys.intern, story_words(item))))
+        return StoryPrint(words, self._index.bands(words) if words else None)
 
     def assign(
         self, item_id: int, item: Item, at: datetime, *, fingerprint: StoryPrint | None = None
@@ -194,61 +206,74 @@ class StoryClusters:
             return known.cluster
         at = _utc(at)
         printed = fingerprint or self.fingerprint(item)
-        words, signature = printed.words, printed.signature
-        if not words or signature is None:
-            self._members[item_id] = _Member(item_id, at, frozenset())
+        words, bands = printed.words, printed.bands
+        if not words or bands is None:
+            self._members[item_id] = _Member(item_id, at, ())
             return item_id
-        self._document_frequency.update(words)
-        self._documents += 1
-        cluster = self._best_cluster(words, at, self._lsh.query(signature))
+        self._index.add(item_id, words, bands)
+        cluster = self._best_cluster(item_id, words, bands, at)
         story = item_id if cluster is None else cluster
         self._members[item_id] = _Member(story, at, words)
-        self._lsh.insert(item_id, signature)
         return story
 
     def forget_before(self, cutoff: datetime) -> None:
         """Drop the items published before `cutoff`."""
         cutoff = _utc(cutoff)
-        self.forget(i for i, member in self._members.items() if member.at < cutoff)
+        self.forget([i for i, member in self._members.items() if member.at < cutoff])
 
     def forget(self, item_ids: Iterable[int]) -> None:
         """Drop these items (those whose write was rolled back); unknown ids are ignored."""
         for item_id in list(item_ids):
             member = self._members.pop(item_id, None)
             if member is not None and member.words:
-                self._lsh.remove(item_id)
-                self._document_frequency.subtract(member.words)
-                self._documents -= 1
-        self._document_frequency = +self._document_frequency
+                self._index.remove(item_id, member.words)
 
     def similarity(self, a: frozenset[str], b: frozenset[str]) -> float:
         """Return the IDF-weighted cosine similarity of two word sets, given the window's items."""
         if not a or not b:
             return 0.0
-        shared = sum(self._idf(w) ** 2 for w in a & b)
+        weights = self._index.weights()
+        shared = sum(weights[w] for w in a & b)
         if not shared:
             return 0.0
-        norm_a = math.sqrt(sum(self._idf(w) ** 2 for w in a))
-        norm_b = math.sqrt(sum(self._idf(w) ** 2 for w in b))
-        return shared / (norm_a * norm_b)
+        return shared / math.sqrt(
+            sum(map(weights.__getitem__, a)) * sum(map(weights.__getitem__, b))
+        )
 
-    def _idf(self, word: str) -> float:
-        return math.log((self._documents + 1) / (self._document_frequency[word] + 0.5))
-
-    def _signature(self, words: frozenset[str]) -> MinHash:
-        signature = MinHash(num_perm=self._num_perm, seed=_SEED)
-        signature.update_batch([w.encode() for w in sorted(words)])
-        return signature
+    def stats(self) -> ClusterStats:
+        """Return the work done so far (for tests and benchmarks)."""
+        return ClusterStats(
+            self._items, self._read, self._compared, self._most_read, self._most_compared
+        )
 
     def _best_cluster(
-        self, words: frozenset[str], at: datetime, candidates: list[int]
+        self, item_id: int, words: tuple[str, ...], bands: Bands, at: datetime
     ) -> int | None:
+        weights = self._index.weights()
+        mine = {w: weights[w] for w in words}
+        candidates, read = self._index.candidates(item_id, mine, bands, self._threshold)
+        norm = math.sqrt(sum(mine.values()))
+        # A member sharing words of squared weight S scores at most sqrt(S) / norm.
+        least_shared = (self._threshold * _SLACK * norm) ** 2
         best: tuple[float, int] | None = None
-        for candidate in sorted(candidates):
+        compared = 0
+        for candidate in candidates:
             member = self._members[candidate]
             if abs(member.at - at) > self._window:
                 continue
-            score = self.similarity(words, member.words)
+            shared = sum(map(mine.__getitem__, mine.keys() & member.words))
+            if shared < least_shared:
+                continue
+            compared += 1
+            score = shared / (norm * math.sqrt(sum(map(weights.__getitem__, member.words))))
             if score >= self._threshold and (best is None or score > best[0]):
                 best = (score, member.cluster)
+        self._count(read, compared)
         return None if best is None else best[1]
+
+    def _count(self, read: int, compared: int) -> None:
+        self._items += 1
+        self._read += read
+        self._compared += compared
+        self._most_read = max(self._most_read, read)
+        self._most_compared = max(self._most_compared, compared)

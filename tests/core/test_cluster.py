@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import random
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -13,12 +16,14 @@ from hypothesis import strategies as st
 
 from bot.core.boilerplate_learning import SourceBoilerplate
 from bot.core.cleaning import html_to_text
-from bot.core.cluster import StoryClusters, story_words
+from bot.core.cluster import DEFAULT_THRESHOLD, StoryClusters, story_words
 from bot.core.item import Item
+from bot.core.story_index import PROBE_DEPTH, PROBE_WORDS, StoryIndex
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "stories.jsonl"
 BOILERPLATE_DATA = DATA.with_name("boilerplate_stories.jsonl")
 T0 = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
+WINDOW = timedelta(hours=48)
 
 SECURITY = Item(
     title="France and Algeria agree to resume security cooperation",
@@ -281,3 +286,126 @@ def test_forgotten_items_leave_no_trace():
     # id 1 is free again (SQLite reuses the rowid of a rolled-back insert): a new story
     assert clusters.assign(1, FIRES, T0) == 1
     assert clusters.assign(2, SECURITY_COPY, T0) == 2
+
+
+def test_probe_limits_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="probe_words and probe_depth must be at least 1"):
+        StoryClusters(probe_depth=0)
+
+
+def busy_day(count: int, seed: int = 5) -> list[tuple[int, Item, datetime]]:
+    """A synthetic stream: `count` items over 48 h, stories from a Zipf world, 1-6 outlets each."""
+    rng = random.Random(seed)
+    syllables = ["ka", "ri", "to", "ma", "ne", "lo", "sa", "vi", "de", "ru", "po", "li", "zu"]
+    vocabulary = sorted({"".join(rng.choices(syllables, k=rng.randint(2, 4))) for _ in range(6000)})
+    weights = list(itertools.accumulate(1 / rank for rank in range(1, len(vocabulary) + 1)))
+    stream: list[tuple[int, Item, datetime]] = []
+    while len(stream) < count:
+        story = rng.choices(vocabulary, cum_weights=weights, k=9)
+        first = T0 + timedelta(hours=48 * len(stream) / count)
+        for outlet in range(rng.randint(1, 6)):
+            title = rng.sample(story, 5) + rng.choices(vocabulary, cum_weights=weights, k=3)
+            lede = rng.sample(story, 6) + rng.choices(vocabulary, cum_weights=weights, k=10)
+            item = Item(title=" ".join(title), summary=" ".join(lede).capitalize() + ".")
+            stream.append((len(stream), item, first + timedelta(minutes=30 * outlet)))
+    return stream[:count]
+
+
+def read_per_item(
+    clusters: StoryClusters, items: list[tuple[int, Item, datetime]], stories: dict[int, int]
+) -> float:
+    """Assign the items (stories[id] = story); return the candidates read per item."""
+    before = clusters.stats()
+    for item_id, item, at in items:
+        stories[item_id] = clusters.assign(item_id, item, at)
+    after = clusters.stats()
+    return (after.read - before.read) / (after.items - before.items)
+
+
+def test_candidates_read_per_item_stay_bounded_as_the_window_grows() -> None:
+    # Without the probe limits, the items an item must read grow with the window (and so
+    # did MinHash LSH buckets); with them, never more than the limits, with the same stories.
+    stream = busy_day(1600)
+    phases = {"filling": stream[:100], "early": stream[100:200], "middle": stream[200:1500]}
+    phases["late"] = stream[1500:]
+    bounded, unbounded = StoryClusters(), StoryClusters(probe_words=10**6, probe_depth=10**6)
+    stories: dict[StoryClusters, dict[int, int]] = {bounded: {}, unbounded: {}}
+    read: dict[tuple[StoryClusters, str], float] = {}
+    for phase, items in phases.items():
+        for clusters in (bounded, unbounded):
+            read[clusters, phase] = read_per_item(clusters, items, stories[clusters])
+
+    assert read[unbounded, "late"] > 5 * read[unbounded, "early"]  # the window does matter
+    assert bounded.stats().most_read <= PROBE_WORDS * PROBE_DEPTH < unbounded.stats().most_read
+    assert bounded.stats().most_compared <= PROBE_WORDS * PROBE_DEPTH
+    same = sum(stories[bounded][i] == stories[unbounded][i] for i, _, _ in stream)
+    assert same >= 0.99 * len(stream)
+
+
+def full_scan_clusters(stream: list[tuple[int, Item, datetime]]) -> dict[int, int]:
+    """The specification: compare an item with every item of the window that passes the LSH test."""
+    index = StoryIndex()  # only for its MinHash bands and word weights
+    members: dict[int, tuple[int, datetime, tuple[str, ...], Any]] = {}
+    found: dict[int, int] = {}
+    for item_id, item, at in stream:
+        words = tuple(sorted(story_words(item)))
+        if not words:
+            found[item_id] = item_id
+            continue
+        bands = index.bands(words).reshape(-1, 2)
+        index.add(item_id, words, bands)
+        weights = index.weights()
+        best: tuple[float, int] | None = None
+        for other_id in sorted(members):
+            cluster, other_at, other_words, other_bands = members[other_id]
+            if not (bands == other_bands).all(axis=1).any() or abs(other_at - at) > WINDOW:
+                continue
+            shared = sum(weights[w] for w in set(words) & set(other_words))
+            norms = sum(weights[w] for w in words) * sum(weights[w] for w in other_words)
+            score = shared / norms**0.5
+            if score >= DEFAULT_THRESHOLD and (best is None or score > best[0]):
+                best = (score, cluster)
+        found[item_id] = item_id if best is None else best[1]
+        members[item_id] = (found[item_id], at, words, bands)
+    return found
+
+
+def labelled_stream() -> list[tuple[int, Item, datetime]]:
+    rows = sorted(load_rows(), key=lambda r: (str(r["published"]), int(r["id"])))
+    return [
+        (
+            int(row["id"]),
+            Item(title=str(row["title"]), summary=str(row["summary"]), lang=str(row["lang"])),
+            datetime.fromisoformat(str(row["published"])),
+        )
+        for row in rows
+    ]
+
+
+def test_the_bounded_lookup_finds_the_stories_a_full_scan_finds() -> None:
+    stream = labelled_stream()
+    clusters = StoryClusters()
+    assert {i: clusters.assign(i, item, at) for i, item, at in stream} == full_scan_clusters(stream)
+
+
+FEW_WORDS = ["ankara", "bolt", "cargo", "delta", "ember", "fjord", "gale", "harbor", "ivory"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.lists(st.sampled_from(FEW_WORDS), min_size=1, max_size=6), st.integers(0, 60)),
+        max_size=30,
+    )
+)
+def test_the_commonest_words_left_unread_never_hide_a_story_mate(
+    entries: list[tuple[list[str], int]],
+) -> None:
+    # Few words, so items share common words: reading only the rarer ones must lose nothing.
+    stream = [
+        (n, Item(title=" ".join(words)), T0 + timedelta(hours=hours))
+        for n, (words, hours) in enumerate(entries)
+    ]
+    clusters = StoryClusters(probe_words=10**6, probe_depth=10**6)
+    found = {i: clusters.assign(i, item, at) for i, item, at in stream}
+    assert found == full_scan_clusters(stream)
