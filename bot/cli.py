@@ -331,7 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="console | jsonl:PATH | webhook:URL | "
         "slack:CHANNEL | discord:CHANNEL_ID (default console)",
     )
-    add.add_argument("--digest", help='hourly | "daily 08:00 [Area/City]"')
+    add.add_argument(
+        "--digest", help='hourly | "daily 08:00 [Area/City]" | "weekly mon 08:00 [Area/City]"'
+    )
     watch.add_parser("list", help="list every watch")
     for name in ("remove", "pause", "resume"):
         action = watch.add_parser(name, help=f"{name} a watch")

@@ -10,7 +10,8 @@ __all__ = ["ParsedWatchAdd", "parse_since", "parse_watch_add", "split_subcommand
 # Slack escapes channel mentions as <#C123|name> (or <#C123> ); a bare #name stays text.
 _CHANNEL_MENTION = re.compile(r"\s*<#([A-Z0-9]+)(?:\|[^>]*)?>\s*")
 _DIGEST = re.compile(
-    r"\s+digest\s+(hourly|daily\s+\d{1,2}:\d{2}(?:\s+[A-Za-z_]+/[A-Za-z_+\-/]+|\s+UTC)?)\s*$",
+    r"\s+digest\s+(hourly|(?:daily|weekly\s+[A-Za-z]{3,9})\s+\d{1,2}:\d{2}"
+    r"(?:\s+[A-Za-z_]+/[A-Za-z_+\-/]+|\s+UTC)?)\s*$",
     re.IGNORECASE,
 )
 _SINCE = re.compile(r"\s+since\s+(\d+\s*[smhdw])\s*$", re.IGNORECASE)

@@ -41,7 +41,7 @@ NEWS_LIMIT = 10
 CHOICES_LIMIT = 25
 
 WATCH_USAGE = (
-    "/watch add <rule> [#channel] [digest hourly | digest daily HH:MM [Area/City]]",
+    "/watch add <rule> [#channel] [digest hourly | daily HH:MM | weekly DAY HH:MM [Area/City]]",
     "/watch list",
     "/watch remove <id>   /watch pause <id>   /watch resume <id>",
     "/watch test <rule>",

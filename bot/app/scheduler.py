@@ -26,6 +26,10 @@ def next_digest_at(mode: str, tz: str, now: datetime) -> datetime | None:
     zone = ZoneInfo(parsed.tz)
     if parsed.kind == "hourly":
         trigger = CronTrigger(minute=0, timezone=zone)
+    elif parsed.kind == "weekly":
+        trigger = CronTrigger(
+            day_of_week=parsed.weekday, hour=parsed.hour, minute=parsed.minute, timezone=zone
+        )
     else:
         trigger = CronTrigger(hour=parsed.hour, minute=parsed.minute, timezone=zone)
     fire = trigger.get_next_fire_time(None, now.astimezone(zone) + timedelta(seconds=1))

@@ -50,7 +50,14 @@ _TEXT_CHANNELS = {
 _CONTEXTS = app_commands.AppCommandContext(guild=True, dm_channel=True, private_channel=False)
 _INSTALLS = app_commands.AppInstallationType(guild=True, user=False)
 
-DIGEST_SUGGESTIONS = ("hourly", "daily 08:00", "daily 08:00 Europe/Paris", "daily 18:00")
+DIGEST_SUGGESTIONS = (
+    "hourly",
+    "daily 08:00",
+    "daily 08:00 Europe/Paris",
+    "daily 18:00",
+    "weekly mon 08:00",
+    "weekly mon 08:00 Europe/Paris",
+)
 
 ReplyWork = Callable[[Caller], Awaitable[Reply]]
 
@@ -346,7 +353,7 @@ class DiscordAdapter:
         @app_commands.describe(
             query='The rule, e.g. Algeria AND (readmission OR "return agreement")',
             channel="Post the alerts in this channel instead of here",
-            digest='"hourly" or "daily 08:00 Europe/Paris" instead of one alert per item',
+            digest='"hourly", "daily 08:00 Europe/Paris" or "weekly mon 08:00" instead of each alert',
         )
         @app_commands.autocomplete(digest=digest_choices)
         async def add(

@@ -33,6 +33,9 @@ def test_split_and_since():
         ("hourly", "hourly", "hourly", "UTC"),
         ("daily 8:05", "daily", "daily 08:05", "UTC"),
         ("daily 18:30 America/New_York", "daily", "daily 18:30", "America/New_York"),
+        ("weekly mon 08:00 Europe/Paris", "weekly", "weekly mon 08:00", "Europe/Paris"),
+        ("Weekly Friday 8:30", "weekly", "weekly fri 08:30", "UTC"),
+        ("weekly sun 23:59 UTC", "weekly", "weekly sun 23:59", "UTC"),
     ],
 )
 def test_digest_modes(text, kind, stored, tz):
@@ -40,8 +43,52 @@ def test_digest_modes(text, kind, stored, tz):
     assert (mode.kind, mode.text, mode.tz) == (kind, stored, tz)
 
 
-@pytest.mark.parametrize("text", ["weekly", "daily 24:00", "daily 08:00 Mars/Olympus", "daily"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "weekly",
+        "daily 24:00",
+        "daily 08:00 Mars/Olympus",
+        "daily",
+        "weekly mon",
+        "weekly mo 08:00",
+        "weekly funday 08:00",
+        "weekly mon 08:60",
+        "weekly mon 08:00 Europe/Pariss",
+    ],
+)
 def test_bad_digest_modes(text):
     with pytest.raises(DigestModeError) as caught:
         parse_digest_mode(text)
     assert "use" in str(caught.value)
+
+
+def test_a_weekly_digest_clause_in_command_text():
+    parsed = parse_watch_add("Algeria <#C0123|desk> digest weekly mon 08:00 Europe/Paris")
+    assert (parsed.query, parsed.channel, parsed.digest) == (
+        "Algeria",
+        "C0123",
+        "weekly mon 08:00 Europe/Paris",
+    )
+
+
+def test_weekly_digests_go_out_on_that_day_and_time_in_the_zone():
+    from datetime import UTC, datetime
+
+    from bot.app.scheduler import next_digest_at
+
+    monday = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    assert next_digest_at("weekly mon 08:00", "Europe/Paris", monday) == datetime(
+        2026, 11, 30, 7, 0, tzinfo=UTC
+    )
+    assert next_digest_at("weekly mon 12:00", "UTC", monday) == datetime(
+        2026, 11, 23, 12, 0, tzinfo=UTC
+    )
+    assert next_digest_at("weekly fri 18:30", "UTC", monday) == datetime(
+        2026, 11, 27, 18, 30, tzinfo=UTC
+    )
+    # Summer time: Monday 8:00 in Paris is 06:00 UTC in June.
+    june = datetime(2026, 6, 3, 12, 0, tzinfo=UTC)
+    assert next_digest_at("weekly mon 08:00", "Europe/Paris", june) == datetime(
+        2026, 6, 8, 6, 0, tzinfo=UTC
+    )

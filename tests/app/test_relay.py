@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
+from bot.commands import Caller
 from tests.app.harness import Clock, open_harness, story
 from tests.fakes.feed_server import FeedServer, rss_feed
 from tests.fakes.loopback import serve_on_loopback
 
 BASE = [story(1, "Markets steady in Asia")]
+ADMIN = Caller(platform="cli", user_id="ops", is_admin=True)
 HEADLINES = [
     "Lisbon ferry workers strike over readmission of sacked crew",
     "Kenya tea exporters win readmission to Pakistani auction",
@@ -77,6 +79,36 @@ async def test_hourly_digest_waits_for_the_hour_then_sends_one_message(tmp_path)
             assert digest["type"] == "digest"
             titles = [s["item"]["title"] for s in digest["stories"]]
             assert titles == [HEADLINES[2], HEADLINES[1], HEADLINES[0]]  # newest first
+        finally:
+            await h.app.aclose()
+
+
+async def test_a_weekly_digest_waits_for_its_day_and_time_in_its_zone(tmp_path):
+    clock = Clock(datetime(2026, 11, 23, 10, 20, tzinfo=UTC))  # a Monday
+    items = [story(10 + i, HEADLINES[i]) for i in range(2)]
+    async with FeedServer() as feeds:
+        feeds.set_feed("/f.xml", rss_feed(BASE))
+        h = await open_harness(tmp_path, feeds, [("F", feeds.url("/f.xml"))], [], clock=clock)
+        try:
+            reply = await h.app.service.watch_add(
+                ADMIN,
+                "readmission",
+                channel=f"jsonl:{h.jsonl}",
+                digest="weekly mon 08:00 Europe/Paris",
+            )
+            assert reply.ok, reply
+            (watch,) = reply.watches
+            assert (watch.mode, watch.tz) == ("weekly mon 08:00", "Europe/Paris")
+            assert "as a weekly mon 08:00 digest (Europe/Paris)" in " ".join(map(str, reply.lines))
+            await h.poll()
+            feeds.set_feed("/f.xml", rss_feed(BASE + items))
+            await h.poll()
+            clock.now = datetime(2026, 11, 30, 6, 59, tzinfo=UTC)  # 07:59 in Paris
+            assert await h.deliver() == 0 and h.records() == []
+            clock.now = datetime(2026, 11, 30, 7, 0, 5, tzinfo=UTC)  # Monday 08:00:05 in Paris
+            assert await h.deliver() == 1
+            (digest,) = h.records()
+            assert digest["type"] == "digest" and len(digest["stories"]) == 2
         finally:
             await h.app.aclose()
 

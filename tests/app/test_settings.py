@@ -267,3 +267,14 @@ def test_intervals_under_min_interval_are_honoured_with_a_warning():
     assert len(warnings) == 2
     assert warnings[0].startswith("[poll] interval = 30s is under min_interval (1m): honoured")
     assert warnings[1].startswith("sources[0] (Fast) interval = 20s is under [poll] min_interval")
+
+
+def test_a_weekly_digest_in_the_file(tmp_path: Path):
+    settings = _load(
+        tmp_path, '[[watches]]\nquery = "a"\nmode = "weekly Monday 8:00 Europe/Paris"\n'
+    )
+    (watch,) = settings.watches
+    assert (watch.mode, watch.tz) == ("weekly mon 08:00", "Europe/Paris")
+    assert "watches[0].mode: unknown day 'someday'" in _problems(
+        tmp_path, '[[watches]]\nquery = "a"\nmode = "weekly someday 08:00"\n'
+    )
