@@ -35,6 +35,9 @@ DEFAULT_THRESHOLD = 0.26
 # The lede is in the first paragraphs; a huge article is not cleaned whole to find it.
 _LEDE_SOURCE_CHARS = 20_000
 _SLACK = 1 - 1e-9  # bounds never drop a pair at the threshold through rounding
+# Scores this close are a tie (rounding, which depends on the order words are summed in):
+# the earliest candidate wins it, so equal input always gives equal stories.
+_TIE = 1 + 1e-9
 _STOP_WORDS_TEXT = """
     a an the of in on at to for and or but with by from as is are was were be been being has
     have had it its this that these those after before over under into about than then their
@@ -266,7 +269,7 @@ class StoryClusters:
                 continue
             compared += 1
             score = shared / (norm * math.sqrt(sum(map(weights.__getitem__, member.words))))
-            if score >= self._threshold and (best is None or score > best[0]):
+            if score >= self._threshold and (best is None or score > best[0] * _TIE):
                 best = (score, member.cluster)
         self._count(read, compared)
         return None if best is None else best[1]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.core.boilerplate_learning import SourceBoilerplate
@@ -363,7 +363,8 @@ def full_scan_clusters(stream: list[tuple[int, Item, datetime]]) -> dict[int, in
             shared = sum(weights[w] for w in set(words) & set(other_words))
             norms = sum(weights[w] for w in words) * sum(weights[w] for w in other_words)
             score = shared / norms**0.5
-            if score >= DEFAULT_THRESHOLD and (best is None or score > best[0]):
+            # a tie (equal up to rounding) goes to the earliest candidate
+            if score >= DEFAULT_THRESHOLD and (best is None or score > best[0] * (1 + 1e-9)):
                 best = (score, cluster)
         found[item_id] = item_id if best is None else best[1]
         members[item_id] = (found[item_id], at, words, bands)
@@ -397,6 +398,14 @@ FEW_WORDS = ["ankara", "bolt", "cargo", "delta", "ember", "fjord", "gale", "harb
         st.tuples(st.lists(st.sampled_from(FEW_WORDS), min_size=1, max_size=6), st.integers(0, 60)),
         max_size=30,
     )
+)
+@example(  # two candidates tie; summed in another order, one scored 2e-16 higher
+    [
+        (["ankara", "ember", "fjord"], 0),
+        (["ankara", "cargo", "delta", "ember"], 0),
+        (["bolt", "cargo", "delta"], 0),
+        (["ankara", "bolt", "delta", "fjord"], 0),
+    ]
 )
 def test_the_commonest_words_left_unread_never_hide_a_story_mate(
     entries: list[tuple[list[str], int]],
