@@ -66,6 +66,7 @@ class PollDispatcher:
         self._more_due = False
         self._dispatching = False
         self._again_at: datetime | None = None
+        self._dispatch_task: asyncio.Task[object] | None = None
         self._stopping = False
 
     @property
@@ -106,6 +107,7 @@ class PollDispatcher:
             return
         self._dispatching = True
         self._again_at = None
+        self._dispatch_task = asyncio.current_task()
         try:
             next_at = await self._claim_and_start()
         except Exception as err:  # the database went away: try again shortly, never crash
@@ -192,6 +194,9 @@ class PollDispatcher:
         write, already on the writer, commits whole). The claims left are handed back, due now.
         """
         self._stopping = True
+        claiming = self._dispatch_task
+        if self._dispatching and claiming is not None and not claiming.done():
+            await asyncio.wait([claiming], timeout=grace_s)  # its claims are handed back too
         self._ready.clear()
         running = list(self._running.values())
         if running:

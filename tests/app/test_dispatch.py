@@ -297,3 +297,28 @@ async def test_a_poll_that_finishes_during_a_dispatch_is_not_forgotten(store):
     await dispatcher.dispatch()
     assert polls.started == [source]
     assert timer.asked[-1] == clock.now + timedelta(seconds=20)  # not the 30 s idle sleep
+
+
+async def test_a_stop_during_a_claim_hands_back_what_the_claim_took(store):
+    clock = Clock()
+    ids = await add_sources(store, 3)
+    polls = FakePolls(store, clock)
+    dispatcher, _ = dispatcher_for(store, polls, clock, concurrency=2)
+    claim = store.claim_due_sources
+    claiming, go_on = asyncio.Event(), asyncio.Event()
+
+    async def slow_claim(*args, **kwargs):
+        claiming.set()
+        await go_on.wait()
+        return await claim(*args, **kwargs)
+
+    store.claim_due_sources = slow_claim  # type: ignore[method-assign]
+    dispatch = asyncio.create_task(dispatcher.dispatch())
+    await claiming.wait()
+    stopping = asyncio.create_task(dispatcher.stop(grace_s=5))
+    await asyncio.sleep(0)
+    go_on.set()
+    await stopping
+    await dispatch
+    assert polls.started == []
+    assert [s.next_poll_at for s in await store.list_sources()] == [clock.now] * len(ids)
