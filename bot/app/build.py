@@ -87,7 +87,7 @@ class App:
         for warning in interval_warnings(self.settings):
             log.warning("%s", warning)
         await sync_config_sources(self.store, self.settings, self.clock())
-        await sync_config_watches(self.store, self.settings)
+        await sync_config_watches(self.store, self.settings, self.clock())
         await self.refresh_watches()
 
     async def connect_outputs(self) -> list[str]:

@@ -10,14 +10,13 @@ Pausing a config watch is runtime state: the row, and so the pause, survive a re
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.app.durations import format_duration
 from bot.app.settings import Settings, SourceEntry
-from bot.store import DuplicateError, Store
+from bot.store import NewSource, NewWatch, Store
 
 __all__ = ["CONFIG_OWNER", "sync_config_sources", "sync_config_watches"]
 
@@ -36,24 +35,27 @@ def _options(entry: SourceEntry) -> dict[str, Any]:
 
 
 async def sync_config_sources(store: Store, settings: Settings, now: datetime) -> None:
-    """Add, update and remove config-owned sources so the store matches the file."""
+    """Add, update and remove config-owned sources so the store matches the file.
+
+    One read of every source, then one transaction with every change (new sources inserted
+    together): a start with thousands of sources costs a few statements, not thousands.
+    """
+    existing = {source.url: source for source in await store.list_sources()}
     wanted: set[str] = set()
+    new: list[NewSource] = []
+    updates: list[tuple[int, dict[str, Any]]] = []
     for entry in settings.sources:
-        wanted.add(entry.url)
         options = _options(entry)
         interval = int(entry.interval or settings.poll.interval)
-        existing = await store.get_source_by_url(entry.url)
-        if existing is None:
-            with contextlib.suppress(DuplicateError):
-                await store.add_source(
-                    entry.name,
-                    entry.url,
-                    kind=entry.kind,
-                    interval_s=interval,
-                    options=options,
-                    owner=CONFIG_OWNER,
+        source = existing.get(entry.url)
+        if source is None:
+            if entry.url not in wanted:
+                new.append(
+                    NewSource(entry.name, entry.url, entry.kind, interval, options, CONFIG_OWNER)
                 )
+            wanted.add(entry.url)
             continue
+        wanted.add(entry.url)
         changes: dict[str, Any] = {}
         for name, value in (
             ("name", entry.name),
@@ -62,24 +64,31 @@ async def sync_config_sources(store: Store, settings: Settings, now: datetime) -
             ("options", options),
             ("owner", CONFIG_OWNER),  # the file takes over a source it now lists
         ):
-            if getattr(existing, name) != value:
+            if getattr(source, name) != value:
                 changes[name] = value
         soonest = now + timedelta(seconds=interval)
-        if existing.next_poll_at is not None and existing.next_poll_at > soonest:
+        if source.next_poll_at is not None and source.next_poll_at > soonest:
             changes["next_poll_at"] = soonest  # a shorter interval takes effect at once
             changes["next_poll_reason"] = f"interval {format_duration(interval)} (config)"
         if changes:
-            await store.update_source(existing.id, **changes)
-    for source in await store.list_sources():
-        if source.owner == CONFIG_OWNER and source.url not in wanted:
+            updates.append((source.id, changes))
+    gone = [s for s in existing.values() if s.owner == CONFIG_OWNER and s.url not in wanted]
+    if not (new or updates or gone):
+        return
+    async with store.transaction() as tx:
+        await tx.add_sources(new, now=now)  # a URL another process just added is skipped
+        for source_id, changes in updates:
+            await tx.update_source(source_id, **changes)
+        for source in gone:
             log.info("source #%s %s left the config file: removed", source.id, source.url)
-            await store.remove_source(source.id)
+            await tx.remove_source(source.id)
 
 
-async def sync_config_watches(store: Store, settings: Settings) -> None:
+async def sync_config_watches(store: Store, settings: Settings, now: datetime) -> None:
     """Add and remove config watches (by rule, destination, mode and zone) to match the file."""
     wanted = {(w.query, w.to, w.mode, w.tz) for w in settings.watches}
     present: set[tuple[str, str, str, str]] = set()
+    gone = []
     for watch in await store.list_watches():
         if watch.platform != CONFIG_OWNER:
             continue
@@ -87,17 +96,26 @@ async def sync_config_watches(store: Store, settings: Settings) -> None:
         if key in wanted and key not in present:
             present.add(key)
         else:
-            log.info("watch #%s %r left the config file: removed", watch.id, watch.query)
-            await store.remove_watch(watch.id)
+            gone.append(watch)
+    new: list[NewWatch] = []
     for entry in settings.watches:  # in file order, so ids follow the file
         key = (entry.query, entry.to, entry.mode, entry.tz)
         if key not in present:
-            await store.add_watch(
-                entry.query,
-                entry.to,
-                owner=CONFIG_OWNER,
-                platform=CONFIG_OWNER,
-                mode=entry.mode,
-                tz=entry.tz,
+            new.append(
+                NewWatch(
+                    entry.query,
+                    entry.to,
+                    owner=CONFIG_OWNER,
+                    platform=CONFIG_OWNER,
+                    mode=entry.mode,
+                    tz=entry.tz,
+                )
             )
             present.add(key)
+    if not (new or gone):
+        return
+    async with store.transaction() as tx:
+        for watch in gone:
+            log.info("watch #%s %r left the config file: removed", watch.id, watch.query)
+            await tx.remove_watch(watch.id)
+        await tx.add_watches(new, now=now)

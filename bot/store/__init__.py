@@ -11,6 +11,8 @@ from bot.store.records import (
     DeliveryRecord,
     IngestResult,
     NewDelivery,
+    NewSource,
+    NewWatch,
     SourceRecord,
     WatchRecord,
 )
@@ -25,6 +27,8 @@ __all__ = [
     "DuplicateError",
     "IngestResult",
     "NewDelivery",
+    "NewSource",
+    "NewWatch",
     "SourceRecord",
     "Store",
     "StoreTransaction",

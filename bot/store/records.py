@@ -77,6 +77,31 @@ class ArchivedItem:
 
 
 @dataclass(frozen=True, slots=True)
+class NewSource:
+    """A source to add in bulk (`StoreTransaction.add_sources`)."""
+
+    name: str
+    url: str
+    kind: str = "rss"
+    interval_s: int = 300
+    options: dict[str, Any] = field(default_factory=dict)
+    owner: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NewWatch:
+    """A watch to add in bulk (`StoreTransaction.add_watches`)."""
+
+    query: str
+    destination: str
+    owner: str = ""
+    platform: str = "cli"
+    mode: str = "immediate"
+    tz: str = "UTC"
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class NewDelivery:
     """A delivery the pipeline wants enqueued in the same transaction as the items.
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,14 +12,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.columns import require_utc
+from bot.store.dialect import insert_ignoring_conflicts
 from bot.store.errors import DuplicateError
-from bot.store.records import SourceRecord
+from bot.store.records import NewSource, SourceRecord
 from bot.store.rows import source_record
 from bot.store.schema import sources
 
 __all__ = [
     "UPDATABLE_FIELDS",
     "add_source",
+    "add_sources",
     "claim_due_sources",
     "get_source",
     "get_source_by_url",
@@ -54,8 +56,7 @@ def _check_interval(interval_s: Any) -> int:
     return interval_s
 
 
-async def add_source(
-    conn: AsyncConnection,
+def _source_row(
     name: str,
     url: str,
     *,
@@ -64,16 +65,13 @@ async def add_source(
     options: Mapping[str, Any] | None,
     owner: str,
     now: datetime,
-) -> SourceRecord:
-    """Insert a source; raise DuplicateError when its URL is already registered."""
+) -> dict[str, Any]:
+    """Return the row of a new source, or explain what is wrong with it."""
     if not name.strip():
         raise ValueError("a source needs a non-empty name")
     if not url.strip():
         raise ValueError("a source needs a non-empty URL")
-    existing = await get_source_by_url(conn, url)
-    if existing is not None:
-        raise DuplicateError(f"a source with URL {url!r} already exists (#{existing.id})")
-    values = {
+    return {
         "name": name,
         "url": url,
         "kind": kind,
@@ -89,11 +87,54 @@ async def add_source(
         "baseline_done": False,
         "created_at": now,
     }
+
+
+async def add_source(
+    conn: AsyncConnection,
+    name: str,
+    url: str,
+    *,
+    kind: str,
+    interval_s: int,
+    options: Mapping[str, Any] | None,
+    owner: str,
+    now: datetime,
+) -> SourceRecord:
+    """Insert a source; raise DuplicateError when its URL is already registered."""
+    values = _source_row(
+        name, url, kind=kind, interval_s=interval_s, options=options, owner=owner, now=now
+    )
+    existing = await get_source_by_url(conn, url)
+    if existing is not None:
+        raise DuplicateError(f"a source with URL {url!r} already exists (#{existing.id})")
     try:
         row = (await conn.execute(sa.insert(sources).values(values).returning(*sources.c))).one()
     except IntegrityError as exc:
         raise DuplicateError(f"a source with URL {url!r} already exists") from exc
     return source_record(row)
+
+
+async def add_sources(conn: AsyncConnection, new: Sequence[NewSource], *, now: datetime) -> int:
+    """Insert many sources with one statement; a URL already registered is skipped.
+
+    Returns how many were added.
+    """
+    rows = [
+        _source_row(
+            s.name,
+            s.url,
+            kind=s.kind,
+            interval_s=s.interval_s,
+            options=s.options,
+            owner=s.owner,
+            now=now,
+        )
+        for s in new
+    ]
+    if not rows:
+        return 0
+    stmt = insert_ignoring_conflicts(conn, sources).returning(sources.c.id)
+    return len((await conn.execute(stmt, rows)).all())
 
 
 async def get_source(conn: AsyncConnection, source_id: int) -> SourceRecord | None:

@@ -10,9 +10,16 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.item import Item
-from bot.store import archive, boilerplate, outbox, sources
+from bot.store import archive, boilerplate, outbox, sources, watches
 from bot.store.columns import require_utc
-from bot.store.records import ArchivedItem, DeliveryRecord, NewDelivery, SourceRecord
+from bot.store.records import (
+    ArchivedItem,
+    DeliveryRecord,
+    NewDelivery,
+    NewSource,
+    NewWatch,
+    SourceRecord,
+)
 
 __all__ = ["StoreTransaction"]
 
@@ -106,3 +113,19 @@ class StoreTransaction:
     async def update_source(self, source_id: int, **fields: Any) -> SourceRecord | None:
         """Change some fields of a source (bot.store.sources.UPDATABLE_FIELDS)."""
         return await sources.update_source(self._conn, source_id, fields)
+
+    async def add_sources(self, new: Sequence[NewSource], *, now: datetime) -> int:
+        """Add many sources in one statement (URLs already registered are skipped); count added."""
+        return await sources.add_sources(self._conn, new, now=require_utc(now, "now"))
+
+    async def remove_source(self, source_id: int) -> bool:
+        """Remove a source (its archived items stay); tell whether it existed."""
+        return await sources.remove_source(self._conn, source_id)
+
+    async def add_watches(self, new: Sequence[NewWatch], *, now: datetime) -> None:
+        """Add many watches in one statement, ids in the order given."""
+        await watches.add_watches(self._conn, new, now=require_utc(now, "now"))
+
+    async def remove_watch(self, watch_id: int) -> bool:
+        """Remove a watch and its deliveries; tell whether it existed."""
+        return await watches.remove_watch(self._conn, watch_id)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store.records import WatchRecord
+from bot.store.records import NewWatch, WatchRecord
 from bot.store.rows import watch_record
 from bot.store.schema import deliveries, watches
 
 __all__ = [
     "add_watch",
+    "add_watches",
     "count_watches",
     "get_watch",
     "list_watches",
@@ -21,6 +23,26 @@ __all__ = [
     "remove_watch",
     "set_watch_paused",
 ]
+
+
+def _watch_row(new: NewWatch, now: datetime) -> dict[str, Any]:
+    """Return the row of a new watch, or explain what is wrong with it."""
+    if not new.query.strip():
+        raise ValueError("a watch needs a non-empty query")
+    if not new.destination.strip():
+        raise ValueError("a watch needs a destination, e.g. console or slack:#news")
+    return {
+        "query": new.query,
+        "destination": new.destination,
+        "owner": new.owner,
+        "platform": new.platform,
+        "mode": new.mode,
+        "tz": new.tz,
+        "paused": False,
+        "paused_reason": "",
+        "label": new.label,
+        "created_at": now,
+    }
 
 
 async def add_watch(
@@ -36,24 +58,16 @@ async def add_watch(
     now: datetime,
 ) -> WatchRecord:
     """Insert a watch rule and where its alerts go."""
-    if not query.strip():
-        raise ValueError("a watch needs a non-empty query")
-    if not destination.strip():
-        raise ValueError("a watch needs a destination, e.g. console or slack:#news")
-    values = {
-        "query": query,
-        "destination": destination,
-        "owner": owner,
-        "platform": platform,
-        "mode": mode,
-        "tz": tz,
-        "paused": False,
-        "paused_reason": "",
-        "label": label,
-        "created_at": now,
-    }
+    values = _watch_row(NewWatch(query, destination, owner, platform, mode, tz, label), now)
     row = (await conn.execute(sa.insert(watches).values(values).returning(*watches.c))).one()
     return watch_record(row)
+
+
+async def add_watches(conn: AsyncConnection, new: Sequence[NewWatch], *, now: datetime) -> None:
+    """Insert many watches with one statement, ids in the order given."""
+    rows = [_watch_row(w, now) for w in new]
+    if rows:
+        await conn.execute(sa.insert(watches), rows)
 
 
 async def get_watch(conn: AsyncConnection, watch_id: int) -> WatchRecord | None:

@@ -1,0 +1,33 @@
+"""Adding many sources and watches at once (a config file with thousands of entries)."""
+
+from __future__ import annotations
+
+from bot.store import NewSource, NewWatch, Store
+from tests.store.conftest import START
+
+
+async def test_add_sources_skips_registered_urls_and_counts_the_added(store: Store) -> None:
+    await store.add_source("Old", "https://a.example/0")
+    async with store.transaction() as tx:
+        added = await tx.add_sources(
+            [NewSource(f"S{n}", f"https://a.example/{n}", interval_s=60) for n in range(3)],
+            now=START,
+        )
+    assert added == 2
+    listed = await store.list_sources()
+    assert [(s.name, s.interval_s) for s in listed] == [("Old", 300), ("S1", 60), ("S2", 60)]
+    assert all(s.enabled and not s.baseline_done and s.created_at == START for s in listed[1:])
+
+
+async def test_add_watches_keeps_the_order_given(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.add_watches(
+            [NewWatch(f"rule {n}", "console", owner="config", platform="config") for n in range(5)],
+            now=START,
+        )
+    listed = await store.list_watches()
+    assert [w.query for w in listed] == [f"rule {n}" for n in range(5)]
+    assert [w.id for w in listed] == sorted(w.id for w in listed)
+    assert {(w.owner, w.platform, w.mode, w.paused) for w in listed} == {
+        ("config", "config", "immediate", False)
+    }
