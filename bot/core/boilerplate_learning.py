@@ -65,8 +65,8 @@ _TITLE = "\x01"
 def shape_of(segment: str, title_words: str = "") -> str:
     """The shape of a line or sentence: folded words, no URLs, numbers as 0, title as a marker.
 
-    `title_words` is the item's title as `" ".join(words(title))`; "" when the segment has no
-    word (or is too long to be a template: then it has no shape either).
+    `title_words` is the item's title as `" ".join(words(title))`. A segment without a word,
+    or too long to be a template, has no shape: "".
     """
     if len(segment) > _MAX_SEGMENT_CHARS:
         return ""

@@ -187,6 +187,25 @@ def _decide(
     return Decoded(body.decode(fallback, errors="replace"), fallback, "replaced")
 
 
+def _header_then_document(
+    body: bytes,
+    header_charset: str | None,
+    header_language: str | None,
+    found: re.Match[bytes] | None,
+    how: str,
+) -> Decoded:
+    """Weigh the header's charset, then the document's own declaration (`found`)."""
+    declared_in_document = _codec(found.group(1).decode("ascii")) if found else None
+    if declared_in_document in _WIDE:  # readable as ASCII, so not UTF-16/32 whatever it says
+        declared_in_document = None
+    header = _codec(header_charset)
+    declared = [(header, "header"), (declared_in_document, how)]
+    if header in _SERVER_DEFAULTS and declared_in_document not in (None, header):
+        declared.reverse()  # a server's blanket default yields to what the document says
+    language = _document_language(body, header_language)
+    return _decide(body, declared, language, utf8_first=False)
+
+
 def decode_xml(
     body: bytes, header_charset: str | None = None, header_language: str | None = None
 ) -> Decoded:
@@ -197,15 +216,7 @@ def decode_xml(
             if text is not None:
                 return Decoded(text, name.replace("-", "_"), "bom")
     found = _XML_DECLARATION.match(body[:300])
-    declaration = _codec(found.group(1).decode("ascii")) if found else None
-    if declaration in _WIDE:  # readable as ASCII, so not UTF-16/32 whatever it says
-        declaration = None
-    header = _codec(header_charset)
-    declared = [(header, "header"), (declaration, "declaration")]
-    if header in _SERVER_DEFAULTS and declaration and declaration != header:
-        declared.reverse()
-    language = _document_language(body, header_language)
-    return _decide(body, declared, language, utf8_first=False)
+    return _header_then_document(body, header_charset, header_language, found, "declaration")
 
 
 def decode_html(
@@ -213,15 +224,7 @@ def decode_html(
 ) -> Decoded:
     """Decode an HTML page: BOM, header, `<meta charset>`, UTF-8, detection."""
     found = _META_CHARSET.search(body[:4096])
-    meta = _codec(found.group(1).decode("ascii")) if found else None
-    if meta in _WIDE:
-        meta = None
-    header = _codec(header_charset)
-    declared = [(header, "header"), (meta, "meta")]
-    if header in _SERVER_DEFAULTS and meta and meta != header:
-        declared.reverse()
-    language = _document_language(body, header_language)
-    return _decide(body, declared, language, utf8_first=False)
+    return _header_then_document(body, header_charset, header_language, found, "meta")
 
 
 def decode_json(body: bytes, header_charset: str | None = None) -> Decoded:

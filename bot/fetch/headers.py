@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
@@ -10,6 +11,7 @@ from urllib.parse import urljoin, urlsplit
 __all__ = [
     "MAX_RETRY_AFTER_S",
     "document_base",
+    "lower_keys",
     "parse_content_type",
     "parse_max_age",
     "parse_retry_after",
@@ -46,6 +48,11 @@ def parse_max_age(cache_control: str | None) -> float | None:
     if match is None:
         return None
     return min(float(int(match.group(1))), MAX_RETRY_AFTER_S)
+
+
+def lower_keys(headers: Mapping[str, str] | None) -> dict[str, str]:
+    """The headers as a plain dict with lower-case names (for any Mapping, or None)."""
+    return {str(name).lower(): str(value) for name, value in (headers or {}).items()}
 
 
 def parse_content_type(value: str | None) -> tuple[str, str | None]:

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from bot.core.item import Item
 from bot.fetch.charset import decode_json
 from bot.fetch.client import SafeClient
-from bot.fetch.headers import document_base, parse_content_type
+from bot.fetch.headers import document_base, lower_keys, parse_content_type
 from bot.ports import FetchError, FetchResult, FetchState
 from bot.sources.conditional import MAX_ITEMS_PER_FETCH, conditional_get, result_from
 from bot.sources.fields import (
@@ -136,8 +136,7 @@ async def parse_json_feed(
     `base_url` is the final URL after redirects; relative URLs resolve against the response's
     Content-Location (in `headers`, any case), else against it.
     """
-    lowered = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
-    return await asyncio.to_thread(_parse, data, base_url, source_name, lowered)
+    return await asyncio.to_thread(_parse, data, base_url, source_name, lower_keys(headers))
 
 
 class JsonFeedSource:

@@ -24,7 +24,7 @@ import feedparser
 from bot.core.item import Item
 from bot.fetch.charset import xml_as_utf8
 from bot.fetch.client import SafeClient
-from bot.fetch.headers import document_base, parse_content_type
+from bot.fetch.headers import document_base, lower_keys, parse_content_type
 from bot.ports import FetchError, FetchResult, FetchState
 from bot.sources.conditional import FEED_ACCEPT, MAX_ITEMS_PER_FETCH, conditional_get, result_from
 from bot.sources.fields import (
@@ -210,8 +210,7 @@ async def parse_feed(
 
     `base_url` is the final URL after redirects; `headers` the response's (any case).
     """
-    lowered = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
-    return await asyncio.to_thread(_parse, data, base_url, source_name, lowered)
+    return await asyncio.to_thread(_parse, data, base_url, source_name, lower_keys(headers))
 
 
 class RssSource:
