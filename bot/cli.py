@@ -220,12 +220,10 @@ async def cmd_watch(args: argparse.Namespace) -> int:
             reply = await service.watch_list(caller)
             reply.watches = await app.store.list_watches()
             reply.title = f"{len(reply.watches)} watches"
+        elif args.action == "pause":
+            reply = await service.watch_pause(caller, args.id, until=" ".join(args.span) or None)
         else:
-            action = {
-                "remove": service.watch_remove,
-                "pause": service.watch_pause,
-                "resume": service.watch_resume,
-            }[args.action]
+            action = {"remove": service.watch_remove, "resume": service.watch_resume}[args.action]
             reply = await action(caller, args.id)
         render_reply(out, reply)
         return 0 if reply.ok else 1
@@ -338,6 +336,12 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("remove", "pause", "resume"):
         action = watch.add_parser(name, help=f"{name} a watch")
         action.add_argument("id")
+        if name == "pause":
+            action.add_argument(
+                "span",
+                nargs="*",
+                help='resume by itself: "for 2h" or "until 18:00 [Area/City]" (default: never)',
+            )
 
     sources = sub.add_parser("sources", help="manage sources").add_subparsers(
         dest="action", required=True, metavar="ACTION"

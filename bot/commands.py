@@ -15,9 +15,11 @@ from datetime import UTC, datetime, timedelta
 from bot.app.config_entries import ConfigEntries, EntryLocation
 from bot.app.config_sync import CONFIG_OWNER
 from bot.app.durations import format_duration, parse_duration
+from bot.app.pause_time import PauseTimeError, pause_end, shown_in
 from bot.app.stories import story_for
 from bot.app.watch_index import WatchIndex
 from bot.command_text import parse_since, parse_watch_add, split_subcommand
+from bot.core.alert import Marked
 from bot.core.destination import DestinationError, parse_destination
 from bot.core.digest import DigestModeError, parse_digest_mode
 from bot.core.item import host_of
@@ -43,7 +45,7 @@ CHOICES_LIMIT = 25
 WATCH_USAGE = (
     "/watch add <rule> [#channel] [digest hourly | daily HH:MM | weekly DAY HH:MM [Area/City]]",
     "/watch list",
-    "/watch remove <id>   /watch pause <id>   /watch resume <id>",
+    "/watch remove <id>   /watch pause <id> [for 2h | until 18:00]   /watch resume <id>",
     "/watch test <rule>",
 )
 NEWS_USAGE = ("/news <rule> [since 7d]",)
@@ -278,7 +280,9 @@ class CommandService:
         reply.watches = watches
         return reply
 
-    async def _change_watch(self, caller: Caller, watch_id: str, action: str) -> Reply:
+    async def _change_watch(
+        self, caller: Caller, watch_id: str, action: str, span: str | None = None
+    ) -> Reply:
         wid = self._parse_id(watch_id, "watch")
         if isinstance(wid, Reply):
             return wid
@@ -304,16 +308,25 @@ class CommandService:
                 title=f"Watch #{wid} removed", lines=[f"Rule was: `{watch.query}`"], ephemeral=False
             )
         paused = action == "pause"
+        until: datetime | None = None
+        if paused and span:
+            try:
+                until = pause_end(span, self.clock(), watch.tz)
+            except PauseTimeError as err:
+                return Reply.error("That pause cannot be used", str(err))
+        shown = f" until {shown_in(until, watch.tz)}" if until is not None else ""
         updated = await self.store.set_watch_paused(
-            wid, paused, f"paused by {caller.owner}" if paused else ""
+            wid, paused, f"paused by {caller.owner}{shown}" if paused else "", until=until
         )
         if updated is None:
             return Reply.error(f"Watch #{wid} was removed meanwhile")
         self.index.put(updated)
-        verb = "paused" if paused else "resumed"
+        lines: list[str | Marked] = [f"Rule: `{watch.query}`"]
+        if until is not None:
+            lines.append(f"It resumes by itself then; `/watch resume {wid}` resumes it sooner.")
         return Reply(
-            title=f"Watch #{wid} {verb}",
-            lines=[f"Rule: `{watch.query}`"],
+            title=f"Watch #{wid} {'paused' if paused else 'resumed'}{shown}",
+            lines=lines,
             watches=[updated],
             ephemeral=False,
         )
@@ -322,9 +335,13 @@ class CommandService:
         """Delete a watch (its creator or an admin)."""
         return await self._change_watch(caller, watch_id, "remove")
 
-    async def watch_pause(self, caller: Caller, watch_id: str) -> Reply:
-        """Stop alerts from a watch until resumed."""
-        return await self._change_watch(caller, watch_id, "pause")
+    async def watch_pause(
+        self, caller: Caller, watch_id: str, *, until: str | None = None
+    ) -> Reply:
+        """Stop alerts from a watch until resumed, or for a while: "12 for 2h", "12 until 18:00"."""
+        head, _, rest = watch_id.strip().partition(" ")
+        span = " ".join(part for part in (rest.strip(), (until or "").strip()) if part)
+        return await self._change_watch(caller, head, "pause", span or None)
 
     async def watch_resume(self, caller: Caller, watch_id: str) -> Reply:
         """Resume a paused watch."""

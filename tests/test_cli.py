@@ -157,6 +157,8 @@ def test_watch_and_sources_commands_on_a_database(tmp_path: Path, capsys):
     assert code == 0 and "Algeria AND readmission" in out and "hourly" in out
     code, out, _ = run(["-c", str(config), "watch", "pause", "1"], capsys)
     assert code == 0 and "paused" in out
+    code, out, _ = run(["-c", str(config), "watch", "pause", "1", "for", "2h"], capsys)
+    assert code == 0 and "Watch #1 paused until " in out and "resumes by itself" in out
     code, out, _ = run(["-c", str(config), "watch", "add", "x", "--to", "slak:C1"], capsys)
     assert code == 1 and "unknown destination 'slak:C1'" in out
     code, out, _ = run(["-c", str(config), "watch", "remove", "7"], capsys)

@@ -108,7 +108,10 @@ class App:
         return problems
 
     async def refresh_watches(self) -> None:
-        """Reload the active watches into the matcher (picks up changes from other processes)."""
+        """End timed pauses that are due, then reload the active watches into the matcher
+        (picks up changes from other processes). The run loop does this every half minute."""
+        for watch in await self.store.resume_due_watches(self.clock()):
+            log.info("watch #%s resumed: its pause ended", watch.id)
         self.index.sync(await self.store.list_watches(include_paused=False))
 
     async def warm_clusters(self) -> None:

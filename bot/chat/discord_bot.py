@@ -390,11 +390,20 @@ class DiscordAdapter:
         async def remove(interaction: discord.Interaction[Any], id: str) -> None:
             await self.respond(interaction, lambda c: service.watch_remove(c, id), lookup=False)
 
-        @group.command(name="pause", description="Stop a watch's alerts until resumed")
-        @app_commands.describe(id="The watch id (type to search)")
+        @group.command(name="pause", description="Stop a watch's alerts, until resumed or a while")
+        @app_commands.describe(
+            id="The watch id (type to search)",
+            until='Resume by itself: "for 2h" or "until 18:00 Europe/Paris" (default: never)',
+        )
         @app_commands.autocomplete(id=self._watch_choices)
-        async def pause(interaction: discord.Interaction[Any], id: str) -> None:
-            await self.respond(interaction, lambda c: service.watch_pause(c, id), lookup=False)
+        async def pause(
+            interaction: discord.Interaction[Any],
+            id: str,
+            until: app_commands.Range[str, 1, 60] | None = None,
+        ) -> None:
+            await self.respond(
+                interaction, lambda c: service.watch_pause(c, id, until=until), lookup=False
+            )
 
         @group.command(name="resume", description="Resume a paused watch")
         @app_commands.describe(id="The watch id (type to search)")

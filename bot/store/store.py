@@ -333,11 +333,17 @@ class Store:
             return await watches.remove_watch(conn, watch_id)
 
     async def set_watch_paused(
-        self, watch_id: int, paused: bool, reason: str = ""
+        self, watch_id: int, paused: bool, reason: str = "", *, until: datetime | None = None
     ) -> WatchRecord | None:
-        """Pause a watch (saying why) or resume it."""
+        """Pause a watch (saying why; until a time, or until resumed) or resume it."""
+        until = require_utc(until, "until") if until is not None else None
         async with self._write() as conn:
-            return await watches.set_watch_paused(conn, watch_id, paused, reason)
+            return await watches.set_watch_paused(conn, watch_id, paused, reason, until)
+
+    async def resume_due_watches(self, now: datetime) -> list[WatchRecord]:
+        """Resume the watches whose timed pause has ended by `now`; return them."""
+        async with self._write() as conn:
+            return await watches.resume_due_watches(conn, require_utc(now, "now"))
 
     async def pause_watch_if_active(self, watch_id: int, reason: str) -> bool:
         """Pause a watch unless it is paused already; tell whether this call paused it."""

@@ -21,6 +21,7 @@ __all__ = [
     "list_watches",
     "pause_if_active",
     "remove_watch",
+    "resume_due_watches",
     "set_watch_paused",
 ]
 
@@ -104,13 +105,36 @@ async def remove_watch(conn: AsyncConnection, watch_id: int) -> bool:
 
 
 async def set_watch_paused(
-    conn: AsyncConnection, watch_id: int, paused: bool, reason: str
+    conn: AsyncConnection,
+    watch_id: int,
+    paused: bool,
+    reason: str,
+    until: datetime | None = None,
 ) -> WatchRecord | None:
-    """Pause (with a reason) or resume a watch."""
-    values: dict[str, Any] = {"paused": paused, "paused_reason": reason if paused else ""}
+    """Pause (with a reason, until a time or until resumed) or resume a watch."""
+    values: dict[str, Any] = {
+        "paused": paused,
+        "paused_reason": reason if paused else "",
+        "paused_until": until if paused else None,
+    }
     stmt = sa.update(watches).where(watches.c.id == watch_id).values(values)
     row = (await conn.execute(stmt.returning(*watches.c))).first()
     return watch_record(row) if row else None
+
+
+async def resume_due_watches(conn: AsyncConnection, now: datetime) -> list[WatchRecord]:
+    """Resume the watches paused until `now` or earlier; return them."""
+    stmt = (
+        sa.update(watches)
+        .where(
+            watches.c.paused.is_(True),
+            watches.c.paused_until.is_not(None),
+            watches.c.paused_until <= now,
+        )
+        .values(paused=False, paused_reason="", paused_until=None)
+        .returning(*watches.c)
+    )
+    return sorted((watch_record(row) for row in await conn.execute(stmt)), key=lambda w: w.id)
 
 
 async def pause_if_active(conn: AsyncConnection, watch_id: int, reason: str) -> bool:
@@ -118,7 +142,7 @@ async def pause_if_active(conn: AsyncConnection, watch_id: int, reason: str) -> 
     stmt = (
         sa.update(watches)
         .where(watches.c.id == watch_id, watches.c.paused.is_(False))
-        .values(paused=True, paused_reason=reason)
+        .values(paused=True, paused_reason=reason, paused_until=None)
     )
     return bool((await conn.execute(stmt.returning(watches.c.id))).first())
 

@@ -226,6 +226,10 @@ async def test_pause_resume_remove_by_id(rig: Rig):
     assert (await rig.store.get_watch(1)).paused  # type: ignore[union-attr]
     await rig.run("watch", "resume", {"id": "1"}, dm=True)
     assert not (await rig.store.get_watch(1)).paused  # type: ignore[union-attr]
+    timed = await rig.run("watch", "pause", {"id": "1", "until": "for 2h"}, dm=True)
+    assert timed["embeds"][0]["title"].startswith("Watch #1 paused until ")
+    assert (await rig.store.get_watch(1)).paused_until is not None  # type: ignore[union-attr]
+    await rig.run("watch", "resume", {"id": "1"}, dm=True)
     await rig.run("watch", "remove", {"id": "1"}, dm=True)
     assert await rig.store.list_watches() == []
     missing = await rig.run("watch", "remove", {"id": "abc"}, dm=True)
