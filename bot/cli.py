@@ -17,8 +17,9 @@ from rich.progress import Progress
 from rich.text import Text
 
 from bot.app.settings import ConfigError, Secrets, Settings, load_settings
+from bot.app.watch_file import FORMATS, format_of
 from bot.cli_render import marked_text, render_reply
-from bot.commands import Caller
+from bot.commands import Caller, CommandService
 from bot.core.item import Item
 from bot.core.query import Query, QuerySyntaxError, parse
 from bot.store.db_errors import DatabaseProblem
@@ -219,7 +220,17 @@ async def cmd_watch(args: argparse.Namespace) -> int:
         elif args.action == "list":
             reply = await service.watch_list(caller)
             reply.watches = await app.store.list_watches()
-            reply.title = f"{len(reply.watches)} watches"
+            reply.title = f"{len(reply.watches)} watch{'es' if len(reply.watches) != 1 else ''}"
+        elif args.action == "export":
+            return await _export_watches(service, caller, args)
+        elif args.action == "import":
+            path = Path(args.file)
+            try:
+                text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as error:
+                err.print(Text(f"cannot read {path}: {_reason(error)}", style="red"))
+                return 2
+            reply = await service.watch_import(caller, text, format_of(path.name, args.format))
         elif args.action == "pause":
             reply = await service.watch_pause(caller, args.id, until=" ".join(args.span) or None)
         else:
@@ -229,6 +240,32 @@ async def cmd_watch(args: argparse.Namespace) -> int:
         return 0 if reply.ok else 1
 
     return await _with_app(args, body)
+
+
+def _reason(error: OSError | UnicodeDecodeError) -> str:
+    if isinstance(error, UnicodeDecodeError):
+        return "not UTF-8 text"
+    return error.strerror or str(error)
+
+
+async def _export_watches(service: CommandService, caller: Caller, args: argparse.Namespace) -> int:
+    """Write the export to FILE (its extension picks the format) or to standard output."""
+    target = Path(args.file) if args.file else None
+    fmt = format_of(target.name if target else "", args.format)
+    reply = await service.watch_export(caller, fmt)
+    if not reply.ok or reply.code is None:
+        render_reply(err, reply)
+        return 1
+    if target is None:
+        sys.stdout.write(reply.code)
+        return 0
+    try:
+        await asyncio.to_thread(target.write_text, reply.code, encoding="utf-8")
+    except OSError as error:
+        err.print(Text(f"cannot write {target}: {_reason(error)}", style="red"))
+        return 2
+    err.print(Text(f"{reply.title} to {target}", style="green"))
+    return 0
 
 
 async def cmd_sources(args: argparse.Namespace) -> int:
@@ -333,6 +370,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--digest", help='hourly | "daily 08:00 [Area/City]" | "weekly mon 08:00 [Area/City]"'
     )
     watch.add_parser("list", help="list every watch")
+    export = watch.add_parser(
+        "export", help="write the watches (not the config file's) as TOML or JSON"
+    )
+    export.add_argument("file", nargs="?", help="file to write (default: standard output)")
+    export.add_argument(
+        "--format", choices=FORMATS, help="default: the file's extension, else toml"
+    )
+    imp = watch.add_parser("import", help="add the watches of an exported TOML or JSON file")
+    imp.add_argument("file")
+    imp.add_argument("--format", choices=FORMATS, help="default: the file's extension, else toml")
     for name in ("remove", "pause", "resume"):
         action = watch.add_parser(name, help=f"{name} a watch")
         action.add_argument("id")

@@ -17,6 +17,7 @@ from bot.app.config_sync import CONFIG_OWNER
 from bot.app.durations import format_duration, parse_duration
 from bot.app.pause_time import PauseTimeError, pause_end, shown_in
 from bot.app.stories import story_for
+from bot.app.watch_file import WatchFileError, dump_watches, format_of, load_watches
 from bot.app.watch_index import WatchIndex
 from bot.command_text import parse_since, parse_watch_add, split_subcommand
 from bot.core.alert import Marked
@@ -31,7 +32,7 @@ from bot.sources import DEFAULT_KIND, SourceSpecError, check_source
 from bot.sources.discover import discover_feeds
 from bot.sources.opml import parse_opml
 from bot.store import DuplicateError, Store
-from bot.store.records import ArchivedItem, SourceRecord, WatchRecord
+from bot.store.records import ArchivedItem, NewWatch, SourceRecord, WatchRecord
 
 __all__ = ["AccessPolicy", "Caller", "CommandService", "source_health", "source_next_poll"]
 
@@ -346,6 +347,56 @@ class CommandService:
     async def watch_resume(self, caller: Caller, watch_id: str) -> Reply:
         """Resume a paused watch."""
         return await self._change_watch(caller, watch_id, "resume")
+
+    async def watch_export(self, caller: Caller, fmt: str = "toml") -> Reply:
+        """The caller's watches (an admin: all but the config file's) as a TOML or JSON file."""
+        try:
+            chosen = format_of("", fmt)
+        except WatchFileError as err:
+            return Reply.error("That format cannot be used", *err.problems)
+        watches = [
+            w
+            for w in await self.store.list_watches()
+            if w.platform != CONFIG_OWNER and self._visible(caller, w)
+        ]
+        noun = "watch" if len(watches) == 1 else "watches"
+        return Reply(
+            title=f"{len(watches)} {noun} exported",
+            lines=["Watches from the config file stay in the file: they are not exported."],
+            code=dump_watches(watches, chosen, self.clock()),
+        )
+
+    async def watch_import(self, caller: Caller, text: str, fmt: str = "toml") -> Reply:
+        """Add the watches of an exported file (admins): all of them, or none if one is wrong."""
+        if not self._is_admin(caller):
+            return Reply.error("Only Wirewatch admins can import watches")
+        try:
+            wanted = load_watches(text, format_of("", fmt), default_owner=caller.owner)
+        except WatchFileError as err:
+            return Reply.error("That file cannot be imported; nothing was added", *err.problems)
+        before = await self.store.list_watches()
+        present = {(w.query, w.destination, w.mode, w.tz) for w in before}
+        fresh: list[NewWatch] = []
+        for watch in wanted:
+            key = (watch.query, watch.destination, watch.mode, watch.tz)
+            if key not in present:
+                present.add(key)
+                fresh.append(watch)
+        if fresh:
+            async with self.store.transaction() as tx:
+                await tx.add_watches(fresh, now=self.clock())
+        highest = max((w.id for w in before), default=0)
+        after = await self.store.list_watches()
+        self.index.sync([w for w in after if not w.paused])
+        noun = "watch" if len(fresh) == 1 else "watches"
+        return Reply(
+            title=f"Imported {len(fresh)} {noun}",
+            lines=[
+                f"{len(wanted) - len(fresh)} already present (same rule, destination and mode)."
+            ],
+            watches=[w for w in after if w.id > highest],
+            ephemeral=False,
+        )
 
     async def watch_test(self, caller: Caller, query: str) -> Reply:
         """Dry-run a rule: canonical form, warnings, and what it would have matched."""

@@ -277,7 +277,7 @@ def test_a_relative_sqlite_path_follows_the_config_file_not_the_directory(
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
     code, out, _ = run(["-c", str(config), "watch", "list"], capsys)
-    assert code == 0 and "1 watches" in out and "Algeria AND readmission" in out
+    assert code == 0 and "1 watch\n" in out and "Algeria AND readmission" in out
     assert (deploy / "data" / "ww.db").exists()
     assert list(elsewhere.iterdir()) == []
 

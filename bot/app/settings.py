@@ -38,6 +38,7 @@ __all__ = [
     "Settings",
     "SlackSettings",
     "anchored_sqlite_url",
+    "describe_problems",
     "interval_warnings",
     "load_settings",
     "settings_from_dict",
@@ -367,9 +368,9 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
     return out or "(top level)"
 
 
-def _known_keys(loc: tuple[int | str, ...]) -> list[str]:
+def _known_keys(loc: tuple[int | str, ...], root: type[BaseModel]) -> list[str]:
     """The keys allowed in the table at `loc` (the path of an unknown key, without it)."""
-    model: type[BaseModel] = Settings
+    model = root
     for part in loc:
         if isinstance(part, int):
             continue
@@ -384,10 +385,10 @@ def _known_keys(loc: tuple[int | str, ...]) -> list[str]:
     return sorted(model.model_fields)
 
 
-def _unknown_key(path: str, loc: tuple[int | str, ...]) -> str:
+def _unknown_key(path: str, loc: tuple[int | str, ...], root: type[BaseModel]) -> str:
     """Say which key is unknown and, when one is close, which was meant."""
     key = str(loc[-1])
-    known = _known_keys(loc[:-1])
+    known = _known_keys(loc[:-1], root)
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     if close:
         return f"{path}: unknown key; did you mean {close[0]}?"
@@ -395,12 +396,17 @@ def _unknown_key(path: str, loc: tuple[int | str, ...]) -> str:
     return f"{path}: unknown key{listed}; see README 'Configuration reference'"
 
 
-def _describe(err: dict[str, Any]) -> str:
+def describe_problems(err: ValidationError, root: type[BaseModel]) -> list[str]:
+    """One actionable line per problem of a validation of `root`: key path, what, the fix."""
+    return [_describe(dict(e), root) for e in err.errors()]
+
+
+def _describe(err: dict[str, Any], root: type[BaseModel]) -> str:
     loc = tuple(p for p in err["loc"] if not str(p).startswith("function-"))
     path = _key_path(loc)
     kind = err["type"]
     if kind == "extra_forbidden":
-        return _unknown_key(path, loc)
+        return _unknown_key(path, loc, root)
     msg = str(err["msg"]).removeprefix("Value error, ")
     got = err.get("input")
     if kind in {"missing"}:
@@ -453,7 +459,7 @@ def settings_from_dict(
     try:
         return Settings.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(source, [_describe(dict(e)) for e in err.errors()]) from None
+        raise ConfigError(source, describe_problems(err, Settings)) from None
 
 
 def load_settings(path: str | Path | None = None, *, env: dict[str, str] | None = None) -> Settings:

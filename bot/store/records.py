@@ -99,6 +99,8 @@ class NewWatch:
     mode: str = "immediate"
     tz: str = "UTC"
     label: str = ""
+    paused_reason: str = ""  # paused when set (a restored backup keeps its pauses)
+    paused_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,8 +39,9 @@ def _watch_row(new: NewWatch, now: datetime) -> dict[str, Any]:
         "platform": new.platform,
         "mode": new.mode,
         "tz": new.tz,
-        "paused": False,
-        "paused_reason": "",
+        "paused": bool(new.paused_reason),
+        "paused_reason": new.paused_reason,
+        "paused_until": new.paused_until if new.paused_reason else None,
         "label": new.label,
         "created_at": now,
     }
