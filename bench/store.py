@@ -4,7 +4,12 @@
     WIREWATCH_TEST_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/test \\
         uv run python bench/store.py                   # SQLite and PostgreSQL (a scratch schema)
 
-Options: --items N (default 100000), --batch N items per transaction (default 100, like a poll).
+Options: --items N (default 100000), --batch N items per transaction (default 100, like a poll),
+--words N words of article text per item (default 0: title and summary only; `/news` is
+measured over 800-word articles with `--words 800`).
+
+Besides `search_archive` (terms OR-ed, 200 records), `find_archived` is timed as `/news` uses it:
+groups AND-ed, the ids of the newest 1,000 and the count of all.
 """
 
 from __future__ import annotations
@@ -37,6 +42,11 @@ QUERIES: dict[str, list[str] | None] = {
     "common prefix (1 in 3 items)": ["wor"],
     "3 terms OR": ["zurich", "krakow", "bogota"],
 }
+FIND_QUERIES: dict[str, list[list[str]]] = {
+    "find: two groups AND (1 in 120)": [["world"], ["alger", "zurich"]],
+    "find: common prefix (1 in 3)": [["wor"]],
+    "find: rare and common": [["readmission"], ["news"]],
+}
 SEARCH_RUNS = 30
 
 
@@ -56,7 +66,7 @@ def vocabulary(rng: random.Random, size: int = 5000) -> list[str]:
     return sorted(words)
 
 
-def make_items(count: int, seed: int = 7) -> list[Item]:
+def make_items(count: int, seed: int = 7, article_words: int = 0) -> list[Item]:
     """Return `count` synthetic items with Zipf-like word frequencies."""
     rng = random.Random(seed)
     words = vocabulary(rng)
@@ -75,6 +85,7 @@ def make_items(count: int, seed: int = 7) -> list[Item]:
             Item(
                 title=title.capitalize(),
                 summary=sentence(40),
+                content=sentence(article_words) if article_words else "",
                 url=f"https://news.example/{n}?utm_source=rss",
                 source=f"Wire {n % 20}",
                 guid=f"g-{n}",
@@ -109,6 +120,15 @@ async def search_latencies(store: Store) -> dict[str, tuple[float, float, int]]:
         timings.sort()
         p95 = timings[int(0.95 * (len(timings) - 1))]
         out[label] = (statistics.median(timings), p95, hits)
+    for label, groups in FIND_QUERIES.items():
+        timings = []
+        for _ in range(SEARCH_RUNS):
+            began = time.perf_counter()
+            search = await store.find_archived(groups, limit=1000)
+            timings.append((time.perf_counter() - began) * 1000)
+        timings.sort()
+        p95 = timings[int(0.95 * (len(timings) - 1))]
+        out[label] = (statistics.median(timings), p95, search.total)
     return out
 
 
@@ -157,7 +177,7 @@ async def measure(
 def report(results: list[Result], count: int, batch: int) -> None:
     """Print the figures as a Markdown table."""
     print(f"\n{count:,} items, {batch} items per transaction, {SEARCH_RUNS} runs per query\n")
-    print("| backend | ingest (items/s) | query | median ms | p95 ms | hits |")
+    print("| backend | ingest (items/s) | query | median ms | p95 ms | hits (find: total) |")
     print("|---|---:|---|---:|---:|---:|")
     for result in results:
         for n, (label, (median, p95, hits)) in enumerate(result.search_ms.items()):
@@ -171,8 +191,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--words", type=int, default=0, help="words of article text per item")
     args = parser.parse_args()
-    items = make_items(args.items)
+    items = make_items(args.items, article_words=args.words)
     results = [await measure("SQLite", sqlite_store, items, args.batch)]
     pg_url = os.environ.get("WIREWATCH_TEST_DATABASE_URL")
     if pg_url:

@@ -19,6 +19,7 @@ from bot.app.pause_time import PauseTimeError, pause_end, shown_in
 from bot.app.stories import story_for
 from bot.app.watch_file import WatchFileError, dump_watches, format_of, load_watches
 from bot.app.watch_index import WatchIndex
+from bot.archive_lookup import match_archive
 from bot.command_text import parse_since, parse_watch_add, split_subcommand
 from bot.core.alert import Marked
 from bot.core.destination import DestinationError, parse_destination
@@ -32,14 +33,13 @@ from bot.sources import DEFAULT_KIND, SourceSpecError, check_source
 from bot.sources.discover import discover_feeds
 from bot.sources.opml import parse_opml
 from bot.store import DuplicateError, Store
-from bot.store.records import ArchivedItem, NewWatch, SourceRecord, WatchRecord
+from bot.store.records import NewWatch, SourceRecord, WatchRecord
 
 __all__ = ["AccessPolicy", "Caller", "CommandService", "source_health", "source_next_poll"]
 
 log = logging.getLogger(__name__)
 
 PREVIEW_WINDOW = timedelta(days=7)
-PREVIEW_SCAN_LIMIT = 5000
 NEWS_LIMIT = 10
 CHOICES_LIMIT = 25
 
@@ -165,26 +165,16 @@ class CommandService:
             return True
         return watch.destination == self._channel_destination(caller, None)
 
-    async def _matching_archive(
-        self, query: Query, since: datetime, limit: int
-    ) -> tuple[str, list[ArchivedItem]]:
-        """How many archived items match ("5,000+" past the scan cap) and the newest `limit`."""
-        candidates = await self.store.search_archive(
-            query.search_terms(), since=since, limit=PREVIEW_SCAN_LIMIT
-        )
-        hits = [a for a in candidates if query.matches(a.item)]
-        capped = len(candidates) >= PREVIEW_SCAN_LIMIT
-        count = f"{len(hits):,}{'+' if capped else ''}"
-        noun = "item" if count == "1" else "items"
-        return f"{count} {noun}", hits[:limit]
-
     async def _preview(self, reply: Reply, query: Query) -> None:
         now = self.clock()
-        counted, newest = await self._matching_archive(query, now - PREVIEW_WINDOW, 3)
+        found = await match_archive(self.store, query, since=now - PREVIEW_WINDOW, limit=3)
+        newest = found.newest
         reply.lines.append(
-            f"It would have matched {counted} in the archive of the last 7 days"
+            f"It would have matched {found.count_text()} in the archive of the last 7 days"
             + (f"; the newest {len(newest)}:" if newest else ".")
         )
+        if not found.complete:
+            reply.lines.append(found.unchecked_text())
         reply.stories = [story_for(a, query, max_chars=self.summary_chars) for a in newest]
 
     # ---- /watch ----------------------------------------------------------------------------
@@ -425,15 +415,20 @@ class CommandService:
         except QuerySyntaxError as err:
             return self._syntax_error(err)
         start = self.clock() - timedelta(seconds=window)
-        counted, newest = await self._matching_archive(parsed, start, NEWS_LIMIT)
+        found = await match_archive(self.store, parsed, since=start, limit=NEWS_LIMIT)
+        newest = found.newest
+        counted = found.count_text()
         reply = Reply(
-            title=f"{counted} for `{parsed}` in the last {format_duration(window)}",
+            title=f"{counted[0].upper()}{counted[1:]} for `{parsed}` in the last "
+            f"{format_duration(window)}",
             shareable=bool(newest),
         )
         reply.warnings = list(parsed.warnings)
         reply.stories = [story_for(a, parsed, max_chars=self.summary_chars) for a in newest]
         if len(newest) == NEWS_LIMIT:
             reply.lines.append(f"Showing the newest {len(newest)}.")
+        if not found.complete:
+            reply.lines.append(found.unchecked_text())
         return reply
 
     # ---- /sources --------------------------------------------------------------------------

@@ -63,7 +63,7 @@ from bot.core.rule_nodes import (
     Word,
     positive_leaves,
 )
-from bot.core.search_terms import STEMMER_CODES, search_prefixes
+from bot.core.search_terms import STEMMER_CODES, search_groups, search_prefixes
 from bot.core.text import stem_words, tokenize, words
 
 __all__ = ["FIELDS", "Match", "Query", "QuerySyntaxError", "parse"]
@@ -155,6 +155,15 @@ class Query:
         codes = STEMMER_CODES if languages is None else tuple(sorted(set(languages)))
         found = search_prefixes(self.root, codes)
         return None if found is None else sorted(found)
+
+    def search_groups(self, languages: Iterable[str] | None = None) -> list[list[str]] | None:
+        """Groups of folded prefixes; every matching item has a word starting with one of each.
+
+        Tighter than `search_terms`: every part of an AND gives its group. None if none.
+        """
+        codes = STEMMER_CODES if languages is None else tuple(sorted(set(languages)))
+        found = search_groups(self.root, codes)
+        return None if found is None else [sorted(group) for group in found]
 
 
 def _merge(groups: tuple[tuple[Span, ...], ...]) -> tuple[Span, ...]:

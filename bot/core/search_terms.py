@@ -6,6 +6,10 @@ its stem in the item's language, so its prefix is the part the word shares with 
 every supported language ("readmission" -> "readmiss"): a word with the same stem almost always
 starts with it. Snowball stems are not strictly prefixes of every inflection, so treat the
 pre-selection as a filter that the exact matcher then confirms, never as the answer.
+
+`search_groups` gives the pre-selection as groups of prefixes that must all be met (one prefix
+of each group starting a word of the item), from every part of an AND or NEAR and every word
+of a phrase; `search_prefixes` gives one such group, which is all an OR can use of its parts.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from bot.core.analysis import TEXT_FIELDS
 from bot.core.rule_nodes import And, Near, Node, Or, Phrase, Prefix, Word
 from bot.core.text import stem
 
-__all__ = ["STEMMER_CODES", "search_prefixes", "stable_prefix"]
+__all__ = ["STEMMER_CODES", "search_groups", "search_prefixes", "stable_prefix"]
 
 # One language code per Snowball algorithm that `bot.core.text.stemmer_language` can select.
 STEMMER_CODES = (
@@ -24,6 +28,7 @@ STEMMER_CODES = (
     "it", "lt", "ne", "nl", "no", "pt", "ro", "ru", "sr", "sv", "ta", "tr", "yi",
 )  # fmt: skip
 _MIN_LENGTH = 2
+_SELECTIVE_LENGTH = 3
 _SEARCHABLE_SCOPES = frozenset((*TEXT_FIELDS, "text"))
 
 
@@ -65,3 +70,32 @@ def search_prefixes(node: Node, languages: tuple[str, ...] = STEMMER_CODES) -> s
             return None
         return min(options, key=lambda s: (len(s), -min(len(p) for p in s)))
     return None
+
+
+def search_groups(node: Node, languages: tuple[str, ...] = STEMMER_CODES) -> list[set[str]] | None:
+    """Groups of prefixes: every matching item has a word starting with one prefix of each.
+
+    None when no group can be given (the rule only looks at sites, languages, bylines, tags,
+    or what an item lacks). A group with a prefix under three letters is left out when other
+    groups remain: it filters little, and a full-text index expands a short prefix into most
+    of its vocabulary ("ruling" shares only "ru" with its stems in every language).
+    """
+    groups = _groups(node, languages)
+    if groups is None:
+        return None
+    selective = [group for group in groups if min(map(len, group)) >= _SELECTIVE_LENGTH]
+    return selective or groups
+
+
+def _groups(node: Node, languages: tuple[str, ...]) -> list[set[str]] | None:
+    if isinstance(node, Phrase):
+        if node.scope not in _SEARCHABLE_SCOPES:
+            return None
+        return [{word} for word in dict.fromkeys(node.words)]
+    if isinstance(node, (And, Near)):
+        groups = []
+        for part in node.children():
+            groups += _groups(part, languages) or []
+        return groups or None
+    found = search_prefixes(node, languages)
+    return None if found is None else [found]

@@ -58,6 +58,9 @@ _OPENERS_PUNCT = "\"'“‘«(["
 # Closers hug the punctuation, except French closing guillemets, which follow a space.
 _END = re.compile(rf"[.!?…]+(?:[{re.escape(_CLOSERS)}]|[{_SPACE}]+»)*")
 _WORD_BEFORE = re.compile(r"([^\W\d_]+(?:\.[^\W\d_]+)*)$")
+# The word before a period is looked for this far back only: searched over the whole line, the
+# pattern is tried at every position of it, so a long one-line article split in quadratic time.
+_WORD_BEFORE_CHARS = 80
 _NEXT_WORD = re.compile(r"[^\W_]+")
 
 
@@ -90,7 +93,7 @@ def _ends_here(line: str, match: re.Match[str], abbreviations: _Abbreviations) -
     punct = match.group()
     if not punct.startswith(".") or punct.startswith(".."):
         return True
-    before = _WORD_BEFORE.search(line[: match.start()])
+    before = _WORD_BEFORE.search(line, max(0, match.start() - _WORD_BEFORE_CHARS), match.start())
     if before is None:
         return True
     word = before.group(1)

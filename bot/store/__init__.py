@@ -7,6 +7,7 @@ from bot.store.db_errors import DatabaseProblem, is_outage, masked_url
 from bot.store.errors import DuplicateError
 from bot.store.records import (
     ArchivedItem,
+    ArchiveSearch,
     DeliveryJob,
     DeliveryRecord,
     IngestResult,
@@ -20,6 +21,7 @@ from bot.store.store import Store
 from bot.store.transaction import StoreTransaction
 
 __all__ = [
+    "ArchiveSearch",
     "ArchivedItem",
     "DatabaseProblem",
     "DeliveryJob",

@@ -13,16 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.core.item import Item
 from bot.store.columns import clean_text, require_utc
 from bot.store.dialect import insert_ignoring_conflicts, is_postgres
-from bot.store.records import ArchivedItem
+from bot.store.records import ArchivedItem, ArchiveSearch
 from bot.store.rows import archived_item
 from bot.store.schema import deliveries, items, seen, sources, watches
-from bot.store.search import fts5_query, item_search_text, tsquery
+from bot.store.search import fts5_all, item_search_text, tsquery_all
 
 __all__ = [
     "add_new_items",
     "cluster_sources",
     "counts",
+    "find_archived",
     "get_item",
+    "get_items",
     "item_keys",
     "prune",
     "recent_items",
@@ -197,27 +199,79 @@ async def _sqlite_matches(
     return items.c.id.in_(rowids)
 
 
+_Condition = sa.ColumnElement[bool] | sa.TextClause
+
+
+async def _condition(
+    conn: AsyncConnection, groups: Sequence[Sequence[str]] | None, limit: int
+) -> _Condition | None:
+    """Return the condition for items meeting every group of terms; None if none can.
+
+    No groups: every item (`sa.true()`).
+    """
+    if not groups:
+        return sa.true()
+    if is_postgres(conn):
+        query = tsquery_all(groups)
+        if not query:
+            return None
+        return sa.text("items.search_vector @@ to_tsquery('simple', :tsq)").bindparams(tsq=query)
+    query = fts5_all(groups)
+    return await _sqlite_matches(conn, query, limit) if query else None
+
+
+def _newest_first(stmt: sa.Select[Any], since: datetime | None) -> sa.Select[Any]:
+    stmt = stmt.order_by(items.c.sort_at.desc(), items.c.id.desc())
+    return stmt if since is None else stmt.where(items.c.sort_at >= since)
+
+
 async def search_archive(
     conn: AsyncConnection, terms: Sequence[str] | None, *, since: datetime | None, limit: int
 ) -> list[ArchivedItem]:
     """Return archived items with a word starting with any term, newest first."""
-    stmt = sa.select(items).order_by(items.c.sort_at.desc(), items.c.id.desc()).limit(limit)
-    if since is not None:
-        stmt = stmt.where(items.c.sort_at >= since)
-    if terms and is_postgres(conn):
-        query = tsquery(terms)
-        if not query:
-            return []
-        stmt = stmt.where(
-            sa.text("items.search_vector @@ to_tsquery('simple', :tsq)").bindparams(tsq=query)
-        )
-    elif terms:
-        query = fts5_query(terms)
-        condition = await _sqlite_matches(conn, query, limit) if query else None
-        if condition is None:
-            return []
-        stmt = stmt.where(condition)
+    condition = await _condition(conn, [terms] if terms else None, limit)
+    if condition is None:
+        return []
+    stmt = _newest_first(sa.select(items).where(condition), since).limit(limit)
     return [archived_item(row) for row in await conn.execute(stmt)]
+
+
+async def find_archived(
+    conn: AsyncConnection,
+    groups: Sequence[Sequence[str]] | None,
+    *,
+    since: datetime | None,
+    limit: int,
+) -> ArchiveSearch:
+    """Return the ids of the newest `limit` items meeting every group, and how many do."""
+    condition = await _condition(conn, groups, limit)
+    if condition is None:
+        return ArchiveSearch((), 0)
+    if groups and is_postgres(conn):
+        # PostgreSQL prices a tsvector filter without reading the vector back from TOAST (an
+        # 800-word article's is several KB), so for common words it would scan the table or
+        # walk the date index testing every vector: 1.4 s to count 20,000 matches of 100,000.
+        # The GIN index answers without reading one (30-90 ms). For this transaction only.
+        await conn.execute(sa.text("SET LOCAL enable_seqscan = off"))
+        await conn.execute(sa.text("SET LOCAL enable_indexscan = off"))
+    stmt = _newest_first(sa.select(items.c.id).where(condition), since).limit(limit)
+    ids = tuple((await conn.execute(stmt)).scalars())
+    if len(ids) < limit:
+        return ArchiveSearch(ids, len(ids))
+    count = sa.select(sa.func.count()).select_from(items).where(condition)
+    if since is not None:
+        count = count.where(items.c.sort_at >= since)
+    return ArchiveSearch(ids, (await conn.execute(count)).scalar_one())
+
+
+async def get_items(conn: AsyncConnection, ids: Sequence[int]) -> list[ArchivedItem]:
+    """Return the archived items with these ids, in the order given (ids not found are left out)."""
+    found: dict[int, ArchivedItem] = {}
+    for chunk in _chunks(list(dict.fromkeys(ids))):
+        for row in await conn.execute(sa.select(items).where(items.c.id.in_(chunk))):
+            record = archived_item(row)
+            found[record.id] = record
+    return [found[i] for i in ids if i in found]
 
 
 async def cluster_sources(conn: AsyncConnection, cluster_id: int) -> list[str]:

@@ -9,6 +9,7 @@ from typing import Any
 from bot.core.item import Item
 
 __all__ = [
+    "ArchiveSearch",
     "ArchivedItem",
     "DeliveryJob",
     "DeliveryRecord",
@@ -74,6 +75,14 @@ class ArchivedItem:
     item: Item
     fetched_at: datetime
     cluster_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveSearch:
+    """The newest archived items that meet a search (their ids) and how many meet it in all."""
+
+    ids: tuple[int, ...]
+    total: int
 
 
 @dataclass(frozen=True, slots=True)

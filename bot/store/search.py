@@ -4,16 +4,18 @@ Every term is cut into words by the same analyser that built the stored text
 (`bot.core.text.words`), so a term can only ever contain letters and digits: quotes, `*`,
 parentheses, `OR` and SQL have no syntax left to exploit. A one-word term is a prefix; a
 multi-word term ("new yor") matches those words in a row, the last one as a prefix.
+Terms are OR-ed; `fts5_all` and `tsquery_all` AND groups of OR-ed terms (a group with no
+usable word matches nothing, so neither does the whole).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from bot.core.item import Item
 from bot.core.text import words
 
-__all__ = ["fts5_query", "item_search_text", "term_words", "tsquery"]
+__all__ = ["fts5_all", "fts5_query", "item_search_text", "term_words", "tsquery", "tsquery_all"]
 
 
 def item_search_text(item: Item) -> str:
@@ -53,3 +55,20 @@ def tsquery(terms: Iterable[str]) -> str:
         lexemes[-1] += ":*"
         alternatives.append("(" + " <-> ".join(lexemes) + ")")
     return " | ".join(alternatives)
+
+
+def fts5_all(groups: Sequence[Iterable[str]]) -> str:
+    """Return an FTS5 MATCH expression AND-ing `fts5_query` of each group ("" if one has none)."""
+    return _all_of(groups, fts5_query, " AND ")
+
+
+def tsquery_all(groups: Sequence[Iterable[str]]) -> str:
+    """Return a `to_tsquery('simple', ...)` text AND-ing `tsquery` of each group ("" if one has none)."""
+    return _all_of(groups, tsquery, " & ")
+
+
+def _all_of(groups: Sequence[Iterable[str]], build: Callable[[Iterable[str]], str], op: str) -> str:
+    parts = [build(group) for group in groups]
+    if not parts or not all(parts):
+        return ""
+    return parts[0] if len(parts) == 1 else op.join(f"({part})" for part in parts)

@@ -18,6 +18,7 @@ from bot.store.engine import READ_ONLY_OPTION, create_engine_for
 from bot.store.outage import OutageLog
 from bot.store.records import (
     ArchivedItem,
+    ArchiveSearch,
     DeliveryJob,
     DeliveryRecord,
     SourceRecord,
@@ -503,6 +504,29 @@ class Store:
             return await archive.search_archive(
                 conn, terms, since=since, limit=_positive(limit, "limit")
             )
+
+    async def find_archived(
+        self,
+        groups: Sequence[Sequence[str]] | None,
+        *,
+        since: datetime | None = None,
+        limit: int = 1000,
+    ) -> ArchiveSearch:
+        """Return the ids of the newest `limit` items meeting every group, and how many do.
+
+        A group is met by an item with a word starting with one of its terms (as in
+        `search_archive`); no groups: every item. Ids come newest first.
+        """
+        since = require_utc(since, "since") if since is not None else None
+        async with self._read() as conn:
+            return await archive.find_archived(
+                conn, groups, since=since, limit=_positive(limit, "limit")
+            )
+
+    async def get_items(self, ids: Sequence[int]) -> list[ArchivedItem]:
+        """Return the archived items with these ids, in that order (ids not found left out)."""
+        async with self._read() as conn:
+            return await archive.get_items(conn, ids)
 
     async def recent_items(self, since: datetime) -> list[ArchivedItem]:
         """Return items archived since `since`, oldest first."""

@@ -449,6 +449,24 @@ def test_search_terms(rule: str, expected: list[str] | None) -> None:
     assert parse(rule).search_terms() == expected
 
 
+SEARCH_GROUPS = [
+    ("readmission", [["readmis"]]),
+    ("Algeria AND readmission", [["alg"], ["readmis"]]),
+    ("readmi* OR title:Tunisia", [["readmi", "tun"]]),
+    ('"pro independence" vote', [["pro"], ["independence"], ["vot"]]),
+    ("Algeria NEAR/3 gas -court", [["alg"], ["gas"]]),
+    ("(Algeria OR France) AND (visa OR quota)", [["alg", "franc"], ["quo", "vis"]]),
+    ("(a1 OR tag:x) AND b2", [["b2"]]),
+    ("site:bbc.co.uk", None),
+    ("author:smith AND NOT readmission", None),
+]
+
+
+@pytest.mark.parametrize(("rule", "expected"), SEARCH_GROUPS)
+def test_search_groups(rule: str, expected: list[list[str]] | None) -> None:
+    assert parse(rule).search_groups() == expected
+
+
 def test_search_terms_for_known_languages_are_longer() -> None:
     assert parse("readmission").search_terms(["en", "fr"]) == ["readmiss"]
     assert parse("ressortissant").search_terms(["fr"]) == ["ressort"]

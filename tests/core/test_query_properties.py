@@ -192,6 +192,19 @@ def test_search_terms_start_a_word_of_every_matching_item(query: Query, item: It
     assert any(w.startswith(p) for p in prefixes for w in found)
 
 
+@FAST
+@given(queries(), items())
+def test_search_groups_each_start_a_word_of_every_matching_item(query: Query, item: Item) -> None:
+    groups = query.search_groups()
+    if groups is None or query.explain(item) is None:
+        return
+    from bot.core.text import words
+
+    found = words(f"{item.title} {item.summary} {item.content}")
+    for group in groups:
+        assert any(w.startswith(p) for p in group for w in found)
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=60))
 def test_parse_never_crashes_on_arbitrary_text(text: str) -> None:

@@ -290,6 +290,18 @@ def test_split_sentences(text: str, lang: str, expected: list[str]) -> None:
     assert [text[s:e] for s, e in split_sentences(text, lang)] == expected
 
 
+def test_abbreviations_and_initials_far_into_a_one_line_article_still_hold() -> None:
+    # The word before a period is looked for in its last 80 characters only (linear time).
+    text = "Talks went on. " * 400 + "Mr. Smith met John F. Kennedy Jr. in the U.S. The talks "
+    text += "ended. A word" + "x" * 100 + ". Next one."
+    assert [text[s:e] for s, e in split_sentences(text, "en")][-4:] == [
+        "Mr. Smith met John F. Kennedy Jr. in the U.S.",
+        "The talks ended.",
+        "A word" + "x" * 100 + ".",
+        "Next one.",
+    ]
+
+
 @given(st.text(max_size=500), st.sampled_from(["", "en", "fr", "xx"]))
 def test_split_sentences_spans_are_ordered_trimmed_and_cover_every_word(
     text: str, lang: str

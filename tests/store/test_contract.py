@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from bot.core.item import Item
-from bot.store import DuplicateError, NewDelivery, Store
+from bot.store import ArchiveSearch, DuplicateError, NewDelivery, Store
 from bot.store.migrate import current_revision, head_revision
 from bot.store.schema import metadata
 from tests.store.conftest import START, Clock, Database
@@ -723,6 +723,58 @@ async def test_search_limit_never_changes_the_order(store: Store) -> None:
     assert len(full) == 15
     for limit in (1, 2, 5, 14, 15, 100):
         assert [a.id for a in await store.search_archive(["common"], limit=limit)] == full[:limit]
+
+
+async def test_find_archived_ands_the_groups_newest_first_and_counts_them_all(
+    store: Store,
+) -> None:
+    source_id, _ = await source_and_watch(store)
+    batch = [
+        Item("Algérie gas deal", guid="1", published=at(-50)),
+        Item("Algeria readmission talks", guid="2", published=at(-40)),
+        Item("Algerian readmission figures", guid="3", published=at(-30)),
+        Item("Tunisia readmission", guid="4", published=at(-20)),
+        Item("Algiers", summary="the readmissions resume", guid="5", published=at(-10)),
+    ]
+    ids = {a.item.guid: a.id for a in await ingest(store, source_id, batch)}
+    both = [["alg"], ["readmis"]]
+
+    found = await store.find_archived(both)
+    assert found.ids == (ids["5"], ids["3"], ids["2"]) and found.total == 3
+    capped = await store.find_archived(both, limit=2)  # the count is of every match
+    assert capped.ids == (ids["5"], ids["3"]) and capped.total == 3
+    recent = await store.find_archived(both, since=at(-35), limit=1)
+    assert recent.ids == (ids["5"],) and recent.total == 2
+    either = await store.find_archived([["tun", "gas"]])
+    assert either.ids == (ids["4"], ids["1"]) and either.total == 2
+    assert (await store.find_archived(None)).total == 5  # no groups: every item
+    assert (await store.find_archived([])).ids == tuple(ids[g] for g in "54321")
+    assert await store.find_archived([["alg"], ["*"]]) == ArchiveSearch((), 0)  # no words
+    assert (await store.find_archived([['") OR 1=1 --']])).total == 0
+    with pytest.raises(ValueError, match="limit"):
+        await store.find_archived(both, limit=0)
+
+
+async def test_find_archived_counts_past_the_limit_on_a_busy_archive(store: Store) -> None:
+    # Enough matches for SQLite to walk the date index instead of fetching them by id.
+    source_id, _ = await source_and_watch(store)
+    batch = [
+        Item(f"{'common' if n % 3 else 'rare'} story {n}", guid=str(n), published=at(n % 7 - n))
+        for n in range(90)
+    ]
+    await ingest(store, source_id, batch)
+    every = [a.id for a in await store.search_archive(["common"], limit=200)]
+    for limit in (1, 5, 59, 60, 61):
+        found = await store.find_archived([["common"], ["story"]], limit=limit)
+        assert list(found.ids) == every[:limit] and found.total == 60
+
+
+async def test_get_items_keeps_the_order_given_and_skips_missing_ids(store: Store) -> None:
+    source_id, _ = await source_and_watch(store)
+    new = await ingest(store, source_id, [Item(f"t{n}", guid=str(n)) for n in range(3)])
+    order = [new[2].id, 9999, new[0].id, new[2].id]
+    assert [a.item.title for a in await store.get_items(order)] == ["t2", "t0", "t2"]
+    assert await store.get_items([]) == []
 
 
 async def test_recent_items_oldest_first(store: Store) -> None:
