@@ -17,7 +17,7 @@ import asyncio
 import itertools
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
@@ -143,6 +143,9 @@ class FakeDiscord:
         self._sockets: list[web.WebSocketResponse] = []
         self._runner: web.AppRunner | None = None
         self.port = 0
+        # Runs after a channel message is stored and before it is answered (a test can kill
+        # its client at the worst moment).
+        self.on_post: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------------
     async def __aenter__(self) -> FakeDiscord:
@@ -520,6 +523,8 @@ class FakeDiscord:
             "X-RateLimit-Bucket": f"bucket-{route.split(' ')[1].split('/')[1]}",
             **extra,
         }
+        if route == "POST /channels/{channel}/messages" and status == 200 and self.on_post:
+            await self.on_post(params["channel"], answer)
         if status == 204:
             return web.Response(status=204, headers=headers)
         return _json(answer, status, headers)
