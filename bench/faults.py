@@ -2,7 +2,7 @@
 Slack and Discord (local fakes), then run to the end; every story counted in every output.
 
     uv run python bench/faults.py                     # 40 kills, a random seed
-    uv run python bench/faults.py --kills 60 --seed 7 --runs 2
+    uv run python bench/faults.py --kills 60 --seed 7 --runs 2 --per-kill 4
 
 Prints one Markdown table per run (kills, alerts, lost, doubled, resends dropped per output)
 and the totals, with the machine's load; the scenario is tests/faults/kill9.py, the same one the
@@ -38,14 +38,13 @@ async def main() -> int:
     parser.add_argument("--kills", type=int, default=40)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--runs", type=int, default=1)
-    parser.add_argument("--waves", type=int, default=8, help="waves of new stories")
-    parser.add_argument("--per-wave", type=int, default=6)
+    parser.add_argument("--per-kill", type=int, default=4, help="new stories before each kill")
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(1_000_000)
     print(f"# kill -9 faults: {platform.node()}, Python {platform.python_version()}")
     print(
         f"command: uv run python bench/faults.py --kills {args.kills} --seed {seed} "
-        f"--runs {args.runs} --waves {args.waves} --per-wave {args.per_wave}"
+        f"--runs {args.runs} --per-kill {args.per_kill}"
     )
     print(f"before: {load()}\n")
     runs: list[Figures] = []
@@ -56,11 +55,10 @@ async def main() -> int:
                 Path(tmp),
                 kills=args.kills,
                 seed=seed + run,
-                waves=args.waves,
-                per_wave=args.per_wave,
+                per_kill=args.per_kill,
             )
             print(f"## run {run + 1} ({time.monotonic() - started:.0f} s, {load()})\n")
-            print(figures.table())
+            print(figures.table(), flush=True)
             print(f"clean stop after the last kill: exit code {figures.stop_exit_code}\n")
             runs.append(figures)
     print("## totals\n\n| output | kills | alerts | lost | doubled | resends dropped |")
