@@ -141,28 +141,7 @@ class DiscordAdapter:
     # ---- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
         """Log in, sync the commands, connect in the background; return once READY arrives."""
-        token = self.secrets.discord_bot_token
-        if token is None:
-            raise DiscordStartError(
-                "DISCORD_BOT_TOKEN is not set: copy the bot token from the Developer Portal "
-                "(Bot → Reset Token) into the environment, or set [discord] enabled = false"
-            )
-        if self.settings.api_url:
-            discord.http.Route.BASE = api_base(self.settings.api_url)
-        try:
-            await self.client.login(token.get_secret_value())
-        except discord.LoginFailure as err:
-            await self.client.close()
-            raise DiscordStartError(
-                "Discord refused the bot token (401): reset it in the Developer Portal and "
-                "update DISCORD_BOT_TOKEN"
-            ) from err
-        except DiscordStartError:
-            await self.client.close()
-            raise
-        except (discord.HTTPException, OSError) as err:
-            await self.client.close()
-            raise DiscordStartError(f"could not log in to Discord: {err}") from err
+        await self._log_in(rest_only=False)
         ready = asyncio.ensure_future(self.client.wait_for("connect", timeout=self.ready_timeout))
         self._connection = asyncio.create_task(self.client.connect(reconnect=True))
         done, _ = await asyncio.wait({ready, self._connection}, return_when=asyncio.FIRST_COMPLETED)
@@ -179,6 +158,11 @@ class DiscordAdapter:
     async def connect_rest(self) -> None:
         """Log in to the REST API only, without a gateway session: enough to deliver alerts
         (`wirewatch poll --once`), without registering commands or going online."""
+        await self._log_in(rest_only=True)
+
+    async def _log_in(self, *, rest_only: bool) -> None:
+        """Log in with the bot token (REST only, or the full login that syncs the commands);
+        raise DiscordStartError saying what to fix."""
         token = self.secrets.discord_bot_token
         if token is None:
             raise DiscordStartError(
@@ -188,16 +172,22 @@ class DiscordAdapter:
         if self.settings.api_url:
             discord.http.Route.BASE = api_base(self.settings.api_url)
         try:
-            await self.client.http.static_login(token.get_secret_value())
+            if rest_only:
+                await self.client.http.static_login(token.get_secret_value())
+            else:
+                await self.client.login(token.get_secret_value())
         except discord.LoginFailure as err:
             await self.client.close()
             raise DiscordStartError(
                 "Discord refused the bot token (401): reset it in the Developer Portal and "
                 "update DISCORD_BOT_TOKEN"
             ) from err
+        except DiscordStartError:
+            await self.client.close()
+            raise
         except (discord.HTTPException, OSError) as err:
             await self.client.close()
-            raise DiscordStartError(f"could not reach Discord's API: {err}") from err
+            raise DiscordStartError(f"could not log in to Discord: {err}") from err
 
     async def stop(self) -> None:
         """Close the gateway connection and the REST session."""

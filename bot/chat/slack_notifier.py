@@ -126,9 +126,9 @@ def _is_post(request: HttpRequest) -> bool:
     return request.url.rstrip("/").endswith("chat.postMessage")
 
 
-class _ConnectionErrorHandler(AsyncConnectionErrorRetryHandler):
-    """slack_sdk's retry of a lost connection, except for posts: the relay retries those after
-    looking for the message in the channel."""
+class _NeverRepost(AsyncRetryHandler):
+    """A retry handler that leaves posts alone: one that may have gone through goes back to the
+    relay, which retries it after looking for it in the channel."""
 
     async def _can_retry_async(
         self,
@@ -145,27 +145,16 @@ class _ConnectionErrorHandler(AsyncConnectionErrorRetryHandler):
         )
 
 
-class _ServerErrorHandler(AsyncServerErrorRetryHandler):
-    """Retry 5xx answers with backoff (through `sleep`); never a post, which may have gone
-    through (the relay retries it after looking for it in the channel)."""
+class _ConnectionErrorHandler(_NeverRepost, AsyncConnectionErrorRetryHandler):
+    """slack_sdk's retry of a lost connection, except for posts."""
+
+
+class _ServerErrorHandler(_NeverRepost, AsyncServerErrorRetryHandler):
+    """Retry 5xx answers with backoff (through `sleep`), except for posts."""
 
     def __init__(self, sleep: Sleep, max_retry_count: int = 2) -> None:
         super().__init__(max_retry_count=max_retry_count)
         self._sleep = sleep
-
-    async def _can_retry_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        if _is_post(request):
-            return False
-        return await super()._can_retry_async(
-            state=state, request=request, response=response, error=error
-        )
 
     async def prepare_for_next_attempt_async(
         self,

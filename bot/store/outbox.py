@@ -64,6 +64,16 @@ def _claimable(now: datetime) -> sa.ColumnElement[bool]:
     )
 
 
+def _claimed(now: datetime, lease_s: int) -> dict[str, Any]:
+    """What a claim writes: leased to this sender, one more try, the first try remembered."""
+    return {
+        "status": "sending",
+        "lease_until": require_utc(now) + timedelta(seconds=lease_s),
+        "attempts": deliveries.c.attempts + 1,
+        "attempted_at": sa.func.coalesce(deliveries.c.attempted_at, require_utc(now)),
+    }
+
+
 async def enqueue(conn: AsyncConnection, new: Sequence[NewDelivery], *, now: datetime) -> int:
     """Insert deliveries, ignoring any already queued for the same (watch, item, kind)."""
     rows = [
@@ -103,12 +113,7 @@ async def claim_deliveries(
     claim = (
         sa.update(deliveries)
         .where(deliveries.c.id.in_(candidates))
-        .values(
-            status="sending",
-            lease_until=require_utc(now) + timedelta(seconds=lease_s),
-            attempts=deliveries.c.attempts + 1,
-            attempted_at=sa.func.coalesce(deliveries.c.attempted_at, require_utc(now)),
-        )
+        .values(_claimed(now, lease_s))
         .returning(deliveries.c.id)
     )
     ids = list((await conn.execute(claim)).scalars())
@@ -149,12 +154,7 @@ async def _claim_rest_of_groups(
     claim = (
         sa.update(deliveries)
         .where(deliveries.c.id.in_(rest))
-        .values(
-            status="sending",
-            lease_until=require_utc(now) + timedelta(seconds=lease_s),
-            attempts=deliveries.c.attempts + 1,
-            attempted_at=sa.func.coalesce(deliveries.c.attempted_at, require_utc(now)),
-        )
+        .values(_claimed(now, lease_s))
         .returning(deliveries.c.id)
     )
     return list((await conn.execute(claim)).scalars())

@@ -12,7 +12,6 @@ import asyncio
 import logging
 import os
 import socket
-import sys
 import uuid
 from pathlib import Path
 
@@ -23,8 +22,8 @@ from bot.app.store_start import open_store
 from bot.store import DatabaseProblem
 from bot.store.db_errors import describe, is_outage, masked_url
 from bot.store.outage import OutageLog
+from tests.app.bot_process import wirewatch
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "S3CRETPW"
 PG_URL_ENV = "WIREWATCH_TEST_DATABASE_URL"
 
@@ -161,30 +160,18 @@ def test_lost_connections_are_outages_and_statement_errors_are_not() -> None:
 # ---- the command line -------------------------------------------------------------------------
 
 
-async def wirewatch(tmp_path: Path, url: str, *args: str, extra: str = "") -> tuple[int, str]:
+async def run_with(tmp_path: Path, url: str, *args: str, extra: str = "") -> tuple[int, str]:
+    """Run `wirewatch ARGS` with this database URL; return the exit code and all it printed."""
     config = tmp_path / "c.toml"
     config.write_text(f'[database]\nurl = "{url}"\n{extra}\n')
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "--config",
-        str(config),
-        *args,
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    out, _ = await asyncio.wait_for(proc.communicate(), 120)
-    return proc.returncode or 0, out.decode()
+    code, out, err = await wirewatch(config, *args)
+    return code, out + err
 
 
 @pytest.mark.slow
 async def test_run_and_doctor_say_it_in_one_line_without_the_password(tmp_path) -> None:
     unreachable = f"postgresql+asyncpg://u:{SECRET}@127.0.0.1:{free_port()}/ww"
-    code, out = await wirewatch(tmp_path, unreachable, "run", extra='connect_retry = "2s"')
+    code, out = await run_with(tmp_path, unreachable, "run", extra='connect_retry = "2s"')
     assert code == 1, out
     assert SECRET not in out and "Traceback" not in out
     assert "retrying for up to 2s" in out
@@ -192,11 +179,11 @@ async def test_run_and_doctor_say_it_in_one_line_without_the_password(tmp_path) 
     assert last.startswith("database: cannot reach the database at postgresql+asyncpg://u:***@")
     assert "gave up after" in last
 
-    code, out = await wirewatch(tmp_path, unreachable, "doctor", "--quick")
+    code, out = await run_with(tmp_path, unreachable, "doctor", "--quick")
     assert code == 1 and SECRET not in out and "Traceback" not in out
     assert "FAIL  database  cannot reach the database at" in out
 
-    code, out = await wirewatch(tmp_path, f"mysql://u:{SECRET}@h/db", "run")
+    code, out = await run_with(tmp_path, f"mysql://u:{SECRET}@h/db", "run")
     assert code == 2 and SECRET not in out and "Traceback" not in out
     assert "unsupported database driver 'mysql'" in out and "mysql://u:***@h/db" in out
 

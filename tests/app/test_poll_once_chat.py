@@ -7,41 +7,17 @@ object has no attribute 'is_set'` (the client was never logged in) and the alert
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.app.bot_process import bot_env, wirewatch
 from tests.app.harness import story
 from tests.fakes.discord_api import CHANNEL_ID, FakeDiscord
 from tests.fakes.feed_server import FeedServer, rss_feed
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
 
 pytestmark = pytest.mark.slow
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-async def poll_once(config: Path, env: dict[str, str]) -> tuple[int, str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("WIREWATCH_", "SLACK_"))}
-    base.pop("DISCORD_BOT_TOKEN", None)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "--config",
-        str(config),
-        "poll",
-        "--once",
-        cwd=ROOT,
-        env={**base, **env},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 120)
-    return proc.returncode or 0, out.decode(), err.decode()
 
 
 def config_for(tmp_path: Path, feed: str, discord_api: str, slack_api: str) -> Path:
@@ -76,9 +52,8 @@ async def test_poll_once_delivers_to_discord_and_slack_without_a_gateway(tmp_pat
     async with FeedServer() as feeds, FakeDiscord() as discord_api, FakeSlack() as slack:
         feeds.set_feed("/wire.xml", rss_feed([story(1, "Readmission accord signed")]))
         config = config_for(tmp_path, feeds.url("/wire.xml"), discord_api.api_url, slack.api_url)
-        code, out, err = await poll_once(
-            config, {"DISCORD_BOT_TOKEN": discord_api.token, "SLACK_BOT_TOKEN": BOT_TOKEN}
-        )
+        env = bot_env(DISCORD_BOT_TOKEN=discord_api.token, SLACK_BOT_TOKEN=BOT_TOKEN)
+        code, out, err = await wirewatch(config, "poll", "--once", env=env)
         assert code == 0, err[-3000:]
         assert "1 new items, 2 messages sent, 0 failed" in out, out + err[-2000:]
         assert "AttributeError" not in err
@@ -94,9 +69,8 @@ async def test_a_refused_token_is_one_line_and_the_alert_waits(tmp_path):
     async with FeedServer() as feeds, FakeDiscord() as discord_api, FakeSlack() as slack:
         feeds.set_feed("/wire.xml", rss_feed([story(1, "Readmission accord signed")]))
         config = config_for(tmp_path, feeds.url("/wire.xml"), discord_api.api_url, slack.api_url)
-        code, out, err = await poll_once(
-            config, {"DISCORD_BOT_TOKEN": "wrong", "SLACK_BOT_TOKEN": BOT_TOKEN}
-        )
+        env = bot_env(DISCORD_BOT_TOKEN="wrong", SLACK_BOT_TOKEN=BOT_TOKEN)
+        code, out, err = await wirewatch(config, "poll", "--once", env=env)
         assert code == 1
         assert "Discord refused the bot token (401)" in err and "Traceback" not in err
         assert "2 messages sent" not in out and "1 messages sent" in out

@@ -5,28 +5,24 @@ its batch back, and exits within 10 s (Docker's grace is 30 s; before, it took 7
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import signal
-import sys
-from pathlib import Path
 
 import pytest
 
 from bot.store import Store
+from tests.app.bot_process import BotProcess, bot_env
 from tests.app.harness import story
 from tests.fakes.feed_server import FeedServer, rss_feed
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack
-from tests.faults.kill9 import _stories
+from tests.faults.kill9 import distinct_stories
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow]  # a subprocess against a deadline
 
-ROOT = Path(__file__).resolve().parents[2]
 EXIT_WITHIN_S = 10.0  # the requirement itself: the deadline of the process's exit
 
 
 async def test_sigterm_during_a_paced_backlog_exits_within_ten_seconds(tmp_path):
-    backlog = _stories(random.Random(7), 40, 100)
+    backlog = distinct_stories(random.Random(7), 40, 100)
     log = tmp_path / "bot.log"
     async with FeedServer() as feeds, FakeSlack() as slack:
         feeds.set_feed("/wire.xml", rss_feed([story(1, "Markets steady")]))
@@ -52,31 +48,16 @@ url = "{feeds.url("/wire.xml")}"
 query = "readmission"
 to = "slack:C0SHUTDOWN"
 """)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
-        env |= {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN}
-        with log.open("ab") as sink:
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "--config",
-                str(config),
-                "run",
-                cwd=ROOT,
-                env=env,
-                stdout=sink,
-                stderr=asyncio.subprocess.STDOUT,
-            )
+        bot = BotProcess(config, log, bot_env(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_APP_TOKEN=APP_TOKEN))
+        await bot.start()
         try:
             await until(lambda: len(feeds.requests_to("/wire.xml")) >= 2, 60)
             feeds.set_feed("/wire.xml", rss_feed([story(1, "Markets steady"), *backlog]))
             await until(lambda: len(slack.messages("C0SHUTDOWN")) >= 3, 60)
-            proc.send_signal(signal.SIGTERM)
-            code = await asyncio.wait_for(proc.wait(), EXIT_WITHIN_S)
+            code = await bot.terminate(EXIT_WITHIN_S)  # None: it outlasted the deadline
         finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
+            if bot.running:
+                await bot.kill9()
         posted = len(slack.messages("C0SHUTDOWN"))
     assert code == 0, log.read_text()[-3000:]
     assert posted < len(backlog)  # it did not drain the backlog first

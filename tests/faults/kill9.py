@@ -20,10 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
-import signal
-import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,15 +29,15 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.app.bot_process import BotProcess, bot_env
 from tests.app.harness import story
 from tests.fakes.discord_api import CHANNEL_ID, FakeDiscord
 from tests.fakes.feed_server import FeedServer, rss_feed
 from tests.fakes.loopback import serve_on_loopback
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack
 
-__all__ = ["OUTPUTS", "Figures", "Outcome", "run_scenario"]
+__all__ = ["OUTPUTS", "Figures", "Outcome", "distinct_stories", "run_scenario"]
 
-ROOT = Path(__file__).resolve().parents[2]
 OUTPUTS = ("jsonl", "webhook", "slack", "discord")
 SLACK_CHANNEL = "C0FAULTS01"
 MODES = ("timer", "timer", "in flight slack", "in flight discord", "in flight webhook")
@@ -95,7 +92,7 @@ def _word(rng: random.Random) -> str:
     return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4)))
 
 
-def _stories(rng: random.Random, count: int, first: int) -> list[dict[str, Any]]:
+def distinct_stories(rng: random.Random, count: int, first: int) -> list[dict[str, Any]]:
     """Stories that all match `readmission` and share no other word (no two cluster)."""
     out = []
     for n in range(first, first + count):
@@ -164,49 +161,6 @@ class _Receiver:
             self.armed.set()
             await self.release.wait()
         return web.Response(status=204)
-
-
-class _Bot:
-    """`python -m bot run` as a subprocess, its output appended to one log file."""
-
-    def __init__(self, config: Path, log: Path, env: dict[str, str]) -> None:
-        self.config, self.log, self.env = config, log, env
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        with self.log.open("ab") as sink:
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "--config",
-                str(self.config),
-                "run",
-                cwd=ROOT,
-                env=self.env,
-                stdout=sink,
-                stderr=asyncio.subprocess.STDOUT,
-            )
-
-    def started(self) -> int:
-        text = self.log.read_text(errors="replace") if self.log.exists() else ""
-        return text.count("wirewatch running")
-
-    async def kill9(self) -> None:
-        assert self.proc is not None
-        if self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGKILL)
-        await self.proc.wait()
-
-    async def terminate(self, timeout: float) -> int | None:
-        assert self.proc is not None
-        if self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return await asyncio.wait_for(self.proc.wait(), timeout)
-        except TimeoutError:
-            await self.kill9()
-            return None
 
 
 async def _until(condition: Callable[[], bool], timeout: float) -> bool:
@@ -283,7 +237,7 @@ async def run_scenario(
     runner, port = await serve_on_loopback(hook_app)
     baseline = [story(1, "Markets steady in Asia")]
     published: list[dict[str, Any]] = []
-    pending_waves = [_stories(rng, per_kill, 100 + w * per_kill) for w in range(kills)]
+    pending_waves = [distinct_stories(rng, per_kill, 100 + w * per_kill) for w in range(kills)]
     log = tmp / "bot.log"
     try:
         async with FeedServer() as feeds, FakeSlack() as slack, FakeDiscord() as discord:
@@ -291,13 +245,12 @@ async def run_scenario(
             config = _config(
                 tmp, feeds.url("/wire.xml"), f"http://127.0.0.1:{port}/hook", slack, discord
             )
-            env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
-            env |= {
-                "SLACK_BOT_TOKEN": BOT_TOKEN,
-                "SLACK_APP_TOKEN": APP_TOKEN,
-                "DISCORD_BOT_TOKEN": discord.token,
-            }
-            bot = _Bot(config, log, env)
+            env = bot_env(
+                SLACK_BOT_TOKEN=BOT_TOKEN,
+                SLACK_APP_TOKEN=APP_TOKEN,
+                DISCORD_BOT_TOKEN=discord.token,
+            )
+            bot = BotProcess(config, log, env)
 
             # The baseline poll first: no story is new yet.
             await bot.start()
@@ -310,7 +263,7 @@ async def run_scenario(
 
             for _ in range(kills):
                 publish_next()
-                if bot.proc is None or bot.proc.returncode is not None:
+                if not bot.running:
                     await bot.start()
                 mode = rng.choice(MODES)
                 caught = await _kill_at(mode, rng, bot, receiver, slack, discord)
@@ -352,7 +305,7 @@ async def run_scenario(
 async def _kill_at(
     mode: str,
     rng: random.Random,
-    bot: _Bot,
+    bot: BotProcess,
     receiver: _Receiver,
     slack: FakeSlack,
     discord: FakeDiscord,
