@@ -4,7 +4,9 @@ A slack-bolt `AsyncApp` in Socket Mode (default: no public URL) or HTTP mode (an
 `[slack] host:port/path`). Every command is acknowledged within Slack's 3 seconds: with the reply
 when it is ready in time, otherwise with "Working on it…" and the reply later via `response_url`.
 In HTTP mode the request's headers are checked before Bolt sees it, so a bad, stale, missing or
-non-numeric signature timestamp is answered 401, never 500.
+non-numeric signature timestamp is answered 401, and a signed body Bolt could not handle (JSON
+that does not parse or has the wrong shape) 400, never 500. A click whose payload has no
+`response_url` is answered through the Web API.
 """
 
 from __future__ import annotations
