@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import re
 from pathlib import Path
 
@@ -328,3 +329,14 @@ def test_doctor_warns_about_an_interval_under_min_interval(tmp_path: Path, capsy
     code, out, _ = run(["-c", str(config), "doctor", "--quick"], capsys)
     assert code == 0
     assert "sources[0] (Fast) interval = 20s is under [poll] min_interval (1m): honoured" in out
+
+
+def test_the_demo_leaves_the_callers_log_levels_as_it_found_them(tmp_path: Path, capsys):
+    # The demo quiets the bot's own log lines while it runs; a caller (a test, an embedding
+    # program) must not find the "bot" loggers silenced afterwards.
+    bot_log = logging.getLogger("bot")
+    before = bot_log.level
+    existing = tmp_path / "old.db"
+    existing.write_bytes(b"")
+    run(["demo", "--db", str(existing)], capsys)
+    assert bot_log.level == before

@@ -49,7 +49,16 @@ async def run_demo(
     console: Console, *, database: str | None = None, interval_s: float = 2.0
 ) -> int:
     """Run the demo; return the exit code (0 when the expected alerts were delivered)."""
-    logging.getLogger("bot").setLevel(logging.ERROR)
+    bot_log = logging.getLogger("bot")
+    level = bot_log.level
+    bot_log.setLevel(logging.ERROR)  # the demo prints alerts, not the bot's own log lines
+    try:
+        return await _run_demo(console, database=database, interval_s=interval_s)
+    finally:
+        bot_log.setLevel(level)
+
+
+async def _run_demo(console: Console, *, database: str | None, interval_s: float) -> int:
     exists: bool = bool(database) and await asyncio.to_thread(Path(database or ".").exists)
     if exists:
         console.print(
