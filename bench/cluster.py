@@ -30,12 +30,16 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
+
+# The bot package, not bench/bot.py (this script's folder comes first on sys.path).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.core.boilerplate import split_boilerplate
 from bot.core.boilerplate_learning import SourceBoilerplate

@@ -15,11 +15,16 @@ import itertools
 import os
 import random
 import resource
+import sys
 import time
 import tracemalloc
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+# The bot package, not bench/bot.py (this script's folder comes first on sys.path).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.core.cluster import StoryClusters
 from bot.core.item import Item

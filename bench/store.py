@@ -19,6 +19,7 @@ import asyncio
 import os
 import random
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -30,6 +31,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
+
+# The bot package, not bench/bot.py (this script's folder comes first on sys.path).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.core.item import Item
 from bot.store import Store

@@ -4,8 +4,8 @@ Each item is reduced to the set of stemmed content words of its title and lede (
 sentence of its body), stop words dropped, and demonyms, acronyms and common synonyms
 mapped to one form ("Algerian" -> "algeria", "European Central Bank" -> "ecb", "quake" ->
 "earthquake"). Candidates come from a word index of the window's items, read in bounded
-work whatever the size of the window, and pass the MinHash LSH test (datasketch, fixed seed,
-bands of two rows, so pairs sharing about 15% of their words pass): see
+work whatever the size of the window, and pass the MinHash LSH test (`bot.core.minhash`, fixed
+seed, bands of two rows, so pairs sharing about 15% of their words pass): see
 `bot.core.story_index`. Each candidate is then verified with an IDF-weighted cosine
 similarity, the document frequencies being those of the items currently inside the window.
 Rare words (names, places, figures) therefore weigh far more than "government" or "rates",

@@ -29,7 +29,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from datasketch import MinHash
+
+from bot.core.minhash import permutations, signature
 
 __all__ = ["PROBE_DEPTH", "PROBE_WORDS", "StoryIndex", "WordWeights"]
 
@@ -79,7 +80,7 @@ class StoryIndex:
             )
         self._num_perm = num_perm
         self._rows = num_perm // _ROWS_PER_BAND * _ROWS_PER_BAND
-        self._permutations = MinHash(num_perm=num_perm, seed=_SEED).permutations
+        self._permutations = permutations(num_perm, _SEED)
         self._probe_words = probe_words
         self._probe_depth = probe_depth
         # word -> ids of the indexed items that have it, in the order they were added
@@ -92,11 +93,9 @@ class StoryIndex:
 
     def bands(self, words: tuple[str, ...]) -> Bands:
         """Return the MinHash values of a set of words that the LSH test compares, band by band."""
-        signature = MinHash(
-            num_perm=self._num_perm, seed=_SEED, permutations=self._permutations, scheme="affine32"
-        )
-        signature.update_batch([w.encode() for w in sorted(words)])
-        values: Bands = signature.hashvalues[: self._rows]
+        values: Bands = signature([w.encode() for w in sorted(words)], self._permutations)[
+            : self._rows
+        ]
         return values
 
     def add(self, item_id: int, words: tuple[str, ...], bands: Bands) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import trafilatura
-
 from bot.fetch.client import SafeClient
 from bot.sources.fields import MAX_CONTENT_CHARS
 
@@ -20,6 +18,10 @@ _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", ""})
 
 def extract_article_text(html: str, url: str = "") -> str | None:
     """Return the main text of an article page's HTML, or None when it has none."""
+    # Imported on first use: a third of a second at every start of the bot, and only sources
+    # with fetch_article need it.
+    import trafilatura
+
     try:
         text = trafilatura.extract(
             html, url=url, include_comments=False, include_tables=False, favor_precision=True
