@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.app.config_entries import ConfigEntries, EntryLocation
+from bot.app.config_entries import ConfigEntries
 from bot.app.config_sync import CONFIG_OWNER
 from bot.app.durations import format_duration, parse_duration
 from bot.app.pause_time import PauseTimeError, pause_end, shown_in
@@ -100,7 +100,7 @@ class CommandService:
     default_interval_s: int = 300
     summary_chars: int = 300
     on_sources_changed: Callable[[], Awaitable[None]] | None = None
-    config_entries: ConfigEntries | None = None
+    config_entries: ConfigEntries = field(default_factory=lambda: ConfigEntries(None))
 
     # ---- helpers -------------------------------------------------------------------------
     def _policy(self, caller: Caller) -> AccessPolicy:
@@ -140,22 +140,6 @@ class CommandService:
             "See `/watch help` or the query language in the README.",
             code=str(err),
         )
-
-    def _config_entry_of_watch(self, watch: WatchRecord) -> EntryLocation | None:
-        """Where the config file defines this watch; None if it is not (or no longer) there."""
-        if watch.platform != CONFIG_OWNER:
-            return None
-        if self.config_entries is None:
-            return EntryLocation("watches", None, None)
-        return self.config_entries.watch(watch)
-
-    def _config_entry_of_source(self, source: SourceRecord) -> EntryLocation | None:
-        """Where the config file defines this source; None if it is not (or no longer) there."""
-        if source.owner != CONFIG_OWNER:
-            return None
-        if self.config_entries is None:
-            return EntryLocation("sources", None, None)
-        return self.config_entries.source(source)
 
     def _may_change(self, caller: Caller, watch: WatchRecord) -> bool:
         return watch.owner == caller.owner or self._is_admin(caller)
@@ -285,7 +269,7 @@ class CommandService:
                 f"Only the creator of watch #{wid} or a Wirewatch admin can {action} it"
             )
         if action == "remove":
-            owned = self._config_entry_of_watch(watch)
+            owned = self.config_entries.locate(watch)
             if owned is not None:
                 return Reply.error(
                     f"Watch #{wid} is defined in the config file",
@@ -572,7 +556,7 @@ class CommandService:
         if isinstance(sid, Reply):
             return sid
         source = await self.store.get_source(sid)
-        owned = self._config_entry_of_source(source) if source is not None else None
+        owned = self.config_entries.locate(source) if source is not None else None
         if source is not None and owned is not None:
             return Reply.error(
                 f"Source #{sid} is defined in the config file",

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.app.config_sync import CONFIG_OWNER
 from bot.app.settings import Settings
 from bot.store.records import SourceRecord, WatchRecord
 
@@ -35,11 +36,15 @@ class EntryLocation:
 
 
 class ConfigEntries:
-    """Finds the `[[sources]]` or `[[watches]]` entry behind a config-owned row."""
+    """Finds the `[[sources]]` or `[[watches]]` entry behind a config-owned row.
 
-    def __init__(self, settings: Settings, text: str | None = None) -> None:
+    Without settings (a command service built on its own, in tests) a config-owned row is
+    still recognised, with no file or line to name.
+    """
+
+    def __init__(self, settings: Settings | None, text: str | None = None) -> None:
         self.settings = settings
-        self.file = settings.config_file
+        self.file = settings.config_file if settings is not None else None
         self._lines: dict[str, list[int]] = {"sources": [], "watches": []}
         if text is not None:
             self._lines = _entry_lines(text)
@@ -55,23 +60,31 @@ class ConfigEntries:
                 text = None
         return cls(settings, text)
 
-    def source(self, source: SourceRecord) -> EntryLocation | None:
-        """Where the file defines this source, or None when it does not (any more)."""
-        urls = [entry.url for entry in self.settings.sources]
-        return self._locate("sources", urls.index(source.url) if source.url in urls else None)
-
-    def watch(self, watch: WatchRecord) -> EntryLocation | None:
-        """Where the file defines this config watch, or None when it does not (any more)."""
-        key = (watch.query, watch.destination, watch.mode, watch.tz)
-        keys = [(w.query, w.to, w.mode, w.tz) for w in self.settings.watches]
-        return self._locate("watches", keys.index(key) if key in keys else None)
-
-    def _locate(self, table: str, index: int | None) -> EntryLocation | None:
-        if index is None:
+    def locate(self, row: WatchRecord | SourceRecord) -> EntryLocation | None:
+        """Where the file defines this row; None if the file does not own it (or no longer
+        lists it: then chat and the CLI may remove it, and the next start would anyway)."""
+        if isinstance(row, WatchRecord):
+            if row.platform != CONFIG_OWNER:
+                return None
+            table = "watches"
+            key: object = (row.query, row.destination, row.mode, row.tz)
+            keys: list[object] = (
+                [(w.query, w.to, w.mode, w.tz) for w in self.settings.watches]
+                if self.settings is not None
+                else []
+            )
+        else:
+            if row.owner != CONFIG_OWNER:
+                return None
+            table, key = "sources", row.url
+            keys = [e.url for e in self.settings.sources] if self.settings is not None else []
+        if self.settings is None:
+            return EntryLocation(table, None, None)
+        if key not in keys:
             return None
+        index = keys.index(key)
         lines = self._lines[table]
-        count = len(getattr(self.settings, table))
-        line = lines[index] if len(lines) == count else None  # inline tables: no line
+        line = lines[index] if len(lines) == len(keys) else None  # inline tables: no line
         return EntryLocation(table, self.file, line)
 
 
