@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from bot.app.check_file import CheckedFile, CheckFileError, check_items, read_check_bytes
 from bot.app.config_entries import ConfigEntries
 from bot.app.config_sync import CONFIG_OWNER
 from bot.app.durations import format_duration, parse_duration
@@ -21,10 +22,10 @@ from bot.app.watch_file import WatchFileError, dump_watches, format_of, load_wat
 from bot.app.watch_index import WatchIndex
 from bot.archive_lookup import match_archive
 from bot.command_text import parse_since, parse_watch_add, split_subcommand
-from bot.core.alert import Marked
+from bot.core.alert import Marked, Story
 from bot.core.destination import DestinationError, parse_destination
 from bot.core.digest import DigestModeError, parse_digest_mode
-from bot.core.item import host_of
+from bot.core.item import Item, host_of
 from bot.core.query import Query, QuerySyntaxError, parse
 from bot.fetch.client import SafeClient
 from bot.ports import FetchError
@@ -32,7 +33,7 @@ from bot.replies import Reply
 from bot.sources import DEFAULT_KIND, SourceSpecError, check_source
 from bot.sources.discover import discover_feeds
 from bot.sources.opml import parse_opml
-from bot.store import DuplicateError, Store
+from bot.store import DuplicateError, Store, WatchScope
 from bot.store.records import NewWatch, SourceRecord, WatchRecord
 
 __all__ = ["AccessPolicy", "Caller", "CommandService", "source_health", "source_next_poll"]
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 PREVIEW_WINDOW = timedelta(days=7)
 NEWS_LIMIT = 10
 CHOICES_LIMIT = 25
+CHECK_LISTED_MISSES = 20
 
 WATCH_USAGE = (
     "/watch add <rule> [#channel] [digest hourly | daily HH:MM | weekly DAY HH:MM [Area/City]]",
@@ -148,6 +150,29 @@ class CommandService:
         if watch.owner == caller.owner or self._is_admin(caller):
             return True
         return watch.destination == self._channel_destination(caller, None)
+
+    # ---- permissions, for surfaces that list things themselves (the web console) ----------
+    def is_admin(self, caller: Caller) -> bool:
+        """Whether the caller is a Wirewatch admin on their platform."""
+        return self._is_admin(caller)
+
+    def may_see(self, caller: Caller, watch: WatchRecord) -> bool:
+        """Whether the caller may see this watch (as `/watch list` would show it)."""
+        return self._visible(caller, watch)
+
+    def may_change(self, caller: Caller, watch: WatchRecord) -> bool:
+        """Whether the caller may edit, pause or remove this watch."""
+        return self._visible(caller, watch) and self._may_change(caller, watch)
+
+    def may_manage_sources(self, caller: Caller) -> bool:
+        """Whether the caller may add, pause and remove sources."""
+        return self._may_manage_sources(caller)
+
+    def watch_scope(self, caller: Caller) -> WatchScope | None:
+        """The watches the caller may see, as a store filter (None: all, for admins)."""
+        if self._is_admin(caller):
+            return None
+        return WatchScope(caller.owner, self._channel_destination(caller, None))
 
     async def _preview(self, reply: Reply, query: Query) -> None:
         now = self.clock()
@@ -372,6 +397,54 @@ class CommandService:
             ephemeral=False,
         )
 
+    async def watch_edit(
+        self, caller: Caller, watch_id: str, query: str, *, digest: str | None = None
+    ) -> Reply:
+        """Change a watch's rule (and digest mode): same id, same destination, same history."""
+        wid = self._parse_id(watch_id, "watch")
+        if isinstance(wid, Reply):
+            return wid
+        if not query.strip():
+            return Reply.error(
+                "A watch needs a rule", "Type the new rule, e.g. `Algeria AND visa`."
+            )
+        try:
+            parsed = parse(query)
+        except QuerySyntaxError as err:
+            return self._syntax_error(err)
+        watch = await self.store.get_watch(wid)
+        if watch is None or not self._visible(caller, watch):
+            return Reply.error(f"There is no watch #{wid} here", "See `/watch list` for the ids.")
+        if not self._may_change(caller, watch):
+            return Reply.error(f"Only the creator of watch #{wid} or a Wirewatch admin can edit it")
+        owned = self.config_entries.locate(watch)
+        if owned is not None:
+            return Reply.error(
+                f"Watch #{wid} is defined in the config file",
+                f"Change its [[watches]] entry in {owned} and restart the bot: the file owns "
+                "it, so an edit here would not last.",
+            )
+        try:
+            mode = parse_digest_mode(digest) if digest else None
+        except DigestModeError as err:
+            return Reply.error("That digest cannot be used", str(err))
+        text = " ".join(query.split())
+        updated = await self.store.set_watch_rule(
+            wid,
+            text,
+            mode=mode.text if mode else watch.mode,
+            tz=mode.tz if mode else watch.tz,
+        )
+        if updated is None:
+            return Reply.error(f"Watch #{wid} was removed meanwhile")
+        self.index.put(updated)
+        reply = Reply(title=f"Watch #{wid} changed", ephemeral=False)
+        reply.lines.append(f"Rule: `{parsed}` (was `{watch.query}`)")
+        reply.warnings = list(parsed.warnings)
+        reply.watches = [updated]
+        await self._preview(reply, parsed)
+        return reply
+
     async def watch_test(self, caller: Caller, query: str) -> Reply:
         """Dry-run a rule: canonical form, warnings, and what it would have matched."""
         if not query.strip():
@@ -384,6 +457,68 @@ class CommandService:
         reply.warnings = list(parsed.warnings)
         await self._preview(reply, parsed)
         return reply
+
+    async def rule_check(
+        self, caller: Caller, query: str, *, text: str = "", url: str = "", title: str = ""
+    ) -> Reply:
+        """Test a rule on a text, or on what a URL serves (each item of a feed, or a page)."""
+        if not query.strip():
+            return Reply.error("Give a rule to test", "e.g. `Algeria AND readmission`")
+        try:
+            parsed = parse(query)
+        except QuerySyntaxError as err:
+            return self._syntax_error(err)
+        if url.strip():
+            checked = await self._read_for_check(url.strip())
+            if isinstance(checked, Reply):
+                return checked
+        elif text.strip() or title.strip():
+            checked = CheckedFile("text", "", [Item(title=title.strip(), content=text)])
+        else:
+            return Reply.error(
+                "Give a text or a URL to test the rule on",
+                "Paste an article's text, or the address of a feed or a page.",
+            )
+        verdicts = check_items(parsed, checked.items, summary_chars=self.summary_chars)
+        matched = [v for v in verdicts if v.match is not None]
+        reply = Reply(title="", lines=[f"Rule: `{parsed}`"])
+        reply.warnings = list(parsed.warnings)
+        if checked.kind == "text":
+            verdict = verdicts[0]
+            reply.title = "It matches" if verdict.match else "No match"
+            if verdict.match is not None:
+                reply.lines.append("Matched: " + ", ".join(verdict.match.terms))
+                for name in ("title", "content"):
+                    value = getattr(verdict.item, name)
+                    spans = tuple((s, e) for f, s, e in verdict.match.spans if f == name)
+                    if value:
+                        reply.lines.append(Marked(value, spans))
+            return reply
+        what = checked.title or url
+        reply.title = f"{len(matched)} of {len(verdicts)} items match in {what}"
+        reply.stories = [
+            Story(item=v.item, summary=v.summary or Marked(""), matched=v.match.terms)
+            for v in matched
+            if v.match is not None
+        ]
+        misses = [v.item.title or "(untitled)" for v in verdicts if v.match is None]
+        reply.lines += [f"No match: {t}" for t in misses[:CHECK_LISTED_MISSES]]
+        if len(misses) > CHECK_LISTED_MISSES:
+            reply.lines.append(f"… and {len(misses) - CHECK_LISTED_MISSES} more without a match")
+        return reply
+
+    async def _read_for_check(self, url: str) -> CheckedFile | Reply:
+        """Fetch `url` with the safe client and read it as a source would."""
+        if self.client is None:
+            return Reply.error("Fetching is not available here", "Paste the text instead.")
+        try:
+            response = await self.client.get(url)
+        except FetchError as err:
+            return Reply.error("That URL could not be read", err.message)
+        try:
+            return await read_check_bytes(response.body, base_url=response.url)
+        except CheckFileError as err:
+            return Reply.error("That document could not be read", str(err))
 
     # ---- /news -----------------------------------------------------------------------------
     async def news(self, caller: Caller, query: str, *, since: str | None = None) -> Reply:
@@ -569,6 +704,39 @@ class CommandService:
             await self.on_sources_changed()
         return Reply(
             title=f"Source #{sid} removed", lines=[f"{source.name}: {source.url}"], ephemeral=False
+        )
+
+    async def sources_pause(self, caller: Caller, source_id: str) -> Reply:
+        """Stop polling a source until resumed (it keeps its state and items)."""
+        return await self._switch_source(caller, source_id, enabled=False)
+
+    async def sources_resume(self, caller: Caller, source_id: str) -> Reply:
+        """Poll a paused source again, at once."""
+        return await self._switch_source(caller, source_id, enabled=True)
+
+    async def _switch_source(self, caller: Caller, source_id: str, *, enabled: bool) -> Reply:
+        verb = "resume" if enabled else "pause"
+        if not self._may_manage_sources(caller):
+            return Reply.error(f"Only Wirewatch admins can {verb} sources")
+        sid = self._parse_id(source_id, "source")
+        if isinstance(sid, Reply):
+            return sid
+        fields: dict[str, object] = {
+            "enabled": enabled,
+            "disabled_reason": "" if enabled else f"paused by {caller.owner}",
+        }
+        if enabled:
+            fields.update(next_poll_at=self.clock(), next_poll_reason="resumed")
+        source = await self.store.update_source(sid, **fields)
+        if source is None:
+            return Reply.error(f"There is no source #{sid}", "See `/sources list` for the ids.")
+        if self.on_sources_changed is not None:
+            await self.on_sources_changed()
+        return Reply(
+            title=f"Source #{sid} {verb}d: {source.name}",
+            lines=["It is polled now." if enabled else "It is not polled until resumed."],
+            sources=[source],
+            ephemeral=False,
         )
 
     # ---- text dispatch, choices, home --------------------------------------------------------

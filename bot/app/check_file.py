@@ -35,6 +35,7 @@ __all__ = [
     "CheckedFile",
     "ItemVerdict",
     "check_items",
+    "read_check_bytes",
     "read_check_file",
 ]
 
@@ -123,15 +124,22 @@ def _read_capped(path: Path) -> bytes:
 async def read_check_file(path: Path, *, lang: str = "", title: str = "") -> CheckedFile:
     """Read `path` as a source would read it; raise CheckFileError with the reason."""
     data = await asyncio.to_thread(_read_capped, path)
-    kind = _kind(data)
     # The path is the base URL: absolute links are kept, relative ones (which would point into
     # the file system) are dropped, and error messages name the file.
+    return await read_check_bytes(data, base_url=str(path), lang=lang, title=title)
+
+
+async def read_check_bytes(
+    data: bytes, *, base_url: str, lang: str = "", title: str = ""
+) -> CheckedFile:
+    """Read a document (a feed, a page or text) fetched from `base_url` as a source would."""
+    kind = _kind(data)
     try:
         if kind == "feed":
-            parsed = await parse_feed(data, base_url=str(path))
+            parsed = await parse_feed(data, base_url=base_url)
             return CheckedFile("feed", parsed.title, _without_boilerplate(parsed.items, lang))
         if kind == "jsonfeed":
-            parsed = await parse_json_feed(data, base_url=str(path))
+            parsed = await parse_json_feed(data, base_url=base_url)
             return CheckedFile("feed", parsed.title, _without_boilerplate(parsed.items, lang))
     except FetchError as error:
         raise CheckFileError(error.message) from None

@@ -7,11 +7,15 @@ import contextlib
 import logging
 import signal
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.app.build import App
 from bot.app.dispatch import PollDispatcher
 from bot.app.scheduler import PollScheduler
 from bot.store import SourceRecord, is_outage
+
+if TYPE_CHECKING:
+    from bot.web import ConsoleServer
 
 __all__ = ["BotRuntime"]
 
@@ -36,6 +40,7 @@ class BotRuntime:
         )
         self.dispatcher.wake_at = self.scheduler.dispatch_at
         app.service.on_sources_changed = self._sources_changed
+        self.web: ConsoleServer | None = None
 
     @property
     def polls(self) -> int:
@@ -65,6 +70,7 @@ class BotRuntime:
                 now,
                 retention_days=int(archive.retention // 86400),
                 seen_days=int(archive.seen_retention // 86400),
+                poll_history_days=archive.poll_history / 86400,
             )
         except Exception as err:
             if not is_outage(err):  # an outage is logged once, by the store
@@ -74,6 +80,17 @@ class BotRuntime:
             now - timedelta(seconds=self.app.settings.alerts.cluster_window)
         )
         log.info("pruned %d archived items and %d seen marks", items, seen)
+
+    async def _start_web(self) -> ConsoleServer | None:
+        """Start the [web] server (console, /healthz, /readyz) when enabled."""
+        if not self.app.settings.web.enabled:
+            return None
+        from bot.web import ConsoleServer, runtime_readiness
+
+        readiness = runtime_readiness(self.app, lambda: self.scheduler.running)
+        self.web = ConsoleServer(self.app, readiness)
+        await self.web.start()
+        return self.web
 
     def install_signal_handlers(self) -> None:
         """SIGTERM and SIGINT stop the bot cleanly."""
@@ -91,6 +108,7 @@ class BotRuntime:
         await app.warm_clusters()
         for adapter in app.adapters:
             await adapter.start()
+        console = await self._start_web()
         self.scheduler.start()
         dispatcher = self.dispatcher
         self.scheduler.run_dispatcher(
@@ -111,6 +129,8 @@ class BotRuntime:
         finally:
             log.info("stopping: no new polls; finishing deliveries in flight")
             self.stop.set()
+            if console is not None:
+                await console.stop()
             await self.scheduler.shutdown()
             await dispatcher.stop()
             await relay

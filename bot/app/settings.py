@@ -37,6 +37,7 @@ __all__ = [
     "Secrets",
     "Settings",
     "SlackSettings",
+    "WebSettings",
     "anchored_sqlite_url",
     "describe_problems",
     "interval_warnings",
@@ -136,6 +137,7 @@ class ArchiveSettings(_Section):
 
     retention: Seconds = 30 * 86400.0
     seen_retention: Seconds = 365 * 86400.0
+    poll_history: Seconds = Field(7 * 86400.0, ge=3600)
 
 
 class AlertSettings(_Section):
@@ -187,6 +189,39 @@ class DiscordSettings(_Section):
     open_sources: bool = False
     quota_user: int = Field(50, ge=1)
     quota_channel: int = Field(200, ge=1)
+
+
+class WebSettings(_Section):
+    """[web]: the console, /healthz and /readyz; secrets come from WIREWATCH_WEB_SECRET,
+    WIREWATCH_WEB_TOKEN, WIREWATCH_SLACK_CLIENT_SECRET and WIREWATCH_DISCORD_CLIENT_SECRET."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    public_url: str | None = None
+    session_lifetime: Seconds = Field(12 * 3600.0, ge=60, le=30 * 86400)
+    slack_client_id: str | None = None
+    slack_team_id: str | None = None
+    slack_authorize_url: str = "https://slack.com/openid/connect/authorize"
+    discord_client_id: str | None = None
+    discord_guild_ids: list[int] = Field(default_factory=list)
+    discord_authorize_url: str = "https://discord.com/oauth2/authorize"
+
+    @field_validator("public_url", "slack_authorize_url", "discord_authorize_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// URL")
+        return value.rstrip("/") if value is not None else None
+
+    @model_validator(mode="after")
+    def _slack_team(self) -> Self:
+        if self.slack_client_id and not self.slack_team_id:
+            raise ValueError(
+                "slack_client_id needs slack_team_id (your workspace id, T…): without it anyone "
+                "with a Slack account could sign in"
+            )
+        return self
 
 
 class SourceEntry(_Section):
@@ -286,6 +321,7 @@ class Settings(_Section):
     summary: SummarySettings = SummarySettings()
     slack: SlackSettings = SlackSettings()
     discord: DiscordSettings = DiscordSettings()
+    web: WebSettings = WebSettings()
     sources: list[SourceEntry] = Field(default_factory=list)
     watches: list[WatchEntry] = Field(default_factory=list)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -295,6 +331,20 @@ class Settings(_Section):
     def config_file(self) -> Path | None:
         """The file these settings were loaded from (None when built from a dict)."""
         return self._config_file
+
+    @property
+    def web_discord_guilds(self) -> list[int]:
+        """The Discord servers whose members may sign in to the console."""
+        return self.web.discord_guild_ids or self.discord.guild_ids
+
+    @model_validator(mode="after")
+    def _discord_sign_in_guilds(self) -> Self:
+        if self.web.discord_client_id and not self.web_discord_guilds:
+            raise ValueError(
+                "[web] discord_client_id needs discord_guild_ids (or [discord] guild_ids): only "
+                "members of those servers may sign in"
+            )
+        return self
 
 
 def interval_warnings(settings: Settings) -> list[str]:
@@ -329,6 +379,10 @@ class Secrets:
         self.slack_app_token = _secret(env, "SLACK_APP_TOKEN")
         self.slack_signing_secret = _secret(env, "SLACK_SIGNING_SECRET")
         self.discord_bot_token = _secret(env, "DISCORD_BOT_TOKEN")
+        self.web_secret = _secret(env, "WIREWATCH_WEB_SECRET")
+        self.web_token = _secret(env, "WIREWATCH_WEB_TOKEN")
+        self.slack_client_secret = _secret(env, "WIREWATCH_SLACK_CLIENT_SECRET")
+        self.discord_client_secret = _secret(env, "WIREWATCH_DISCORD_CLIENT_SECRET")
         self._env = env
 
     def get(self, name: str) -> SecretStr | None:

@@ -189,6 +189,10 @@ class DiscordAdapter:
             await self.client.close()
             raise DiscordStartError(f"could not log in to Discord: {err}") from err
 
+    async def connected(self) -> bool:
+        """Whether the gateway session is up (READY received and not closed)."""
+        return self.client.is_ready() and not self.client.is_closed()
+
     async def stop(self) -> None:
         """Close the gateway connection and the REST session."""
         await self.client.close()

@@ -179,6 +179,12 @@ class SlackAdapter:
         self.port = int(addresses[0][1]) if addresses else self.settings.port
         log.info("Slack: listening on %s:%s%s", self.settings.host, self.port, self.settings.path)
 
+    async def connected(self) -> bool:
+        """Whether commands can reach the bot: the socket is open, or the HTTP server listens."""
+        if self._socket is not None:
+            return bool(await self._socket.client.is_connected())
+        return self._runner is not None
+
     async def stop(self) -> None:
         """Disconnect the socket or stop the HTTP server, and close the Web API session."""
         if self._socket is not None:

@@ -3,6 +3,7 @@
 `Store.open(url)` connects and migrates; every method returns plain records.
 """
 
+from bot.store.activity import AlertRecord, PollRecord, WatchScope
 from bot.store.db_errors import DatabaseProblem, is_outage, masked_url
 from bot.store.errors import DuplicateError
 from bot.store.records import (
@@ -21,6 +22,7 @@ from bot.store.store import Store
 from bot.store.transaction import StoreTransaction
 
 __all__ = [
+    "AlertRecord",
     "ArchiveSearch",
     "ArchivedItem",
     "DatabaseProblem",
@@ -31,10 +33,12 @@ __all__ = [
     "NewDelivery",
     "NewSource",
     "NewWatch",
+    "PollRecord",
     "SourceRecord",
     "Store",
     "StoreTransaction",
     "WatchRecord",
+    "WatchScope",
     "is_outage",
     "masked_url",
 ]

@@ -15,7 +15,7 @@ from bot.store.columns import clean_text, require_utc
 from bot.store.dialect import insert_ignoring_conflicts, is_postgres
 from bot.store.records import ArchivedItem, ArchiveSearch
 from bot.store.rows import archived_item
-from bot.store.schema import deliveries, items, seen, sources, watches
+from bot.store.schema import deliveries, items, seen, source_polls, sources, watches
 from bot.store.search import fts5_all, item_search_text, tsquery_all
 
 __all__ = [
@@ -298,11 +298,16 @@ async def get_item(conn: AsyncConnection, item_id: int) -> ArchivedItem | None:
 
 
 async def prune(
-    conn: AsyncConnection, now: datetime, *, retention_days: float, seen_days: float
+    conn: AsyncConnection,
+    now: datetime,
+    *,
+    retention_days: float,
+    seen_days: float,
+    poll_history_days: float = 7,
 ) -> tuple[int, int]:
-    """Delete old items (not those still queued for delivery) and old seen keys."""
-    if retention_days < 0 or seen_days < 0:
-        raise ValueError("retention_days and seen_days must be >= 0")
+    """Delete old items (not those still queued for delivery), old seen keys and old polls."""
+    if retention_days < 0 or seen_days < 0 or poll_history_days < 0:
+        raise ValueError("retention_days, seen_days and poll_history_days must be >= 0")
     now = require_utc(now)
     queued = sa.select(deliveries.c.item_id).where(deliveries.c.status.in_(("pending", "sending")))
     old_items = sa.delete(items).where(
@@ -311,6 +316,10 @@ async def prune(
     removed_items = (await conn.execute(old_items)).rowcount
     old_keys = sa.delete(seen).where(seen.c.seen_at < now - timedelta(days=seen_days))
     removed_keys = (await conn.execute(old_keys)).rowcount
+    old_polls = sa.delete(source_polls).where(
+        source_polls.c.polled_at < now - timedelta(days=poll_history_days)
+    )
+    await conn.execute(old_polls)
     return removed_items, removed_keys
 
 

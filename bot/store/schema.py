@@ -16,6 +16,7 @@ __all__ = [
     "metadata",
     "seen",
     "source_boilerplate",
+    "source_polls",
     "sources",
     "watches",
 ]
@@ -95,6 +96,25 @@ source_boilerplate = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
 
+source_polls = sa.Table(
+    "source_polls",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "source_id",
+        sa.Integer,
+        sa.ForeignKey("sources.id", ondelete="CASCADE", name="fk_source_polls_source"),
+        nullable=False,
+    ),
+    sa.Column("polled_at", UTCDateTime, nullable=False),
+    sa.Column("ok", sa.Boolean, nullable=False),
+    sa.Column("status", CleanText, nullable=False),
+    sa.Column("error", CleanText, nullable=False),
+    sa.Column("new_items", sa.Integer, nullable=False),
+    sa.Index("ix_source_polls_source_at", "source_id", "polled_at"),
+    sa.Index("ix_source_polls_at", "polled_at"),
+)
+
 seen = sa.Table(
     "seen",
     metadata,
@@ -159,5 +179,6 @@ deliveries = sa.Table(
     sa.Index("ix_deliveries_lease", "status", "lease_until"),
     sa.Index("ix_deliveries_watch_sent", "watch_id", "status", "sent_at"),
     sa.Index("ix_deliveries_item_id", "item_id"),
+    sa.Index("ix_deliveries_watch_created", "watch_id", "created_at"),
     sqlite_autoincrement=True,
 )

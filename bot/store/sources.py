@@ -16,7 +16,7 @@ from bot.store.dialect import insert_ignoring_conflicts
 from bot.store.errors import DuplicateError
 from bot.store.records import NewSource, SourceRecord
 from bot.store.rows import source_record
-from bot.store.schema import sources
+from bot.store.schema import source_polls, sources
 
 __all__ = [
     "UPDATABLE_FIELDS",
@@ -286,4 +286,14 @@ async def record_poll(
     row = (await conn.execute(stmt.returning(*sources.c))).first()
     if row is None:
         raise LookupError(f"source #{source_id} does not exist (removed while polling?)")
+    await conn.execute(
+        sa.insert(source_polls).values(
+            source_id=source_id,
+            polled_at=now,
+            ok=ok,
+            status=status,
+            error="" if ok else error,
+            new_items=max(new_items, 0),
+        )
+    )
     return source_record(row)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.item import Item
-from bot.store import archive, boilerplate, migrate, outbox, sources, watches
+from bot.store import activity, archive, boilerplate, migrate, outbox, sources, watches
+from bot.store.activity import AlertRecord, PollRecord, WatchScope
 from bot.store.columns import require_utc
 from bot.store.db_errors import DatabaseProblem, describe
 from bot.store.engine import READ_ONLY_OPTION, create_engine_for
@@ -341,6 +342,13 @@ class Store:
         async with self._write() as conn:
             return await watches.set_watch_paused(conn, watch_id, paused, reason, until)
 
+    async def set_watch_rule(
+        self, watch_id: int, query: str, *, mode: str, tz: str
+    ) -> WatchRecord | None:
+        """Change a watch's rule and delivery mode, keeping its id and history."""
+        async with self._write() as conn:
+            return await watches.set_watch_rule(conn, watch_id, query, mode, tz)
+
     async def resume_due_watches(self, now: datetime) -> list[WatchRecord]:
         """Resume the watches whose timed pause has ended by `now`; return them."""
         async with self._write() as conn:
@@ -539,15 +547,82 @@ class Store:
             return await archive.get_item(conn, item_id)
 
     async def prune(
-        self, now: datetime, *, retention_days: float = 30, seen_days: float = 365
+        self,
+        now: datetime,
+        *,
+        retention_days: float = 30,
+        seen_days: float = 365,
+        poll_history_days: float = 7,
     ) -> tuple[int, int]:
-        """Delete old items and seen keys; return (items, seen keys) removed."""
+        """Delete old items, seen keys and poll history; return (items, seen keys) removed."""
         async with self._write() as conn:
             return await archive.prune(
-                conn, now, retention_days=retention_days, seen_days=seen_days
+                conn,
+                now,
+                retention_days=retention_days,
+                seen_days=seen_days,
+                poll_history_days=poll_history_days,
             )
 
     async def counts(self) -> dict[str, int]:
         """Return the number of sources, watches, items, seen keys and pending deliveries."""
         async with self._read() as conn:
             return await archive.counts(conn)
+
+    # activity (the web console's read side)
+
+    async def watch_page(
+        self, scope: WatchScope | None, *, text: str = "", offset: int = 0, limit: int = 50
+    ) -> tuple[list[WatchRecord], int]:
+        """One page of the watches in `scope` (None: all) whose rule contains `text`; total."""
+        async with self._read() as conn:
+            return await activity.watch_page(
+                conn, scope, text=text, offset=max(offset, 0), limit=_positive(limit, "limit")
+            )
+
+    async def source_page(
+        self, *, offset: int = 0, limit: int = 50
+    ) -> tuple[list[SourceRecord], int]:
+        """One page of sources, failing ones first; and how many there are."""
+        async with self._read() as conn:
+            return await activity.source_page(
+                conn, offset=max(offset, 0), limit=_positive(limit, "limit")
+            )
+
+    async def matches_per_day(
+        self, watch_ids: Collection[int], first: date, days: int
+    ) -> dict[int, list[int]]:
+        """Alerts per UTC day for each watch, `days` days from `first`."""
+        async with self._read() as conn:
+            return await activity.matches_per_day(conn, watch_ids, first, _positive(days, "days"))
+
+    async def polls_per_day(self, source_id: int, first: date, days: int) -> list[tuple[int, int]]:
+        """(ok, failed) polls of a source per UTC day, `days` days from `first`."""
+        async with self._read() as conn:
+            return await activity.polls_per_day(conn, source_id, first, _positive(days, "days"))
+
+    async def poll_counts(
+        self, source_ids: Collection[int], since: datetime
+    ) -> dict[int, tuple[int, int]]:
+        """(ok, failed) polls since `since` of each source."""
+        async with self._read() as conn:
+            return await activity.poll_counts(conn, source_ids, require_utc(since, "since"))
+
+    async def poll_history(self, source_id: int, *, limit: int = 50) -> list[PollRecord]:
+        """A source's newest polls, newest first."""
+        async with self._read() as conn:
+            return await activity.poll_history(conn, source_id, _positive(limit, "limit"))
+
+    async def recent_alerts(
+        self, scope: WatchScope | None, *, limit: int = 20
+    ) -> list[AlertRecord]:
+        """The newest alerts (of the watches in `scope`), with where they went."""
+        async with self._read() as conn:
+            return await activity.recent_alerts(conn, scope, _positive(limit, "limit"))
+
+    async def watch_matches(
+        self, watch_id: int, *, limit: int = 20
+    ) -> list[tuple[DeliveryRecord, ArchivedItem]]:
+        """A watch's newest alerts with their items."""
+        async with self._read() as conn:
+            return await activity.watch_matches(conn, watch_id, _positive(limit, "limit"))

@@ -23,6 +23,7 @@ __all__ = [
     "remove_watch",
     "resume_due_watches",
     "set_watch_paused",
+    "set_watch_rule",
 ]
 
 
@@ -119,6 +120,17 @@ async def set_watch_paused(
         "paused_until": until if paused else None,
     }
     stmt = sa.update(watches).where(watches.c.id == watch_id).values(values)
+    row = (await conn.execute(stmt.returning(*watches.c))).first()
+    return watch_record(row) if row else None
+
+
+async def set_watch_rule(
+    conn: AsyncConnection, watch_id: int, query: str, mode: str, tz: str
+) -> WatchRecord | None:
+    """Change a watch's rule and delivery mode (same id, same deliveries); None if it is gone."""
+    if not query.strip():
+        raise ValueError("a watch needs a non-empty query")
+    stmt = sa.update(watches).where(watches.c.id == watch_id).values(query=query, mode=mode, tz=tz)
     row = (await conn.execute(stmt.returning(*watches.c))).first()
     return watch_record(row) if row else None
 
