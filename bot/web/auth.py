@@ -45,7 +45,9 @@ def redirect(location: str) -> web.Response:
 
 def _needs_no_session(path: str) -> bool:
     """Health checks, metrics and static files: served to anyone, no cookie."""
-    return path in {"/healthz", "/readyz", "/metrics"} or path.startswith("/static/")
+    return path in {"/healthz", "/readyz", "/metrics", "/favicon.ico"} or path.startswith(
+        "/static/"
+    )
 
 
 def _is_sign_in(path: str) -> bool:
@@ -106,8 +108,8 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
                 "page and try again.\n",
             )
     if session.user is None and not _is_sign_in(request.path):
-        if request.method == "GET":
-            session.after_sign_in = request.path_qs
+        if request.method == "GET" and "text/html" in request.headers.get("Accept", ""):
+            session.after_sign_in = request.path_qs  # a page, not an image or a fragment
             session.changed = True
         if request.headers.get("HX-Request"):
             return web.Response(status=401, headers={"HX-Redirect": "/signin"})

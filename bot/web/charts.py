@@ -25,6 +25,12 @@ def _describe(counts: Sequence[int], days: Sequence[date]) -> str:
     return f"{total} matches from {span}; most on {days[peak]:%d %b} ({counts[peak]})"
 
 
+def _labelled(index: int, count: int) -> bool:
+    """Label every 7th day, and the last one unless it would touch the previous label."""
+    last = count - 1
+    return index % 7 == 0 or (index == last and last % 7 >= 3)
+
+
 def sparkline(counts: Sequence[int], days: Sequence[date], *, width: int = 112) -> Markup:
     """A small line of matches per day (14 points), scaled to its own peak."""
     height = 24
@@ -66,7 +72,7 @@ def bar_chart(
             f'<rect x="{x:.1f}" y="{height - bottom - bar_h:.1f}" width="{max(slot - 2, 1):.1f}" '
             f'height="{bar_h:.1f}" class="bar"><title>{day:%a %d %b}: {count}</title></rect>'
         )
-        if i % 7 == 0 or i == len(counts) - 1:
+        if _labelled(i, len(counts)):
             parts.append(
                 f'<text x="{x + slot / 2:.1f}" y="{height - 4}" text-anchor="middle" '
                 f'class="axis">{day:%d %b}</text>'
@@ -108,7 +114,7 @@ def stacked_bars(
                 f'width="{max(slot - 2, 1):.1f}" height="{bad_h:.1f}" class="bar-failed">'
                 f"<title>{tip}</title></rect>"
             )
-        if i % 7 == 0 or i == len(counts) - 1:
+        if _labelled(i, len(counts)):
             parts.append(
                 f'<text x="{x + slot / 2:.1f}" y="{height - 4}" text-anchor="middle" '
                 f'class="axis">{day:%d %b}</text>'

@@ -39,7 +39,8 @@ def rss(*entries: tuple[str, str]) -> str:
 
 
 async def _get(http: aiohttp.ClientSession, url: str) -> tuple[int, str, str]:
-    async with http.get(url, allow_redirects=False) as answer:
+    headers = {"Accept": "text/html,application/xhtml+xml"}  # as a browser navigates
+    async with http.get(url, allow_redirects=False, headers=headers) as answer:
         return answer.status, answer.headers.get("Location", ""), await answer.text()
 
 
@@ -92,6 +93,10 @@ async def test_every_page_without_a_session_redirects_to_sign_in(
 
 async def test_after_sign_in_the_page_asked_for_is_shown(console: Console, http) -> None:
     await _get(http, f"{console.url}/sources")
+    # the browser's next requests for images must not take the place of the page
+    for path in ("/favicon.ico", "/watches/new"):
+        async with http.get(f"{console.url}{path}", headers={"Accept": "image/avif,*/*"}):
+            pass
     page = await sign_in(http, console.url)
     assert "<h1>Sources" in page
 
