@@ -127,3 +127,24 @@ async def sign_in(http: aiohttp.ClientSession, base: str, token: str = ADMIN_TOK
     async with http.post(f"{base}/signin", data={"csrf": csrf, "token": token}) as answer:
         assert answer.status == 200, await answer.text()
         return await answer.text()
+
+
+def oauth_config(fake: Any) -> dict[str, Any]:
+    """open_console keyword arguments for Sign in with Slack and Discord against `fake`
+    (a tests.fakes.oauth_providers.FakeOAuth): workspace T0TEAM0001, server 111…111."""
+    return {
+        "env": {
+            "WIREWATCH_SLACK_CLIENT_SECRET": fake.slack_client_secret,
+            "WIREWATCH_DISCORD_CLIENT_SECRET": fake.discord_client_secret,
+        },
+        "web": {
+            "slack_client_id": fake.slack_client_id,
+            "slack_team_id": "T0TEAM0001",
+            "slack_authorize_url": f"{fake.base}/openid/connect/authorize",
+            "discord_client_id": fake.discord_client_id,
+            "discord_guild_ids": [111111111111111111],
+            "discord_authorize_url": f"{fake.base}/oauth2/authorize",
+        },
+        "slack": {"api_url": f"{fake.base}/api/"},
+        "discord": {"api_url": f"{fake.base}/api"},
+    }

@@ -16,7 +16,7 @@ from bot.store import NewDelivery
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.oauth_providers import FakeOAuth
 from tests.web.browser import LoopThread, chromium, screenshot, wait_for_text
-from tests.web.console import ADMIN_TOKEN, Console, open_console
+from tests.web.console import ADMIN_TOKEN, Console, oauth_config, open_console
 from tests.web.test_console_http import rss
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -133,25 +133,7 @@ def test_a_forged_form_without_the_csrf_token_is_refused(
 
 
 def _oauth_console(loop: LoopThread, tmp_path: Path, fake: FakeOAuth) -> Console:
-    return loop.enter(
-        open_console(
-            tmp_path,
-            env={
-                "WIREWATCH_SLACK_CLIENT_SECRET": fake.slack_client_secret,
-                "WIREWATCH_DISCORD_CLIENT_SECRET": fake.discord_client_secret,
-            },
-            web={
-                "slack_client_id": fake.slack_client_id,
-                "slack_team_id": "T0TEAM0001",
-                "slack_authorize_url": f"{fake.base}/openid/connect/authorize",
-                "discord_client_id": fake.discord_client_id,
-                "discord_guild_ids": [111111111111111111],
-                "discord_authorize_url": f"{fake.base}/oauth2/authorize",
-            },
-            slack={"api_url": f"{fake.base}/api/", "admins": []},
-            discord={"api_url": f"{fake.base}/api"},
-        )
-    )
+    return loop.enter(open_console(tmp_path, **oauth_config(fake)))
 
 
 @pytest.mark.parametrize(

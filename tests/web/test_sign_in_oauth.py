@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 from tests.fakes.oauth_providers import FakeOAuth
-from tests.web.console import Console, open_console
+from tests.web.console import Console, oauth_config, open_console
 
 
 @pytest.fixture
@@ -24,22 +24,11 @@ async def fake() -> AsyncIterator[FakeOAuth]:
 
 @pytest.fixture
 async def console(tmp_path: Path, fake: FakeOAuth) -> AsyncIterator[Console]:
+    config = oauth_config(fake)
+    config["slack"]["admins"] = ["U0WEBUSER1"]
     async with open_console(
         tmp_path,
-        env={
-            "WIREWATCH_SLACK_CLIENT_SECRET": fake.slack_client_secret,
-            "WIREWATCH_DISCORD_CLIENT_SECRET": fake.discord_client_secret,
-        },
-        web={
-            "slack_client_id": fake.slack_client_id,
-            "slack_team_id": "T0TEAM0001",
-            "slack_authorize_url": f"{fake.base}/openid/connect/authorize",
-            "discord_client_id": fake.discord_client_id,
-            "discord_guild_ids": [111111111111111111],
-            "discord_authorize_url": f"{fake.base}/oauth2/authorize",
-        },
-        slack={"api_url": f"{fake.base}/api/", "admins": ["U0WEBUSER1"]},
-        discord={"api_url": f"{fake.base}/api"},
+        **config,
     ) as running:
         yield running
 
