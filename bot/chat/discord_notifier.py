@@ -1,9 +1,14 @@
 """The Notifier for scheme "discord": alerts as embeds in channels or DMs, over the bot's REST.
 
 Every message carries a nonce derived from its delivery id with `enforce_nonce`, so a retry after
-an ambiguous failure returns the message already posted instead of posting twice. Sends to one
-channel are paced; discord.py's own bucket and 429 handling stays in charge of rate limits.
-403 (missing access) and 404 (channel gone) are permanent: the relay pauses the watch.
+an ambiguous failure returns the message already posted instead of posting twice. Discord keeps
+nonces only for a few minutes: a retry whose earlier attempt may have reached Discord
+(`Alert.retry_since`, e.g. after a crash and a long outage) first looks for its message among the
+bot's own in the channel and adopts it (`bot/chat/discord_posted.py`; needs Read Message History,
+without which it warns once per channel and relies on the nonce). Sends to one channel are paced;
+discord.py's own bucket and 429 handling stays in charge of rate limits, and a rate-limited
+look-up goes back to the relay, never posting blind. 403 (missing access) and 404 (channel gone)
+are permanent: the relay pauses the watch.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import aiohttp
 import discord
 
 from bot.chat.discord_embeds import CONTENT_LIMIT, alert_embeds, truncate, with_also_reported
+from bot.chat.discord_posted import Fingerprint, PostedIndex, fingerprint, marked_colour
 from bot.chat.pacing import ChannelPacer
 from bot.core.alert import Alert
 from bot.ports import DeliveryError, PermanentDeliveryError
@@ -27,6 +33,12 @@ log = logging.getLogger(__name__)
 NONCE_PREFIX = "ww-"
 NONCE_LIMIT = 25
 SENT_EMBEDS_KEPT = 2048
+FOLDS = ("digest", "burst")
+_HISTORY_FIX = (
+    "give the bot Read Message History in that channel (invite link permissions=84992, "
+    "docs/discord.md), so a retry after a long outage can find the alert instead of posting it "
+    "again"
+)
 
 
 def delivery_nonce(delivery_id: int, part: int = 1) -> str:
@@ -74,6 +86,8 @@ class DiscordNotifier:
         self.pacer = pacer or ChannelPacer(1.0)
         self._dm_channels: dict[int, int] = {}
         self._sent_embeds: OrderedDict[str, discord.Embed] = OrderedDict()
+        self.posted = PostedIndex(client)
+        self._warned: set[int] = set()
 
     async def send(self, target: str, alert: Alert) -> str | None:
         """Post (or, for an update, edit) the alert; return "CHANNEL:MESSAGE"."""
@@ -129,25 +143,107 @@ class DiscordNotifier:
     async def _post(
         self, channel_id: int, alert: Alert, reference: discord.MessageReference | None
     ) -> str:
-        """Post the alert (a long fold as several messages, each with its own nonce); return
-        the first message's reference."""
+        """Post the alert (a long fold as several messages, each with its own nonce), each part
+        unless an earlier attempt already did; return the first message's reference."""
         channel = self.client.get_partial_messageable(channel_id)
+        reply_to = reference.message_id if reference is not None else None
         refs: list[str] = []
         for part, embed in enumerate(alert_embeds(alert), 1):
-            await self.pacer.wait(str(channel_id))
-            try:
-                message = await channel.send(
-                    embed=embed,
-                    nonce=delivery_nonce(alert.delivery_id, part),
-                    allowed_mentions=discord.AllowedMentions.none(),
-                    reference=reference,  # type: ignore[arg-type]
-                )
-            except discord.RateLimited as err:
-                self.pacer.hold(str(channel_id), err.retry_after)
-                raise
-            refs.append(message_ref(channel_id, message.id))
+            embed.colour = marked_colour(
+                embed.colour.value if embed.colour else 0, alert.delivery_id
+            )
+            expected = fingerprint(embed.to_dict(), reply_to)
+            owner = (alert.delivery_id, part)
+            message_id = await self._earlier_post(channel_id, alert, part, expected)
+            if message_id is None:
+                await self.pacer.wait(str(channel_id))
+                try:
+                    message = await channel.send(
+                        embed=embed,
+                        nonce=delivery_nonce(alert.delivery_id, part),
+                        allowed_mentions=discord.AllowedMentions.none(),
+                        reference=reference,  # type: ignore[arg-type]
+                    )
+                except discord.RateLimited as err:
+                    self.pacer.hold(str(channel_id), err.retry_after)
+                    raise
+                except discord.HTTPException as err:
+                    if err.status >= 500:  # Discord may have posted it all the same
+                        self.posted.forget(channel_id)
+                    raise
+                except BaseException:  # no answer (timeout, lost connection, cancelled)
+                    self.posted.forget(channel_id)
+                    raise
+                message_id = message.id
+                self.posted.posted(channel_id, expected, message_id, owner)
+            refs.append(message_ref(channel_id, message_id))
             self._remember(refs[-1], embed)
         return refs[0]
+
+    async def _earlier_post(
+        self, channel_id: int, alert: Alert, part: int, expected: Fingerprint | None
+    ) -> int | None:
+        """The id of this alert part's message if an earlier attempt posted it (asked on a retry
+        only); None when there is none, or when the channel cannot be read (warned once)."""
+        if alert.retry_since is None or expected is None:
+            return None
+        allowed = self._history_allowed(channel_id)
+        if allowed is False:
+            self._warn_unreadable(channel_id, "the bot lacks Read Message History there")
+            return None
+        try:
+            found = await self.posted.find(
+                channel_id,
+                alert.retry_since,
+                expected,
+                (alert.delivery_id, part),
+                fold=alert.kind in FOLDS,
+            )
+        except discord.Forbidden as err:  # 403 on the read: rate limits and the rest go up
+            self._warn_unreadable(channel_id, f"Discord answered 403, code {err.code}")
+            return None
+        if found is not None:
+            log.info(
+                "delivery %s part %s is already in Discord channel %s (message %s): adopting "
+                "it, not posting again",
+                alert.delivery_id,
+                part,
+                channel_id,
+                found,
+            )
+            return found
+        if allowed is None and await self.posted.unreadable(channel_id):
+            self._warn_unreadable(
+                channel_id,
+                "Discord returns none of its messages: the bot lacks Read Message History",
+            )
+        return None
+
+    def _history_allowed(self, channel_id: int) -> bool | None:
+        """Whether the bot may read the channel's history, from the gateway's cache (roles and
+        overwrites); None when not known (no gateway, or the channel not cached)."""
+        channel = self.client.get_channel(channel_id)
+        if isinstance(channel, discord.DMChannel | discord.GroupChannel):
+            return True
+        if isinstance(channel, discord.abc.GuildChannel | discord.Thread):
+            me = channel.guild.me
+            if me is not None:
+                return channel.permissions_for(me).read_message_history
+        return None
+
+    def _warn_unreadable(self, channel_id: int, why: str) -> None:
+        """Say once per channel that retries there rely on the nonce alone."""
+        if channel_id in self._warned:
+            return
+        self._warned.add(channel_id)
+        log.warning(
+            "cannot check Discord channel %s for an earlier post of a retried alert (%s); "
+            "posting it again, which shows it twice if the earlier attempt reached Discord more "
+            "than a few minutes ago: %s",
+            channel_id,
+            why,
+            _HISTORY_FIX,
+        )
 
     async def _original_embed(self, partial: discord.PartialMessage) -> discord.Embed | None:
         """The original alert's embed: remembered, or read back (needs Read Message History)."""

@@ -9,6 +9,14 @@ async with FakeDiscord() as fake:
 REST answers carry `Content-Type: application/json` exactly, `Via` and `X-RateLimit-*` headers;
 `fail_next()` scripts a 429 (with `retry_after` and bucket headers), 403 or 404. The gateway does
 HELLO, IDENTIFY, READY, GUILD_CREATE and heartbeat ACKs, and dispatches what a test sends.
+
+Messages are Discord's: ids are snowflakes from the wall clock (`wall()`, strictly increasing),
+so `GET /channels/{id}/messages` pages with `before` / `after` / `around` as Discord does (newest
+first, `limit` 1 to 100, no `nonce` in what is read back). A repeated nonce with `enforce_nonce`
+gets the message already posted only within `nonce_window` seconds ("the past few minutes").
+`deny_history()` takes Read Message History from the bot in a channel: Discord then answers the
+read with no messages (200, `[]`), or 403 when asked to; the bot's own member, with its role
+and the channel's overwrite, is in GUILD_CREATE, so discord.py computes the same permissions.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import asyncio
 import itertools
 import json
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,8 +47,13 @@ OTHER_CHANNEL_ID = "1300000000000000002"
 OWNER_ID = "1400000000000000001"
 USER_ID = "1400000000000000002"
 ADMIN_ROLE_ID = "1500000000000000001"
+BOT_ROLE_ID = "1500000000000000002"
 MANAGE_CHANNELS = 1 << 4
+READ_MESSAGE_HISTORY = 1 << 16
 MEMBER_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14)  # view, send, embed links
+BOT_PERMISSIONS = MEMBER_PERMISSIONS | READ_MESSAGE_HISTORY  # 84992, the recommended invite
+DISCORD_EPOCH_MS = 1_420_070_400_000
+NONCE_WINDOW_S = 300.0
 BOT_USER = {
     "id": BOT_ID,
     "username": "Wirewatch",
@@ -67,6 +81,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("DELETE", "/webhooks/{app}/{token}/messages/@original"),
         ("GET", "/channels/{channel}"),
         ("POST", "/channels/{channel}/messages"),
+        ("GET", "/channels/{channel}/messages"),
         ("GET", "/channels/{channel}/messages/{message}"),
         ("PATCH", "/channels/{channel}/messages/{message}"),
         ("POST", "/users/@me/channels"),
@@ -107,6 +122,7 @@ class _Channel:
     name: str = "news-desk"
     guild_id: str | None = GUILD_ID
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    history: int | None = None  # None: readable; 200 or 403: how a read is answered without it
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -121,10 +137,19 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+def _read_back(message: dict[str, Any]) -> dict[str, Any]:
+    """A stored message as GET returns it: Discord does not give the nonce back."""
+    return {k: v for k, v in message.items() if k != "nonce"}
+
+
 class FakeDiscord:
     """Discord's REST API and gateway on a free loopback port; records every request."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, *, wall: Callable[[], float] = time.time, nonce_window: float | None = NONCE_WINDOW_S
+    ) -> None:
+        self.wall = wall  # seconds since the epoch: message ids and timestamps
+        self.nonce_window = nonce_window  # None: a nonce is remembered for ever
         self.token = "test-token"
         self.requests: list[Recorded] = []
         self.identify: dict[str, Any] | None = None
@@ -136,8 +161,9 @@ class FakeDiscord:
         }
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.originals: dict[str, dict[str, Any]] = {}
-        self.nonces: dict[tuple[str, str], dict[str, Any]] = {}
+        self.nonces: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
         self._ids = itertools.count(1_600_000_000_000_000_001)
+        self._last_snowflake = 0
         self._seq = itertools.count(1)
         self._changed = asyncio.Condition()
         self._sockets: list[web.WebSocketResponse] = []
@@ -193,6 +219,30 @@ class FakeDiscord:
     def add_channel(self, channel_id: str, *, name: str = "extra", kind: int = 0) -> None:
         """Make a channel exist (messages to unknown channels get 404 Unknown Channel)."""
         self.channels[channel_id] = _Channel(channel_id, kind=kind, name=name)
+
+    def deny_history(self, channel_id: str = CHANNEL_ID, *, status: int = 200) -> None:
+        """Take Read Message History from the bot in a channel: a read of its messages is then
+        answered with no messages (200, as Discord does) or with `status` (403)."""
+        self.channels[channel_id].history = status
+
+    def add_message(
+        self,
+        channel_id: str,
+        body: dict[str, Any],
+        *,
+        author: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Store a message as if someone (by default another user) had posted it now."""
+        user = author or {
+            "id": USER_ID,
+            "username": "someone",
+            "discriminator": "0",
+            "global_name": None,
+            "avatar": None,
+        }
+        message = self._message(channel_id, body, author=user)
+        self.channels[channel_id].messages[message["id"]] = message
+        return message
 
     def delete_channel(self, channel_id: str) -> None:
         """Remove a channel, as if deleted by a moderator."""
@@ -299,7 +349,16 @@ class FakeDiscord:
             "joined_at": _now(),
             "emojis": [],
             "stickers": [],
-            "members": [],
+            "members": [
+                {
+                    "user": BOT_USER,
+                    "roles": [BOT_ROLE_ID],
+                    "joined_at": _now(),
+                    "deaf": False,
+                    "mute": False,
+                    "flags": 0,
+                }
+            ],
             "voice_states": [],
             "presences": [],
             "threads": [],
@@ -328,6 +387,18 @@ class FakeDiscord:
                     "mentionable": False,
                     "flags": 0,
                 },
+                {
+                    "id": BOT_ROLE_ID,
+                    "name": "Wirewatch",
+                    "permissions": str(BOT_PERMISSIONS),
+                    "position": 2,
+                    "color": 0,
+                    "hoist": False,
+                    "managed": True,
+                    "mentionable": False,
+                    "flags": 0,
+                    "tags": {"bot_id": BOT_ID},
+                },
             ],
             "channels": [
                 self._channel_payload(c) for c in self.channels.values() if c.guild_id == GUILD_ID
@@ -342,11 +413,15 @@ class FakeDiscord:
             "name": channel.name,
             "guild_id": channel.guild_id,
             "position": 0,
-            "permission_overwrites": [],
+            "permission_overwrites": (
+                []
+                if channel.history is None
+                else [{"id": BOT_ID, "type": 1, "allow": "0", "deny": str(READ_MESSAGE_HISTORY)}]
+            ),
             "nsfw": False,
             "parent_id": None,
             "topic": None,
-            "last_message_id": None,
+            "last_message_id": max(channel.messages, key=int, default=None),
             "rate_limit_per_user": 0,
             "flags": 0,
         }
@@ -634,28 +709,50 @@ class FakeDiscord:
     ) -> tuple[int, Any, dict[str, str]]:
         return self._sync(params["guild"], body)
 
+    def _snowflake(self) -> str:
+        """A message id from the wall clock, strictly increasing, as Discord's are."""
+        now = ((int(self.wall() * 1000) - DISCORD_EPOCH_MS) << 22) | 1
+        self._last_snowflake = max(self._last_snowflake + 1, now)
+        return str(self._last_snowflake)
+
+    def _stamp(self) -> str:
+        return datetime.fromtimestamp(self.wall(), UTC).isoformat()
+
     def _message(
         self, channel_id: str, body: dict[str, Any], *, author: dict[str, Any] = BOT_USER
     ) -> dict[str, Any]:
-        return {
-            "id": str(next(self._ids)),
+        message: dict[str, Any] = {
+            "id": self._snowflake(),
             "channel_id": channel_id,
             "author": author,
             "content": body.get("content") or "",
-            "timestamp": _now(),
+            "timestamp": self._stamp(),
             "edited_timestamp": None,
             "tts": False,
             "mention_everyone": False,
             "mentions": [],
             "mention_roles": [],
             "attachments": [],
-            "embeds": body.get("embeds") or [],
+            "embeds": [{"type": "rich", **e} for e in body.get("embeds") or []],
             "pinned": False,
             "type": 0,
             "flags": int(body.get("flags") or 0),
             "components": body.get("components") or [],
             **({"nonce": body["nonce"]} if body.get("nonce") is not None else {}),
         }
+        reference = body.get("message_reference")
+        if isinstance(reference, dict) and reference.get("message_id"):
+            channel = self.channels.get(channel_id)
+            replied = channel.messages.get(str(reference["message_id"])) if channel else None
+            message["type"] = 19  # REPLY
+            message["message_reference"] = {
+                "type": 0,
+                "message_id": str(reference["message_id"]),
+                "channel_id": str(reference.get("channel_id") or channel_id),
+                **({"guild_id": channel.guild_id} if channel and channel.guild_id else {}),
+            }
+            message["referenced_message"] = _read_back(replied) if replied else None
+        return message
 
     def _post_interactions_id_token_callback(
         self, params: dict[str, str], body: Any, _: web.Request
@@ -713,12 +810,51 @@ class FakeDiscord:
         body = body or {}
         key = (channel.id, str(body.get("nonce")))
         if body.get("enforce_nonce") and key in self.nonces:
-            return 200, self.nonces[key], {}
+            when, known = self.nonces[key]
+            if self.nonce_window is None or self.wall() - when <= self.nonce_window:
+                return 200, known, {}
         message = self._message(channel.id, body)
         channel.messages[message["id"]] = message
         if body.get("nonce") is not None:
-            self.nonces[key] = message
+            self.nonces[key] = (self.wall(), message)
         return 200, message, {}
+
+    def _get_channels_channel_messages(
+        self, params: dict[str, str], body: Any, request: web.Request
+    ) -> tuple[int, Any, dict[str, str]]:
+        """Discord's paging: newest first; `after` gives the oldest `limit` after an id,
+        `before` the newest before it, `around` about half on each side."""
+        channel = self.channels.get(params["channel"])
+        if channel is None:
+            return 404, {"message": "Unknown Channel", "code": 10003}, {}
+        query = request.query
+        anchors = [k for k in ("before", "after", "around") if k in query]
+        limit_text = query.get("limit", "50")
+        if (
+            len(anchors) > 1
+            or not limit_text.isdigit()
+            or not 1 <= int(limit_text) <= 100
+            or any(not query[k].isdigit() for k in anchors)
+        ):
+            return 400, {"message": "Invalid Form Body", "code": 50035}, {}
+        if channel.history == 403:
+            return 403, {"message": "Missing Access", "code": 50001}, {}
+        if channel.history is not None:
+            return 200, [], {}
+        limit = int(limit_text)
+        ordered = sorted(channel.messages.values(), key=lambda m: int(m["id"]))
+        if "after" in query:
+            page = [m for m in ordered if int(m["id"]) > int(query["after"])][:limit]
+        elif "before" in query:
+            page = [m for m in ordered if int(m["id"]) < int(query["before"])][-limit:]
+        elif "around" in query:
+            pivot, half = int(query["around"]), limit // 2
+            older = [m for m in ordered if int(m["id"]) < pivot][-half:] if half else []
+            newer = [m for m in ordered if int(m["id"]) >= pivot]
+            page = older + newer[: limit - len(older)]
+        else:
+            page = ordered[-limit:]
+        return 200, [_read_back(m) for m in reversed(page)], {}
 
     def _find_message(self, params: dict[str, str]) -> dict[str, Any] | None:
         channel = self.channels.get(params["channel"])
@@ -730,7 +866,9 @@ class FakeDiscord:
         message = self._find_message(params)
         if message is None:
             return 404, {"message": "Unknown Message", "code": 10008}, {}
-        return 200, message, {}
+        if self.channels[params["channel"]].history is not None:
+            return 403, {"message": "Missing Access", "code": 50001}, {}
+        return 200, _read_back(message), {}
 
     def _patch_channels_channel_messages_message(
         self, params: dict[str, str], body: Any, _: web.Request
@@ -739,7 +877,7 @@ class FakeDiscord:
         if message is None:
             return 404, {"message": "Unknown Message", "code": 10008}, {}
         message.update({k: v for k, v in (body or {}).items() if k in ("content", "embeds")})
-        message["edited_timestamp"] = _now()
+        message["edited_timestamp"] = self._stamp()
         return 200, message, {}
 
     def _post_users_me_channels(
