@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.faults.kill9 import OUTPUTS, Figures, run_scenario  # noqa: E402
+from tests.faults.kill9 import OUTPUTS, Figures, run_scenario, ways_text  # noqa: E402
 
 
 def load() -> str:
@@ -39,12 +39,19 @@ async def main() -> int:
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--per-kill", type=int, default=4, help="new stories before each kill")
+    parser.add_argument(
+        "--nonce-window",
+        type=float,
+        default=1.0,
+        help="seconds the Discord fake keeps a nonce (Discord: a few minutes); 1 s puts every "
+        "Discord retry past it, so only the history look-up can stop a double",
+    )
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(1_000_000)
     print(f"# kill -9 faults: {platform.node()}, Python {platform.python_version()}")
     print(
         f"command: uv run python bench/faults.py --kills {args.kills} --seed {seed} "
-        f"--runs {args.runs} --per-kill {args.per_kill}"
+        f"--runs {args.runs} --per-kill {args.per_kill} --nonce-window {args.nonce_window:g}"
     )
     print(f"before: {load()}\n")
     runs: list[Figures] = []
@@ -56,6 +63,7 @@ async def main() -> int:
                 kills=args.kills,
                 seed=seed + run,
                 per_kill=args.per_kill,
+                discord_nonce_window=args.nonce_window,
             )
             print(f"## run {run + 1} ({time.monotonic() - started:.0f} s, {load()})\n")
             print(figures.table(), flush=True)
@@ -70,8 +78,10 @@ async def main() -> int:
         lost = sum(len(f.outcomes[name].lost) for f in runs)
         doubled = sum(len(f.outcomes[name].doubled) for f in runs)
         resends = sum(f.outcomes[name].resends for f in runs)
+        ways = ways_text(sum((f.outcomes[name].ways for f in runs), Counter[str]()))
         failed |= bool(lost or doubled)
-        print(f"| {name} | {kills} | {alerts} | {lost} | {doubled} | {resends} |")
+        how = f" ({ways})" if ways else ""
+        print(f"| {name} | {kills} | {alerts} | {lost} | {doubled} | {resends}{how} |")
     modes = Counter[str]()
     for f in runs:
         modes.update(f.modes)

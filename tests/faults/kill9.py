@@ -10,6 +10,10 @@ at a moment drawn from a seeded random generator:
 * `in flight` (Slack, Discord, webhook): the moment the platform has stored a message and before
   its answer leaves, the worst moment for exactly-once delivery.
 
+The Discord fake forgets a nonce after `discord_nonce_window` seconds (1 s by default, where
+Discord keeps one "a few minutes"), so every Discord retry after a kill comes past the nonce
+window, as after a long outage: only the look-up in the channel's history can stop a double.
+
 After the last kill the bot runs until every output has every story, waits for stragglers, and
 is stopped with SIGTERM. A story counted 0 times in an output
 is lost; more than once, doubled. For the webhook a repeat with the same `Idempotency-Key` is
@@ -36,7 +40,7 @@ from tests.fakes.feed_server import FeedServer, rss_feed
 from tests.fakes.loopback import serve_on_loopback
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack
 
-__all__ = ["OUTPUTS", "Figures", "Outcome", "distinct_stories", "run_scenario"]
+__all__ = ["OUTPUTS", "Figures", "Outcome", "distinct_stories", "run_scenario", "ways_text"]
 
 OUTPUTS = ("jsonl", "webhook", "slack", "discord")
 SLACK_CHANNEL = "C0FAULTS01"
@@ -51,6 +55,12 @@ class Outcome:
     counts: Counter[str]
     stories: list[str]
     resends: int = 0  # same message sent again and dropped as designed (key, nonce, metadata)
+    ways: Counter[str] = field(default_factory=Counter)  # resends by what dropped them
+
+    @property
+    def how(self) -> str:
+        """The resends by way, when an output has more than one ("4 adopted from history, …")."""
+        return ways_text(self.ways)
 
     @property
     def lost(self) -> list[str]:
@@ -82,10 +92,15 @@ class Figures:
             out = self.outcomes[name]
             rows.append(
                 f"| {name} | {self.kills} | {len(out.stories)} | {len(out.lost)} | "
-                f"{len(out.doubled)} | {out.resends} |"
+                f"{len(out.doubled)} | {out.resends}{f' ({out.how})' if out.how else ''} |"
             )
         modes = ", ".join(f"{mode} {n}" for mode, n in sorted(self.modes.items()))
         return "\n".join(rows) + f"\n\nseed {self.seed}; kill moments: {modes}"
+
+
+def ways_text(ways: Counter[str]) -> str:
+    """Resends by what dropped them: "4 adopted from history, 0 by nonce" ("" for none)."""
+    return ", ".join(f"{n} {way}" for way, n in ways.items())
 
 
 def _word(rng: random.Random) -> str:
@@ -223,6 +238,7 @@ async def run_scenario(
     seed: int,
     per_kill: int = 4,
     settle_s: float = 4.0,
+    discord_nonce_window: float | None = 1.0,
 ) -> Figures:
     """Run the scenario in `tmp`; return the figures (the caller asserts on them).
 
@@ -240,7 +256,11 @@ async def run_scenario(
     pending_waves = [distinct_stories(rng, per_kill, 100 + w * per_kill) for w in range(kills)]
     log = tmp / "bot.log"
     try:
-        async with FeedServer() as feeds, FakeSlack() as slack, FakeDiscord() as discord:
+        async with (
+            FeedServer() as feeds,
+            FakeSlack() as slack,
+            FakeDiscord(nonce_window=discord_nonce_window) as discord,
+        ):
             feeds.set_feed("/wire.xml", rss_feed(baseline))
             config = _config(
                 tmp, feeds.url("/wire.xml"), f"http://127.0.0.1:{port}/hook", slack, discord
@@ -282,18 +302,22 @@ async def run_scenario(
                 Counter(_jsonl_titles(tmp / "alerts.jsonl")), titles
             )
             figures.outcomes["webhook"] = _webhook(receiver, titles)
+            lines = log.read_text(errors="replace").splitlines()
             figures.outcomes["slack"] = Outcome(
                 _slack_titles(slack, titles),
                 titles,
-                resends=log.read_text(errors="replace").count("adopting it, not posting again"),
+                resends=sum("already in Slack" in line for line in lines),
             )
             posts = [
                 c for c in discord.calls("POST /channels/{channel}/messages") if c.status == 200
             ]
+            by_nonce = len(posts) - len(discord.messages(CHANNEL_ID))
+            adopted = sum("already in Discord" in line for line in lines)
             figures.outcomes["discord"] = Outcome(
                 _discord_titles(discord, titles),
                 titles,
-                resends=len(posts) - len(discord.messages(CHANNEL_ID)),
+                resends=by_nonce + adopted,
+                ways=Counter({"adopted from history": adopted, "by nonce": by_nonce}),
             )
     finally:
         receiver.release.set()
