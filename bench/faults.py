@@ -78,9 +78,11 @@ async def main() -> int:
         lost = sum(len(f.outcomes[name].lost) for f in runs)
         doubled = sum(len(f.outcomes[name].doubled) for f in runs)
         resends = sum(f.outcomes[name].resends for f in runs)
-        ways = ways_text(sum((f.outcomes[name].ways for f in runs), Counter[str]()))
+        ways: Counter[str] = Counter()
+        for f in runs:
+            ways.update(f.outcomes[name].ways)  # update keeps zero counts, + would drop them
         failed |= bool(lost or doubled)
-        how = f" ({ways})" if ways else ""
+        how = f" ({ways_text(ways)})" if ways else ""
         print(f"| {name} | {kills} | {alerts} | {lost} | {doubled} | {resends}{how} |")
     modes = Counter[str]()
     for f in runs:

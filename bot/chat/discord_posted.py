@@ -61,6 +61,8 @@ _FOOTER = re.compile(r"Watch #(\d+) · ")
 
 Owner = tuple[int, int]
 """(delivery id, part) of an alert message."""
+Key = tuple[int, str, str, int | None, int | None, int]
+"""A fingerprint without its lead: watch, title, link, time, reply target, marker."""
 
 
 def marked_colour(colour: int, delivery_id: int) -> int:
@@ -89,7 +91,7 @@ class Fingerprint:
     lead: str
 
     @property
-    def key(self) -> tuple[int, str, str, int | None, int | None, int]:
+    def key(self) -> Key:
         return (self.watch_id, self.title, self.url, self.when, self.reply_to, self.marker)
 
 
@@ -144,10 +146,9 @@ class _Read:
     """The bot's alert messages in one channel from `since` up to the read (and posted since)."""
 
     since: datetime
-    found: dict[tuple[int, str, str, int | None, int | None, int], list[_Found]] = field(
-        default_factory=dict
-    )
+    found: dict[Key, list[_Found]] = field(default_factory=dict)
     messages: int = 0  # every message read, by anyone
+    unreadable: bool | None = None  # known once asked (`PostedIndex.unreadable`)
 
     def add(self, print_: Fingerprint, message_id: int) -> None:
         self.found.setdefault(print_.key, []).append(_Found(message_id, print_.lead))
@@ -197,9 +198,11 @@ class PostedIndex:
         read = self._reads.get(channel_id)
         if read is None or read.messages:
             return False
-        channel = await self.client.http.get_channel(channel_id)
-        last = str(channel.get("last_message_id") or "")
-        return last.isdigit() and int(last) > time_snowflake(read.since)
+        if read.unreadable is None:
+            channel = await self.client.http.get_channel(channel_id)
+            last = str(channel.get("last_message_id") or "")
+            read.unreadable = last.isdigit() and int(last) > time_snowflake(read.since)
+        return read.unreadable
 
     def posted(
         self, channel_id: int, sent: Fingerprint | None, message_id: int, owner: Owner
