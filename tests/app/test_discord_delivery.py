@@ -7,14 +7,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import discord
-
-from bot.chat.discord_bot import api_base
 from bot.chat.discord_notifier import DiscordNotifier, parse_message_ref
 from bot.chat.pacing import ChannelPacer
 from tests.app.harness import open_harness, story
 from tests.app.test_refusals import HEADLINES
-from tests.chat.test_discord_notifier import ManualClock
+from tests.chat.test_discord_notifier import ManualClock, rest_client
 from tests.fakes.discord_api import CHANNEL_ID, NONCE_WINDOW_S, FakeDiscord
 from tests.fakes.feed_server import FeedServer, rss_feed
 
@@ -26,9 +23,7 @@ async def test_a_post_cut_off_by_a_stop_is_found_after_a_long_outage(tmp_path, m
         feeds.set_feed("/f.xml", rss_feed(BASE))
         h = await open_harness(tmp_path, feeds, [("F", feeds.url("/f.xml"))], [])
         fake.wall = lambda: h.clock.now.timestamp()
-        monkeypatch.setattr(discord.http.Route, "BASE", api_base(fake.api_url))
-        client = discord.Client(intents=discord.Intents(guilds=True), max_ratelimit_timeout=60.0)
-        await client.login(fake.token)
+        client = await rest_client(fake, monkeypatch)
         clock = ManualClock()
         pacer = ChannelPacer(1.0, clock=clock, sleep=clock.sleep)
         h.app.notifiers["discord"] = DiscordNotifier(client, pacer=pacer)

@@ -42,16 +42,22 @@ class Rig:
     clock: ManualClock
 
 
+async def rest_client(fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch) -> discord.Client:
+    """A discord.py client logged in to the fake's REST API (no gateway), as the bot's is."""
+    monkeypatch.setattr(discord.http.Route, "BASE", api_base(fake.api_url))
+    client = discord.Client(
+        intents=discord.Intents(guilds=True),
+        allowed_mentions=discord.AllowedMentions.none(),
+        max_ratelimit_timeout=60.0,
+    )
+    await client.login(fake.token)
+    return client
+
+
 @pytest.fixture
 async def rig(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Rig]:
     async with FakeDiscord() as fake:
-        monkeypatch.setattr(discord.http.Route, "BASE", api_base(fake.api_url))
-        client = discord.Client(
-            intents=discord.Intents(guilds=True),
-            allowed_mentions=discord.AllowedMentions.none(),
-            max_ratelimit_timeout=60.0,
-        )
-        await client.login(fake.token)
+        client = await rest_client(fake, monkeypatch)
         clock = ManualClock()
         pacer = ChannelPacer(1.0, clock=clock, sleep=clock.sleep)
         notifier = DiscordNotifier(client, pacer=pacer)

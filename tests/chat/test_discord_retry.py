@@ -22,7 +22,6 @@ import discord
 import pytest
 from discord.utils import time_snowflake
 
-from bot.chat.discord_bot import api_base
 from bot.chat.discord_embeds import watch_colour
 from bot.chat.discord_notifier import DiscordNotifier, parse_message_ref
 from bot.chat.discord_posted import HISTORY_PAGE, SKEW_S, marker_of
@@ -31,7 +30,8 @@ from bot.core.alert import Alert, Marked, Story, WatchRef
 from bot.core.item import Item
 from bot.ports import DeliveryError
 from tests.chat.test_discord_bot import open_rig
-from tests.chat.test_discord_notifier import ManualClock
+from tests.chat.test_discord_notifier import ManualClock, rest_client
+from tests.chat.test_fold_messages import fold
 from tests.fakes.discord_api import (
     BOT_USER,
     CHANNEL_ID,
@@ -80,13 +80,7 @@ class Rig:
 async def rig(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Rig]:
     wall = Wall()
     async with FakeDiscord(wall=wall) as fake:
-        monkeypatch.setattr(discord.http.Route, "BASE", api_base(fake.api_url))
-        client = discord.Client(
-            intents=discord.Intents(guilds=True),
-            allowed_mentions=discord.AllowedMentions.none(),
-            max_ratelimit_timeout=60.0,
-        )
-        await client.login(fake.token)
+        client = await rest_client(fake, monkeypatch)
         clock = ManualClock()
         notifier = DiscordNotifier(client, pacer=ChannelPacer(1.0, clock=clock, sleep=clock.sleep))
         try:
@@ -114,22 +108,6 @@ def alert(
     )
     story = Story(item, Marked("Algeria and France agreed.", ((0, 7),)))
     return Alert(delivery_id, kind, WATCH, (story,), retry_since=retry_since, **extra)  # type: ignore[arg-type]
-
-
-def fold(delivery_id: int, count: int, *, retry_since: datetime | None = None) -> Alert:
-    stories = tuple(
-        Story(
-            Item(
-                title=f"Story {n} about the readmission accord and its many consequences",
-                url=f"https://news.example/{n}",
-                source="Wire",
-                published=PUBLISHED,
-            ),
-            Marked("" if n >= 3 else "Algeria agreed.", ((0, 7),) if n < 3 else ()),
-        )
-        for n in range(count)
-    )
-    return Alert(delivery_id, "digest", WATCH, stories, retry_since=retry_since)
 
 
 async def test_a_first_try_never_reads_and_carries_the_colour_marker(rig: Rig) -> None:
@@ -180,15 +158,14 @@ async def test_a_message_older_than_the_window_is_not_taken_for_the_retry(rig: R
 
 
 async def test_a_long_fold_posts_only_its_missing_parts(rig: Rig) -> None:
-    digest = fold(9, 120)
-    await rig.notifier.send(CHANNEL_ID, digest)
+    await rig.notifier.send(CHANNEL_ID, fold(120, kind="digest"))
     parts = len(rig.fake.messages(CHANNEL_ID))
     assert parts >= 3
     for message in rig.fake.messages(CHANNEL_ID)[2:]:  # the crash came after part 2
         del rig.fake.channels[CHANNEL_ID].messages[message["id"]]
     rig.wall.advance(OUTAGE)
 
-    await rig.restarted().send(CHANNEL_ID, fold(9, 120, retry_since=NOW))
+    await rig.restarted().send(CHANNEL_ID, fold(120, kind="digest", retry_since=NOW))
 
     messages = rig.fake.messages(CHANNEL_ID)
     titles = [m["embeds"][0]["title"] for m in messages]
