@@ -187,13 +187,17 @@ class PollDispatcher:
             if source_id in self._leases:
                 self._leases[source_id] = until
 
+    def stop_claiming(self) -> None:
+        """Claim nothing more and start no new poll (the first thing done on SIGTERM)."""
+        self._stopping = True
+
     async def stop(self, grace_s: float = 3.0) -> None:
         """Stop claiming at once; give polls in flight `grace_s` to finish, cancel the rest.
 
         A poll that finishes in time has committed whole; a cancelled one wrote nothing (or its
         write, already on the writer, commits whole). The claims left are handed back, due now.
         """
-        self._stopping = True
+        self.stop_claiming()
         claiming = self._dispatch_task
         if self._dispatching and claiming is not None and not claiming.done():
             await asyncio.wait([claiming], timeout=grace_s)  # its claims are handed back too

@@ -129,8 +129,9 @@ class BotRuntime:
         finally:
             log.info("stopping: no new polls; finishing deliveries in flight")
             self.stop.set()
+            dispatcher.stop_claiming()
             if console is not None:
                 await console.stop()
-            await self.scheduler.shutdown()
+            await self.scheduler.shutdown()  # lets the chores running finish (briefly)
             await dispatcher.stop()
             await relay

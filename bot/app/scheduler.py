@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -51,6 +52,7 @@ class PollScheduler:
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
         )
+        self._running: set[asyncio.Task[object]] = set()
 
     @property
     def running(self) -> bool:
@@ -61,17 +63,41 @@ class PollScheduler:
         """Start firing jobs (call from inside the running event loop)."""
         self._scheduler.start()
 
-    async def shutdown(self) -> None:
-        """Stop firing new jobs; jobs already running finish on their own tasks."""
-        if self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
+    async def shutdown(self, grace_s: float = 2.0) -> None:
+        """Fire no new job; give the jobs running `grace_s` to finish, then cancel them.
+
+        (APScheduler's asyncio executor cancels running jobs at shutdown and logs each as an
+        error, so they are waited for first.)
+        """
+        if not self._scheduler.running:
+            return
+        self._scheduler.pause()
+        running = [task for task in self._running if not task.done()]
+        if running:
+            await asyncio.wait(running, timeout=grace_s)
+        self._scheduler.shutdown(wait=False)
+
+    def _tracked(self, func: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[object]]:
+        """Wrap a job so that shutdown() can wait for it."""
+
+        async def job() -> object:
+            task = asyncio.current_task()
+            if task is not None:
+                self._running.add(task)
+            try:
+                return await func()
+            finally:
+                if task is not None:
+                    self._running.discard(task)
+
+        return job
 
     def run_dispatcher(
         self, dispatch: Callable[[], Awaitable[object]], *, idle_s: float, first_at: datetime
     ) -> None:
         """Run `dispatch` at `first_at`, then every `idle_s` seconds unless moved by `dispatch_at`."""
         self._scheduler.add_job(
-            dispatch,
+            self._tracked(dispatch),
             IntervalTrigger(seconds=idle_s, timezone=UTC),
             id=DISPATCH_JOB,
             replace_existing=True,
@@ -90,7 +116,7 @@ class PollScheduler:
     def every(self, name: str, seconds: float, func: Callable[[], Awaitable[object]]) -> None:
         """A periodic chore (prune, refresh watches, renew poll leases)."""
         self._scheduler.add_job(
-            func,
+            self._tracked(func),
             IntervalTrigger(seconds=seconds, timezone=UTC),
             id=f"chore:{name}",
             replace_existing=True,
