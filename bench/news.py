@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.app.watch_index import WatchIndex
-from bot.commands import Caller, CommandService
+from bot.commands.service import Caller, CommandService
 from bot.core.item import Item
 from bot.store import Store
 

@@ -30,7 +30,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.app.build import build_app
-from bot.app.settings import Secrets, settings_from_dict
+from bot.settings import Secrets, settings_from_dict
 from bot.store.records import NewSource, NewWatch
 from bot.store.schema import deliveries, items, source_polls
 from bot.web import Readiness, WebServer, build_web_app

@@ -16,18 +16,18 @@ from rich.logging import RichHandler
 from rich.progress import Progress
 from rich.text import Text
 
-from bot.app.settings import ConfigError, Secrets, Settings, load_settings
-from bot.app.watch_file import FORMATS, format_of
 from bot.cli_render import marked_text, render_reply
-from bot.commands import Caller, CommandService
+from bot.commands.service import Caller, CommandService
+from bot.commands.watch_file import FORMATS, format_of
 from bot.core.item import Item
 from bot.core.query import Query, QuerySyntaxError, parse
+from bot.settings import ConfigError, Secrets, Settings, load_settings
 from bot.store.db_errors import DatabaseProblem
 
 if TYPE_CHECKING:
     from bot.app.build import App
-    from bot.app.check_file import CheckedFile
     from bot.app.pipeline import PollReport
+    from bot.commands.check_file import CheckedFile
     from bot.store.records import SourceRecord
 
 __all__ = ["main"]
@@ -160,7 +160,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     text = args.text
     if args.file:
         # Imported here: feed and page parsing (feedparser, trafilatura) load only when needed.
-        from bot.app.check_file import CheckFileError, read_check_file
+        from bot.commands.check_file import CheckFileError, read_check_file
 
         try:
             checked = asyncio.run(
@@ -192,7 +192,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _print_checked_file(query: Query, checked: CheckedFile) -> int:
     """Show which items of a feed or page match; exit 0 when one does, 1 when none does."""
-    from bot.app.check_file import check_items
+    from bot.commands.check_file import check_items
 
     name = checked.title or "untitled"
     out.print(Text(f"{checked.kind}: {name} ({len(checked.items)} items)", style="bold"))

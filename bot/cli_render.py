@@ -8,10 +8,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from bot.app.durations import format_duration
-from bot.commands import source_health
+from bot.commands.reply import Reply
+from bot.commands.service import source_health
 from bot.core.alert import Marked
-from bot.replies import Reply
+from bot.core.durations import format_duration
 
 __all__ = ["marked_text", "render_reply"]
 

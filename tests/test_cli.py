@@ -115,7 +115,7 @@ def test_check_reads_a_json_feed_and_a_web_page(tmp_path: Path, capsys):
 def test_check_on_a_file_too_big_is_exit_2_and_plain_text_stays_plain(
     tmp_path: Path, capsys, monkeypatch
 ):
-    from bot.app import check_file
+    from bot.commands import check_file
 
     monkeypatch.setattr(check_file, "MAX_FILE_BYTES", 100)
     big = tmp_path / "feed.xml"

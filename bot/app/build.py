@@ -14,20 +14,20 @@ import httpx
 from rich.console import Console
 
 from bot.abstractive import AbstractiveSummarizer
-from bot.app.config_entries import ConfigEntries
 from bot.app.config_sync import sync_config_sources, sync_config_watches
 from bot.app.pipeline import Pipeline
 from bot.app.relay import Relay
-from bot.app.settings import Secrets, Settings, interval_warnings
 from bot.app.store_start import open_store
 from bot.app.watch_index import WatchIndex
 from bot.chat.console import ConsoleNotifier
 from bot.chat.jsonl import JsonlNotifier
 from bot.chat.webhook import WebhookNotifier
-from bot.commands import AccessPolicy, CommandService
+from bot.commands.config_entries import ConfigEntries
+from bot.commands.service import AccessPolicy, CommandService
 from bot.core.cluster import StoryClusters
 from bot.fetch import FetchPolicy, SafeClient
 from bot.ports import Notifier
+from bot.settings import Secrets, Settings, interval_warnings
 from bot.store import Store
 
 __all__ = ["App", "ChatAdapter", "build_app", "fetch_policy"]

@@ -14,15 +14,14 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.app.durations import format_duration
-from bot.app.settings import Settings, SourceEntry
+from bot.core.durations import format_duration
+from bot.settings import Settings, SourceEntry
 from bot.store import NewSource, NewWatch, Store
+from bot.store.records import CONFIG_OWNER
 
-__all__ = ["CONFIG_OWNER", "sync_config_sources", "sync_config_watches"]
+__all__ = ["sync_config_sources", "sync_config_watches"]
 
 log = logging.getLogger(__name__)
-
-CONFIG_OWNER = "config"
 
 
 def _options(entry: SourceEntry) -> dict[str, Any]:

@@ -20,8 +20,8 @@ from rich.text import Text
 
 from bot.app.build import App, build_app
 from bot.app.runtime import BotRuntime
-from bot.app.settings import Secrets, settings_from_dict
 from bot.demo.feeds import DemoFeeds
+from bot.settings import Secrets, settings_from_dict
 
 __all__ = ["DEMO_WATCHES", "run_demo"]
 

@@ -6,9 +6,9 @@ from rich.console import Console
 from rich.text import Text
 
 from bot.app.output_probes import Finding, probe_discord, probe_jsonl, probe_slack
-from bot.app.settings import ConfigError, Secrets, Settings, interval_warnings, load_settings
 from bot.chat.jsonl import JsonlNotifier
 from bot.core.destination import DestinationError, parse_destination
+from bot.settings import ConfigError, Secrets, Settings, interval_warnings, load_settings
 from bot.store import DatabaseProblem, Store, masked_url
 from bot.store.db_errors import describe
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from bot.app.settings import Secrets, Settings
+from bot.settings import Secrets, Settings
 
 __all__ = ["Finding", "probe_discord", "probe_jsonl", "probe_slack"]
 

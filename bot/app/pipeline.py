@@ -20,13 +20,13 @@ from datetime import UTC, datetime, timedelta
 
 from bot.app.poll_timing import NextPoll, after_failure, after_success
 from bot.app.scheduler import next_digest_at
-from bot.app.settings import AlertSettings, PollSettings
 from bot.app.source_boilerplate import learn_and_clean
 from bot.app.watch_index import WatchIndex
 from bot.core.cluster import StoryClusters, StoryPrint
 from bot.core.item import Item
 from bot.fetch import DISABLE_AFTER_FAILURES, SafeClient
 from bot.ports import FetchError, FetchResult, FetchState
+from bot.settings import AlertSettings, PollSettings
 from bot.sources import get_source
 from bot.sources.article import fetch_article_text
 from bot.store import Store, StoreTransaction

@@ -22,9 +22,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.app.durations import format_duration
-from bot.app.settings import PollSettings
+from bot.core.durations import format_duration
 from bot.fetch import adaptive_interval, backoff_delay
+from bot.settings import PollSettings
 
 __all__ = ["NextPoll", "after_failure", "after_success"]
 

@@ -20,13 +20,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.abstractive import AbstractiveSummarizer
-from bot.app.settings import AlertSettings
-from bot.app.stories import story_for
 from bot.app.watch_index import WatchIndex
 from bot.core.alert import Alert, AlertKind, Marked, Story, WatchRef
 from bot.core.destination import DestinationError, parse_destination
 from bot.core.query import Query, QuerySyntaxError, parse
+from bot.core.stories import story_for
 from bot.ports import DeliveryError, Notifier, PermanentDeliveryError
+from bot.settings import AlertSettings
 from bot.store import Store, is_outage
 from bot.store.records import DeliveryJob, WatchRecord
 
@@ -180,7 +180,9 @@ class Relay:
 
     async def _story(self, job: DeliveryJob, *, abstractive: bool) -> Story:
         query = self._query(job.watch)
-        story = story_for(job.item, query, max_chars=self.alerts.summary_chars)
+        story = story_for(
+            job.item.item, query, item_id=job.item.id, max_chars=self.alerts.summary_chars
+        )
         if abstractive and self.summarizer is not None:
             text = await self.summarizer.summarize(job.item.item, job.watch.query, story.summary)
             if text.text != story.summary.text and query is not None:

@@ -15,7 +15,7 @@ from bot.app.scheduler import PollScheduler
 from bot.store import SourceRecord, is_outage
 
 if TYPE_CHECKING:
-    from bot.web import ConsoleServer
+    from bot.app.web_console import ConsoleServer
 
 __all__ = ["BotRuntime"]
 
@@ -85,7 +85,7 @@ class BotRuntime:
         """Start the [web] server (console, /healthz, /readyz) when enabled."""
         if not self.app.settings.web.enabled:
             return None
-        from bot.web import ConsoleServer, runtime_readiness
+        from bot.app.web_console import ConsoleServer, runtime_readiness
 
         readiness = runtime_readiness(self.app, lambda: self.scheduler.running)
         self.web = ConsoleServer(self.app, readiness)

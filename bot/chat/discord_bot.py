@@ -19,12 +19,12 @@ import discord
 import yarl
 from discord import app_commands
 
-from bot.app.settings import DiscordSettings, Secrets
 from bot.chat.discord_embeds import reply_message
 from bot.chat.discord_notifier import DiscordNotifier
 from bot.chat.pacing import ChannelPacer
-from bot.commands import Caller, CommandService
-from bot.replies import Reply
+from bot.commands.reply import Reply
+from bot.commands.service import Caller, CommandService
+from bot.settings import DiscordSettings, Secrets
 from bot.store import is_outage
 
 __all__ = [

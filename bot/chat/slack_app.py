@@ -29,7 +29,6 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.app.settings import Secrets, SlackSettings
 from bot.chat.slack_blocks import (
     ACTION_HOME_PAUSE,
     ACTION_HOME_REMOVE,
@@ -43,8 +42,9 @@ from bot.chat.slack_blocks import (
 )
 from bot.chat.slack_notifier import SlackNotifier, error_code
 from bot.chat.slack_payloads import body_problem
-from bot.commands import Caller, CommandService
-from bot.replies import Reply
+from bot.commands.reply import Reply
+from bot.commands.service import Caller, CommandService
+from bot.settings import Secrets, SlackSettings
 from bot.store import is_outage
 
 __all__ = ["COMMANDS", "SIGNATURE_MAX_AGE", "SlackAdapter", "SlackStartError", "request_is_signed"]

@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from bot.commands import source_health
+from bot.commands.reply import Reply
+from bot.commands.service import source_health
 from bot.core.alert import Alert, Marked, Story
 from bot.core.visible import strip_invisible, visible_url
-from bot.replies import Reply
 from bot.store.records import SourceRecord, WatchRecord
 
 __all__ = [

@@ -8,7 +8,11 @@ from typing import Any
 
 from bot.core.item import Item
 
+CONFIG_OWNER = "config"
+"""The owner (and platform) of the sources and watches a config file defines."""
+
 __all__ = [
+    "CONFIG_OWNER",
     "ArchiveSearch",
     "ArchivedItem",
     "DeliveryJob",

@@ -9,8 +9,8 @@ from datetime import datetime
 import jinja2
 from aiohttp import web
 
-from bot.app.settings import Settings
-from bot.commands import Caller, CommandService
+from bot.commands.service import Caller, CommandService
+from bot.settings import Settings
 from bot.store import Store
 from bot.web.oauth import OAuthProvider
 from bot.web.sessions import Session, SessionCodec, User

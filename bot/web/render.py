@@ -10,8 +10,8 @@ import jinja2
 from aiohttp import web
 from markupsafe import Markup, escape
 
-from bot.app.durations import format_duration
 from bot.core.alert import Marked
+from bot.core.durations import format_duration
 from bot.web.context import context_of, session_of
 
 __all__ = ["TEMPLATES_DIR", "make_templates", "marked_html", "render", "since"]

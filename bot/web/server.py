@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 from aiohttp import web
 
-from bot.app.settings import Secrets, Settings
-from bot.commands import CommandService
+from bot.commands.service import CommandService
+from bot.settings import Secrets, Settings
 from bot.store import Store
 from bot.web import auth, pages
 from bot.web.context import CONTEXT, SignInThrottle, WebContext

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from bot.app.build import App, build_app
 from bot.app.pipeline import PollReport
-from bot.app.settings import Secrets, settings_from_dict
+from bot.settings import Secrets, settings_from_dict
 from tests.fakes.feed_server import FeedServer
 
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

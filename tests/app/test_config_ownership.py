@@ -12,8 +12,8 @@ from rich.console import Console
 
 from bot import cli
 from bot.app.build import App, build_app
-from bot.app.settings import Secrets, load_settings
-from bot.commands import Caller
+from bot.commands.service import Caller
+from bot.settings import Secrets, load_settings
 from tests.app.harness import Clock
 
 OPS = Caller(platform="cli", user_id="ops", is_admin=True)

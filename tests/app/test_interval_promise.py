@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.app.runtime import BotRuntime
-from bot.commands import Caller
+from bot.commands.service import Caller
 from tests.app.harness import START, Clock, open_harness, story
 from tests.fakes.feed_server import FeedServer, rss_feed
 

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.app.poll_timing import after_failure, after_success
-from bot.app.settings import PollSettings
+from bot.settings import PollSettings
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 POLL = PollSettings(interval="5m", min_interval="1m", max_interval="6h", jitter=0.1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 
-from bot.commands import Caller
+from bot.commands.service import Caller
 from tests.app.harness import open_harness, story
 from tests.fakes.feed_server import FeedServer, rss_feed
 

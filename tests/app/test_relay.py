@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
-from bot.commands import Caller
+from bot.commands.service import Caller
 from tests.app.harness import Clock, open_harness, story
 from tests.fakes.feed_server import FeedServer, rss_feed
 from tests.fakes.loopback import serve_on_loopback

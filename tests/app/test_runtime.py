@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 
 from bot.app.runtime import BotRuntime
-from bot.commands import Caller
+from bot.commands.service import Caller
 from bot.store import Store
 from tests.app.harness import Clock, open_harness, story
 from tests.fakes.feed_server import FeedServer, rss_feed

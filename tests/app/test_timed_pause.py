@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.app.pause_time import pause_end
-from bot.commands import Caller
+from bot.commands.service import Caller
+from bot.core.pause_time import pause_end
 from tests.app.harness import Clock, Harness, open_harness, story
 from tests.fakes.feed_server import FeedServer, rss_feed
 

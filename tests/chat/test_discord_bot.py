@@ -10,11 +10,11 @@ from typing import Any
 import discord
 import pytest
 
-from bot.app.settings import DiscordSettings, Secrets
 from bot.app.watch_index import WatchIndex
 from bot.chat.discord_bot import DiscordAdapter, DiscordStartError, api_base
-from bot.commands import AccessPolicy, CommandService
-from bot.replies import Reply
+from bot.commands.reply import Reply
+from bot.commands.service import AccessPolicy, CommandService
+from bot.settings import DiscordSettings, Secrets
 from bot.store import Store
 from tests.fakes.discord_api import (
     ADMIN_ROLE_ID,

@@ -18,9 +18,9 @@ import pytest
 from rich.console import Console
 
 from bot.app.build import App, build_app
-from bot.app.settings import Secrets
 from bot.chat.discord_bot import DiscordAdapter
 from bot.chat.discord_notifier import delivery_nonce
+from bot.settings import Secrets
 from tests.app.harness import Clock, make_settings, story
 from tests.fakes.discord_api import (
     CHANNEL_ID,

@@ -22,9 +22,9 @@ from bot.chat.discord_embeds import (
     watch_colour,
     with_also_reported,
 )
+from bot.commands.reply import Reply
 from bot.core.alert import Alert, Marked, Story, WatchRef
 from bot.core.item import Item
-from bot.replies import Reply
 from bot.store.records import WatchRecord
 
 WATCH = WatchRef(7, "algeria AND readmission", "discord:1300000000000000001", "discord:1")

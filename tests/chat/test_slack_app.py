@@ -18,11 +18,11 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 
-from bot.app.settings import Secrets, SlackSettings
 from bot.app.watch_index import WatchIndex
 from bot.chat.slack_app import COMMANDS, SlackAdapter, SlackStartError, request_is_signed
-from bot.commands import AccessPolicy, CommandService
+from bot.commands.service import AccessPolicy, CommandService
 from bot.core.item import Item
+from bot.settings import Secrets, SlackSettings
 from bot.store import Store
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack
 

@@ -25,9 +25,9 @@ from bot.chat.slack_blocks import (
     reply_text,
     safe_url,
 )
+from bot.commands.reply import Reply
 from bot.core.alert import Alert, Marked, Story, WatchRef
 from bot.core.item import Item
-from bot.replies import Reply
 from bot.store.records import WatchRecord
 
 WATCH = WatchRef(id=12, query="Algeria AND readmission", destination="slack:C123", owner="slack:U1")

@@ -18,9 +18,9 @@ import pytest
 from rich.console import Console
 
 from bot.app.build import App, build_app
-from bot.app.settings import Secrets
 from bot.chat.pacing import ChannelPacer
 from bot.chat.slack_app import SlackAdapter
+from bot.settings import Secrets
 from tests.app.harness import Clock, make_settings, story
 from tests.fakes.feed_server import FeedServer, rss_feed
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, FakeSlack

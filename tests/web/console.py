@@ -13,7 +13,7 @@ import aiohttp
 import httpx
 
 from bot.app.build import App, build_app
-from bot.app.settings import Secrets, settings_from_dict
+from bot.settings import Secrets, settings_from_dict
 from bot.web import Readiness, WebServer, build_web_app
 from tests.app.harness import Clock
 

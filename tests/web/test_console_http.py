@@ -10,8 +10,8 @@ import aiohttp
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.app.settings import WebSettings
 from bot.core.item import Item
+from bot.settings import WebSettings
 from bot.store import NewDelivery
 from tests.fakes.feed_server import FeedServer
 from tests.web.console import ADMIN_TOKEN, Console, csrf_of, open_console, sign_in

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot.commands import Caller
-from bot.replies import Reply
+from bot.commands.reply import Reply
+from bot.commands.service import Caller
 from bot.web.context import caller_for, session_of
 from bot.web.render import render
 

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from bot.app.config_sync import CONFIG_OWNER
-from bot.commands import source_health, source_next_poll
-from bot.replies import Reply
+from bot.commands.reply import Reply
+from bot.commands.service import source_health, source_next_poll
 from bot.store.activity import day_window
+from bot.store.records import CONFIG_OWNER
 from bot.web.auth import redirect
 from bot.web.charts import stacked_bars
 from bot.web.context import context_of

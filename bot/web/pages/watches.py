@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.app.config_sync import CONFIG_OWNER
-from bot.app.stories import story_for
-from bot.commands import CommandService
+from bot.commands.reply import Reply
+from bot.commands.service import CommandService
 from bot.core.query import QuerySyntaxError, parse
-from bot.replies import Reply
+from bot.core.stories import story_for
 from bot.store.activity import day_window
-from bot.store.records import WatchRecord
+from bot.store.records import CONFIG_OWNER, WatchRecord
 from bot.web.auth import redirect
 from bot.web.charts import bar_chart
 from bot.web.context import context_of
@@ -98,7 +97,12 @@ async def watch_page(
     except QuerySyntaxError:
         query = None
     matches = [
-        (delivery, story_for(archived, query, max_chars=ctx.service.summary_chars))
+        (
+            delivery,
+            story_for(
+                archived.item, query, item_id=archived.id, max_chars=ctx.service.summary_chars
+            ),
+        )
         for delivery, archived in await ctx.store.watch_matches(watch.id, limit=RECENT_MATCHES)
     ]
     return render(

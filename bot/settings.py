@@ -24,8 +24,8 @@ from pydantic import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.app.durations import format_duration, parse_duration
 from bot.core.destination import DestinationError, parse_destination
+from bot.core.durations import format_duration, parse_duration
 from bot.sources import SourceSpecError, check_source
 from bot.store.engine import normalise_url
 
@@ -45,7 +45,7 @@ __all__ = [
     "settings_from_dict",
 ]
 
-DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "wirewatch.toml"
+DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "config" / "wirewatch.toml"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/wirewatch.db"
 
 

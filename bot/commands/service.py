@@ -11,30 +11,29 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
-from bot.app.check_file import CheckedFile, CheckFileError, check_items, read_check_bytes
-from bot.app.config_entries import ConfigEntries
-from bot.app.config_sync import CONFIG_OWNER
-from bot.app.durations import format_duration, parse_duration
-from bot.app.pause_time import PauseTimeError, pause_end, shown_in
-from bot.app.stories import story_for
-from bot.app.watch_file import WatchFileError, dump_watches, format_of, load_watches
-from bot.app.watch_index import WatchIndex
-from bot.archive_lookup import match_archive
-from bot.command_text import parse_since, parse_watch_add, split_subcommand
+from bot.commands.archive_lookup import match_archive
+from bot.commands.check_file import CheckedFile, CheckFileError, check_items, read_check_bytes
+from bot.commands.config_entries import ConfigEntries
+from bot.commands.reply import Reply
+from bot.commands.text import parse_since, parse_watch_add, split_subcommand
+from bot.commands.watch_file import WatchFileError, dump_watches, format_of, load_watches
 from bot.core.alert import Marked, Story
 from bot.core.destination import DestinationError, parse_destination
 from bot.core.digest import DigestModeError, parse_digest_mode
+from bot.core.durations import format_duration, parse_duration
 from bot.core.item import Item, host_of
+from bot.core.pause_time import PauseTimeError, pause_end, shown_in
 from bot.core.query import Query, QuerySyntaxError, parse
+from bot.core.stories import story_for
 from bot.fetch.client import SafeClient
 from bot.ports import FetchError
-from bot.replies import Reply
 from bot.sources import DEFAULT_KIND, SourceSpecError, check_source
 from bot.sources.discover import discover_feeds
 from bot.sources.opml import parse_opml
 from bot.store import DuplicateError, Store, WatchScope
-from bot.store.records import NewWatch, SourceRecord, WatchRecord
+from bot.store.records import CONFIG_OWNER, NewWatch, SourceRecord, WatchRecord
 
 __all__ = ["AccessPolicy", "Caller", "CommandService", "source_health", "source_next_poll"]
 
@@ -53,6 +52,20 @@ WATCH_USAGE = (
 )
 NEWS_USAGE = ("/news <rule> [since 7d]",)
 SOURCES_USAGE = ("/sources add <url>", "/sources list", "/sources remove <id>")
+
+
+class LiveWatches(Protocol):
+    """The running matcher's view of the watches (`bot.app.watch_index.WatchIndex`): commands
+    tell it at once about a watch they add, change or remove."""
+
+    def put(self, watch: WatchRecord) -> None:
+        """Add or replace a watch (a paused one is dropped)."""
+
+    def drop(self, watch_id: int) -> None:
+        """Forget a removed watch."""
+
+    def sync(self, watches: list[WatchRecord]) -> None:
+        """Make the set equal to `watches`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +108,7 @@ class CommandService:
     """The platform-neutral command logic."""
 
     store: Store
-    index: WatchIndex
+    index: LiveWatches
     client: SafeClient | None = None
     policies: dict[str, AccessPolicy] = field(default_factory=dict)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
@@ -184,7 +197,9 @@ class CommandService:
         )
         if not found.complete:
             reply.lines.append(found.unchecked_text())
-        reply.stories = [story_for(a, query, max_chars=self.summary_chars) for a in newest]
+        reply.stories = [
+            story_for(a.item, query, item_id=a.id, max_chars=self.summary_chars) for a in newest
+        ]
 
     # ---- /watch ----------------------------------------------------------------------------
     async def watch_add(
@@ -543,7 +558,9 @@ class CommandService:
             shareable=bool(newest),
         )
         reply.warnings = list(parsed.warnings)
-        reply.stories = [story_for(a, parsed, max_chars=self.summary_chars) for a in newest]
+        reply.stories = [
+            story_for(a.item, parsed, item_id=a.id, max_chars=self.summary_chars) for a in newest
+        ]
         if len(newest) == NEWS_LIMIT:
             reply.lines.append(f"Showing the newest {len(newest)}.")
         if not found.complete:

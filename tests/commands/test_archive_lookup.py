@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.archive_lookup import ArchiveMatches, match_archive
+from bot.commands.archive_lookup import ArchiveMatches, match_archive
 from bot.core.item import Item
 from bot.core.query import parse
 from bot.store import Store

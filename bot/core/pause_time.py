@@ -11,7 +11,7 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.app.durations import parse_duration
+from bot.core.durations import parse_duration
 
 __all__ = ["MAX_PAUSE", "PauseTimeError", "pause_end", "shown_in"]
 

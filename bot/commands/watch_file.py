@@ -18,8 +18,8 @@ from typing import Any, Literal
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bot.app.settings import WatchEntry, describe_problems
-from bot.store.records import NewWatch, WatchRecord
+from bot.settings import WatchEntry, describe_problems
+from bot.store.records import CONFIG_OWNER, NewWatch, WatchRecord
 
 __all__ = ["FORMATS", "WatchFileError", "dump_watches", "format_of", "load_watches"]
 
@@ -118,7 +118,7 @@ def load_watches(text: str, fmt: Format, *, default_owner: str) -> list[NewWatch
 
 
 def _new_watch(entry: ExportedWatch, default_owner: str) -> NewWatch:
-    owner = entry.owner if entry.owner and entry.owner != "config" else default_owner
+    owner = entry.owner if entry.owner and entry.owner != CONFIG_OWNER else default_owner
     platform = owner.partition(":")[0] if ":" in owner else "cli"
     return NewWatch(
         entry.query,

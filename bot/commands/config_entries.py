@@ -1,6 +1,6 @@
 """Where the config file defines each of its sources and watches: the file and the line.
 
-Chat and the CLI cannot remove what the file owns (bot.app.config_sync); their refusal names
+Chat and the CLI cannot remove what the file owns (`bot.app.config_sync`); their refusal names
 the entry to edit instead, found in the raw TOML text (TOML parsers do not keep positions).
 """
 
@@ -10,9 +10,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.app.config_sync import CONFIG_OWNER
-from bot.app.settings import Settings
-from bot.store.records import SourceRecord, WatchRecord
+from bot.settings import Settings
+from bot.store.records import CONFIG_OWNER, SourceRecord, WatchRecord
 
 __all__ = ["ConfigEntries", "EntryLocation"]
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.app.durations import format_duration, parse_duration
-from bot.app.settings import (
+from bot.core.durations import format_duration, parse_duration
+from bot.settings import (
     DEFAULT_CONFIG,
     ConfigError,
     Secrets,

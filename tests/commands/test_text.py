@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.command_text import parse_since, parse_watch_add, split_subcommand
+from bot.commands.text import parse_since, parse_watch_add, split_subcommand
 from bot.core.digest import DigestModeError, parse_digest_mode
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands import Caller
+from bot.commands.service import Caller
 from tests.app.harness import open_harness, story
 from tests.fakes.feed_server import FeedServer, rss_feed
 
