@@ -389,7 +389,7 @@ async def _measure(
     # jitter and by the cold round's length: each window is centred on one round, and starts
     # after the cold round.
     start = max(cold.end, first + args.interval / 2)
-    while time.time() < start:
+    while args.cycles and time.time() < start:
         await asyncio.sleep(0.1)
         tail.read()
     for k in range(args.cycles):

@@ -25,15 +25,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
-import itertools
 import random
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
+
+from match import Zipf  # bench/match.py (this folder is first on sys.path)
 
 LANGUAGES = ("en", "fr", "de", "es")
 NBSP = "\u00a0"
@@ -84,18 +84,6 @@ SYLLABLES = {
 QUOTES = {"en": ("“", "”"), "fr": ("«" + NBSP, NBSP + "»"), "de": ("„", "“"), "es": ("«", "»")}
 TAIL_WORDS = 20_000
 NAMES = 5_000
-
-
-class Zipf:
-    """Draw from a list with probability proportional to 1 / rank ** s."""
-
-    def __init__(self, values: Sequence[str], s: float = 1.0) -> None:
-        self.values = list(values)
-        weights = [1.0 / (rank**s) for rank in range(1, len(values) + 1)]
-        self.cumulative = list(itertools.accumulate(weights))
-
-    def draw(self, rng: random.Random, k: int = 1) -> list[str]:
-        return rng.choices(self.values, cum_weights=self.cumulative, k=k)
 
 
 def _made_up(rng: random.Random, syllables: list[str], count: int, taken: set[str]) -> list[str]:

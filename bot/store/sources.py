@@ -56,29 +56,20 @@ def _check_interval(interval_s: Any) -> int:
     return interval_s
 
 
-def _source_row(
-    name: str,
-    url: str,
-    *,
-    kind: str,
-    interval_s: int,
-    options: Mapping[str, Any] | None,
-    owner: str,
-    now: datetime,
-) -> dict[str, Any]:
+def _source_row(new: NewSource, now: datetime) -> dict[str, Any]:
     """Return the row of a new source, or explain what is wrong with it."""
-    if not name.strip():
+    if not new.name.strip():
         raise ValueError("a source needs a non-empty name")
-    if not url.strip():
+    if not new.url.strip():
         raise ValueError("a source needs a non-empty URL")
     return {
-        "name": name,
-        "url": url,
-        "kind": kind,
-        "interval_s": _check_interval(interval_s),
-        "options": dict(options or {}),
+        "name": new.name,
+        "url": new.url,
+        "kind": new.kind,
+        "interval_s": _check_interval(new.interval_s),
+        "options": dict(new.options or {}),
         "enabled": True,
-        "owner": owner,
+        "owner": new.owner,
         "last_status": "",
         "last_error": "",
         "consecutive_failures": 0,
@@ -101,9 +92,10 @@ async def add_source(
     now: datetime,
 ) -> SourceRecord:
     """Insert a source; raise DuplicateError when its URL is already registered."""
-    values = _source_row(
-        name, url, kind=kind, interval_s=interval_s, options=options, owner=owner, now=now
+    new = NewSource(
+        name, url, kind=kind, interval_s=interval_s, options=dict(options or {}), owner=owner
     )
+    values = _source_row(new, now)
     existing = await get_source_by_url(conn, url)
     if existing is not None:
         raise DuplicateError(f"a source with URL {url!r} already exists (#{existing.id})")
@@ -119,18 +111,7 @@ async def add_sources(conn: AsyncConnection, new: Sequence[NewSource], *, now: d
 
     Returns how many were added.
     """
-    rows = [
-        _source_row(
-            s.name,
-            s.url,
-            kind=s.kind,
-            interval_s=s.interval_s,
-            options=s.options,
-            owner=s.owner,
-            now=now,
-        )
-        for s in new
-    ]
+    rows = [_source_row(source, now) for source in new]
     if not rows:
         return 0
     stmt = insert_ignoring_conflicts(conn, sources).returning(sources.c.id)
