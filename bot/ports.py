@@ -49,7 +49,6 @@ class FetchResult:
     not_modified: bool = False
     status: int = 200
     max_age: float | None = None
-    final_url: str | None = None
     title: str | None = None
 
 

@@ -333,6 +333,12 @@ class Settings(_Section):
         return self._config_file
 
     @property
+    def files_base(self) -> Path | None:
+        """Where relative paths of the config are taken from: the config file's directory
+        (None when built from a dict: the working directory)."""
+        return self._config_file.parent if self._config_file is not None else None
+
+    @property
     def web_discord_guilds(self) -> list[int]:
         """The Discord servers whose members may sign in to the console."""
         return self.web.discord_guild_ids or self.discord.guild_ids

@@ -340,3 +340,29 @@ def test_the_demo_leaves_the_callers_log_levels_as_it_found_them(tmp_path: Path,
     existing.write_bytes(b"")
     run(["demo", "--db", str(existing)], capsys)
     assert bot_log.level == before
+
+
+async def test_a_relative_jsonl_path_follows_the_config_file_like_the_database(
+    tmp_path: Path, monkeypatch
+):
+    from bot.app.build import build_app
+    from bot.settings import load_settings
+    from tests.chat.test_jsonl import alert
+
+    deploy = tmp_path / "deploy"
+    deploy.mkdir()
+    config = deploy / "c.toml"
+    config.write_text(
+        '[database]\nurl = "sqlite+aiosqlite:///data/ww.db"\n'
+        '[[watches]]\nquery = "Algeria"\nto = "jsonl:out/alerts.jsonl"\n'
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    app = await build_app(load_settings(config), with_chat=False)
+    try:
+        await app.notifiers["jsonl"].send("out/alerts.jsonl", alert(1))
+    finally:
+        await app.aclose()
+    assert (deploy / "out" / "alerts.jsonl").read_text().count("\n") == 1
+    assert list(elsewhere.iterdir()) == []

@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("bot.commands",),
     ("bot.chat", "bot.web"),
     ("bot.app", "bot.demo", "bot.abstractive"),
-    ("bot.cli", "bot.__main__", "bot.cli_render"),
+    ("bot.cli", "bot.__main__"),
 )
 
 

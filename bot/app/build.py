@@ -7,13 +7,13 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
 from rich.console import Console
 
 from bot.abstractive import AbstractiveSummarizer
+from bot.app.command_wiring import command_service, fetch_policy
 from bot.app.config_sync import sync_config_sources, sync_config_watches
 from bot.app.pipeline import Pipeline
 from bot.app.relay import Relay
@@ -22,10 +22,9 @@ from bot.app.watch_index import WatchIndex
 from bot.chat.console import ConsoleNotifier
 from bot.chat.jsonl import JsonlNotifier
 from bot.chat.webhook import WebhookNotifier
-from bot.commands.config_entries import ConfigEntries
-from bot.commands.service import AccessPolicy, CommandService
+from bot.commands.service import CommandService
 from bot.core.cluster import StoryClusters
-from bot.fetch import FetchPolicy, SafeClient
+from bot.fetch import SafeClient
 from bot.ports import Notifier
 from bot.settings import Secrets, Settings, interval_warnings
 from bot.store import Store
@@ -47,23 +46,6 @@ class ChatAdapter(Protocol):
     async def connected(self) -> bool: ...
 
     async def stop(self) -> None: ...
-
-
-def fetch_policy(settings: Settings) -> FetchPolicy:
-    """Map the [fetch] section onto the safe client's policy."""
-    f = settings.fetch
-    return FetchPolicy(
-        allow_private_networks=f.allow_private_networks,
-        allow_hosts=tuple(f.allow_hosts),
-        max_bytes=f.max_bytes,
-        timeout_s=f.timeout,
-        connect_timeout_s=f.connect_timeout,
-        max_redirects=f.max_redirects,
-        per_host_concurrency=f.per_host_concurrency,
-        min_host_spacing_s=f.min_host_spacing,
-        user_agent=f.user_agent,
-        proxy=f.proxy,
-    )
 
 
 @dataclass
@@ -139,16 +121,6 @@ class App:
         await self.store.close()
 
 
-def _policy(section: Any, *, needs_manage: bool) -> AccessPolicy:
-    return AccessPolicy(
-        admins=frozenset(section.admins),
-        open_sources=section.open_sources,
-        quota_user=section.quota_user,
-        quota_channel=section.quota_channel,
-        channel_watch_needs_manage=needs_manage,
-    )
-
-
 async def build_app(
     settings: Settings,
     secrets: Secrets | None = None,
@@ -156,7 +128,6 @@ async def build_app(
     console: Console | None = None,
     with_chat: bool = True,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    jsonl_base: Path | None = None,
     wait_for_database: bool = False,
 ) -> App:
     """Open the store and build every component; chat adapters only when enabled.
@@ -173,7 +144,7 @@ async def build_app(
     webhook_client = httpx.AsyncClient(timeout=15.0, trust_env=False, follow_redirects=False)
     notifiers: dict[str, Notifier] = {
         "console": ConsoleNotifier(console),
-        "jsonl": JsonlNotifier(jsonl_base),
+        "jsonl": JsonlNotifier(settings.files_base),
         "webhook": WebhookNotifier(webhook_client),
     }
     summarizer = None
@@ -200,19 +171,7 @@ async def build_app(
         notify_owner=relay.tell_owner,
         on_enqueued=relay.wake,
     )
-    service = CommandService(
-        store,
-        index,
-        client,
-        policies={
-            "slack": _policy(settings.slack, needs_manage=False),
-            "discord": _policy(settings.discord, needs_manage=True),
-        },
-        clock=clock,
-        default_interval_s=int(settings.poll.interval),
-        config_entries=ConfigEntries.read(settings),
-        summary_chars=settings.alerts.summary_chars,
-    )
+    service = command_service(settings, store, index, client, clock=clock)
     app = App(
         settings,
         secrets,

@@ -103,7 +103,7 @@ def _show(report: _Report, finding: Finding) -> None:
 async def _check_outputs(report: _Report, settings: Settings, destinations: set[str]) -> None:
     """Try each output as the bot will (bot.app.output_probes), without posting anything."""
     secrets = Secrets()
-    jsonl = JsonlNotifier()  # the bot's own path resolution (relative to the working directory)
+    jsonl = JsonlNotifier(settings.files_base)  # the bot's own path resolution
     targets: dict[str, list[str]] = {"slack": [], "discord": []}
     for text in sorted(destinations):
         try:

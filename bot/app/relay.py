@@ -21,6 +21,9 @@ from typing import Any
 
 from bot.abstractive import AbstractiveSummarizer
 from bot.app.watch_index import WatchIndex
+from bot.commands.reply import cmd
+from bot.commands.spec import Surface
+from bot.commands.usage import written
 from bot.core.alert import Alert, AlertKind, Marked, Story, WatchRef
 from bot.core.destination import DestinationError, parse_destination
 from bot.core.query import Query, QuerySyntaxError, parse
@@ -404,11 +407,16 @@ class Relay:
         log.warning(
             "watch #%s paused, its alerts kept for when it resumes: %s", out.watch.id, reason
         )
+        platform = out.watch.owner.partition(":")[0]
+        surface: Surface = "slack" if platform == "slack" else "discord"
+        if platform not in ("slack", "discord"):
+            surface = "cli"  # an operator's watch (the CLI, the config file): the log says it
+        resume = written(cmd("watch", "resume", id=out.watch.id), surface)
         await self.tell_owner(
             out.watch.owner,
             f"Your Wirewatch watch #{out.watch.id} (`{out.watch.query}`) was paused: {reason}. "
             f"Its alerts are kept: fix the channel or permissions, then "
-            f"`/watch resume {out.watch.id}` and they will be delivered.",
+            f"`{resume}` and they will be delivered.",
         )
 
     async def tell_owner(self, owner: str, text: str) -> None:

@@ -1,8 +1,9 @@
 """The Discord adapter: a discord.py client with slash commands, and the "discord" notifier.
 
-Commands are an `app_commands` tree (no message-content intent, no prefix commands):
-/watch add|list|remove|pause|resume|test, /news, /sources add|list|remove. Each command becomes a
-`Caller` and a `CommandService` call; the `Reply` is rendered as embeds. Look-ups and errors are
+Commands are an `app_commands` tree (no message-content intent, no prefix commands) generated
+from the command table by `bot.chat.discord_commands`: /watch add|list|remove|pause|resume|test,
+/news, /sources add|list|remove. Each command becomes a `Caller` and a `CommandService` call
+(`bot.commands.invoke`); the `Reply` is rendered as embeds. Look-ups and errors are
 ephemeral. When the service takes longer than `defer_after` seconds the interaction is deferred
 so Discord's 3-second limit is never missed.
 """
@@ -19,22 +20,18 @@ import discord
 import yarl
 from discord import app_commands
 
+from bot.chat.discord_commands import table_commands
 from bot.chat.discord_embeds import reply_message
 from bot.chat.discord_notifier import DiscordNotifier
 from bot.chat.pacing import ChannelPacer
+from bot.commands.invoke import invoke
 from bot.commands.reply import Reply
 from bot.commands.service import Caller, CommandService
+from bot.commands.spec import Command
 from bot.settings import DiscordSettings, Secrets
 from bot.store import is_outage
 
-__all__ = [
-    "API_VERSION",
-    "DiscordAdapter",
-    "DiscordStartError",
-    "ShareView",
-    "api_base",
-    "digest_choices",
-]
+__all__ = ["API_VERSION", "DiscordAdapter", "DiscordStartError", "ShareView", "api_base"]
 
 log = logging.getLogger(__name__)
 
@@ -47,29 +44,7 @@ _TEXT_CHANNELS = {
     discord.ChannelType.private_thread,
     discord.ChannelType.news_thread,
 }
-_CONTEXTS = app_commands.AppCommandContext(guild=True, dm_channel=True, private_channel=False)
-_INSTALLS = app_commands.AppInstallationType(guild=True, user=False)
-
-DIGEST_SUGGESTIONS = (
-    "hourly",
-    "daily 08:00",
-    "daily 08:00 Europe/Paris",
-    "daily 18:00",
-    "weekly mon 08:00",
-    "weekly mon 08:00 Europe/Paris",
-)
-
 ReplyWork = Callable[[Caller], Awaitable[Reply]]
-
-
-async def digest_choices(
-    interaction: discord.Interaction[Any], current: str
-) -> list[app_commands.Choice[str]]:
-    """Suggest digest modes; whatever was typed is offered first, so any time zone works."""
-    typed = current.strip()
-    options = [typed] if typed else []
-    options += [d for d in DIGEST_SUGGESTIONS if typed.lower() in d.lower() and d != typed]
-    return [app_commands.Choice(name=o[:100], value=o[:100]) for o in options[:25]]
 
 
 class ShareView(discord.ui.View):
@@ -315,150 +290,48 @@ class DiscordAdapter:
         except discord.HTTPException:
             log.warning("could not report the error to the user")
 
-    # ---- commands ------------------------------------------------------------------------------
-    async def _watch_choices(
+    # ---- commands (generated from the table: bot.chat.discord_commands) ----------------------
+    async def watch_choices(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
+        """The caller's watches matching what they typed (the `id` options' autocomplete)."""
         pairs = await self.service.watch_choices(self.caller_of(interaction), current)
         return [app_commands.Choice(name=label, value=value) for value, label in pairs]
 
-    async def _source_choices(
+    async def source_choices(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
+        """The sources matching what was typed."""
         pairs = await self.service.source_choices(self.caller_of(interaction), current)
         return [app_commands.Choice(name=label, value=value) for value, label in pairs]
 
+    async def run_command(
+        self, interaction: discord.Interaction[Any], command: Command, options: dict[str, Any]
+    ) -> None:
+        """Run a table command with an interaction's options: a channel must be one that can
+        receive alerts (its id is passed on); look-ups are answered privately."""
+        values: dict[str, str | None] = {}
+        for arg in command.args_on("discord"):
+            value = options.get(arg.name)
+            if isinstance(value, app_commands.AppCommandChannel | app_commands.AppCommandThread):
+                if value.type not in _TEXT_CHANNELS:
+                    refusal = Reply.error(
+                        f"#{value.name} cannot receive alerts",
+                        "Pick a text or announcement channel, or a thread.",
+                    )
+                    await interaction.response.send_message(
+                        embeds=reply_message(refusal), ephemeral=True
+                    )
+                    return
+                value = str(value.id)
+            values[arg.name] = value
+        service = self.service
+        await self.respond(
+            interaction,
+            lambda caller: invoke(service, caller, command, values),
+            lookup=command.private,
+        )
+
     def _register_commands(self) -> None:
-        self.tree.add_command(self._watch_group())
-        self.tree.add_command(self._news_command())
-        self.tree.add_command(self._sources_group())
-
-    def _watch_group(self) -> app_commands.Group:
-        service = self.service
-        group = app_commands.Group(
-            name="watch",
-            description="Get alerts when news matches a rule",
-            default_permissions=discord.Permissions(manage_channels=True),
-            allowed_contexts=_CONTEXTS,
-            allowed_installs=_INSTALLS,
-        )
-
-        @group.command(name="add", description="Alert this channel (or you, in a DM) on a rule")
-        @app_commands.describe(
-            query='The rule, e.g. Algeria AND (readmission OR "return agreement")',
-            channel="Post the alerts in this channel instead of here",
-            digest='"hourly", "daily 08:00 Europe/Paris" or "weekly mon 08:00" instead of each alert',
-        )
-        @app_commands.autocomplete(digest=digest_choices)
-        async def add(
-            interaction: discord.Interaction[Any],
-            query: app_commands.Range[str, 1, 1000],
-            channel: app_commands.AppCommandChannel | app_commands.AppCommandThread | None = None,
-            digest: app_commands.Range[str, 1, 60] | None = None,
-        ) -> None:
-            if channel is not None and channel.type not in _TEXT_CHANNELS:
-                await interaction.response.send_message(
-                    embeds=reply_message(
-                        Reply.error(
-                            f"#{channel.name} cannot receive alerts",
-                            "Pick a text or announcement channel, or a thread.",
-                        )
-                    ),
-                    ephemeral=True,
-                )
-                return
-            target = str(channel.id) if channel is not None else None
-            await self.respond(
-                interaction,
-                lambda c: service.watch_add(c, query, channel=target, digest=digest),
-                lookup=False,
-            )
-
-        @group.command(name="list", description="This channel's watches and your own")
-        async def list_(interaction: discord.Interaction[Any]) -> None:
-            await self.respond(interaction, service.watch_list, lookup=True)
-
-        @group.command(name="remove", description="Delete a watch")
-        @app_commands.describe(id="The watch id (type to search)")
-        @app_commands.autocomplete(id=self._watch_choices)
-        async def remove(interaction: discord.Interaction[Any], id: str) -> None:
-            await self.respond(interaction, lambda c: service.watch_remove(c, id), lookup=False)
-
-        @group.command(name="pause", description="Stop a watch's alerts, until resumed or a while")
-        @app_commands.describe(
-            id="The watch id (type to search)",
-            until='Resume by itself: "for 2h" or "until 18:00 Europe/Paris" (default: never)',
-        )
-        @app_commands.autocomplete(id=self._watch_choices)
-        async def pause(
-            interaction: discord.Interaction[Any],
-            id: str,
-            until: app_commands.Range[str, 1, 60] | None = None,
-        ) -> None:
-            await self.respond(
-                interaction, lambda c: service.watch_pause(c, id, until=until), lookup=False
-            )
-
-        @group.command(name="resume", description="Resume a paused watch")
-        @app_commands.describe(id="The watch id (type to search)")
-        @app_commands.autocomplete(id=self._watch_choices)
-        async def resume(interaction: discord.Interaction[Any], id: str) -> None:
-            await self.respond(interaction, lambda c: service.watch_resume(c, id), lookup=False)
-
-        @group.command(name="test", description="Check a rule and see what it would have matched")
-        @app_commands.describe(query="The rule to try")
-        async def test(
-            interaction: discord.Interaction[Any], query: app_commands.Range[str, 1, 1000]
-        ) -> None:
-            await self.respond(interaction, lambda c: service.watch_test(c, query), lookup=True)
-
-        return group
-
-    def _news_command(self) -> app_commands.Command[Any, Any, None]:
-        service = self.service
-
-        @app_commands.command(name="news", description="Search the news archive with a rule")
-        @app_commands.describe(
-            query="The rule, e.g. Algeria AND readmission",
-            since='How far back: "24h", "7d" (default 7d)',
-        )
-        @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
-        @app_commands.allowed_installs(guilds=True, users=False)
-        async def news(
-            interaction: discord.Interaction[Any],
-            query: app_commands.Range[str, 1, 1000],
-            since: app_commands.Range[str, 1, 20] | None = None,
-        ) -> None:
-            await self.respond(
-                interaction, lambda c: service.news(c, query, since=since), lookup=True
-            )
-
-        return news
-
-    def _sources_group(self) -> app_commands.Group:
-        service = self.service
-        group = app_commands.Group(
-            name="sources",
-            description="The feeds Wirewatch polls",
-            allowed_contexts=_CONTEXTS,
-            allowed_installs=_INSTALLS,
-        )
-
-        @group.command(name="add", description="Add a feed, or a site that links to one")
-        @app_commands.describe(url="The feed or site URL")
-        async def add(
-            interaction: discord.Interaction[Any], url: app_commands.Range[str, 1, 2000]
-        ) -> None:
-            await self.respond(interaction, lambda c: service.sources_add(c, url), lookup=False)
-
-        @group.command(name="list", description="Every source and its health")
-        async def list_(interaction: discord.Interaction[Any]) -> None:
-            await self.respond(interaction, service.sources_list, lookup=True)
-
-        @group.command(name="remove", description="Stop polling a source")
-        @app_commands.describe(id="The source id (type to search)")
-        @app_commands.autocomplete(id=self._source_choices)
-        async def remove(interaction: discord.Interaction[Any], id: str) -> None:
-            await self.respond(interaction, lambda c: service.sources_remove(c, id), lookup=False)
-
-        return group
+        for made in table_commands(self):
+            self.tree.add_command(made)

@@ -12,8 +12,9 @@ from collections.abc import Iterable
 
 import discord
 
-from bot.commands.reply import Reply
-from bot.commands.service import source_health
+from bot.commands.reply import Code, CommandRef, Line, Phrase, Reply
+from bot.commands.source_status import source_health
+from bot.commands.usage import plain, written
 from bot.core.alert import Alert, Marked, Story
 from bot.core.visible import strip_invisible, visible_url
 from bot.store.records import SourceRecord, WatchRecord
@@ -275,11 +276,26 @@ def _defuse(text: str) -> str:
     return text.replace("<", "<\u200b")
 
 
-def _line_markdown(line: str | Marked) -> str:
-    """Reply lines keep their `code` spans but cannot mention or disguise links (they may quote
-    feed titles); Marked lines are feed text, fully escaped."""
+def _code_span(text: str) -> str:
+    return "`" + strip_invisible(text).replace("`", "'") + "`"
+
+
+def _line_markdown(line: Line) -> str:
+    """Plain reply lines cannot mention or disguise links (they may quote feed titles); Marked
+    lines are feed text, fully escaped; a Phrase's text is escaped, its code and commands (as
+    Discord writes them, `/watch pause id:12`) are code spans."""
     if isinstance(line, Marked):
         return marked_markdown(line, FIELD_VALUE_LIMIT)
+    if isinstance(line, Phrase):
+        out: list[str] = []
+        for part in line.parts:
+            if isinstance(part, Code):
+                out.append(_code_span(part.text))
+            elif isinstance(part, CommandRef):
+                out.append(_code_span(written(part, "discord")))
+            else:
+                out.append(escape_text(part))
+        return "".join(out)
     return _defuse(line)
 
 
@@ -334,7 +350,7 @@ def reply_message(reply: Reply) -> list[discord.Embed]:
     body += [_watch_line(w, reply.watch_counts) for w in reply.watches]
     body += [_source_line(s, reply.next_polls) for s in reply.sources]
     main = discord.Embed(
-        title=truncate(_plain(reply.title), TITLE_LIMIT),
+        title=truncate(_plain(plain(reply.title, "discord")), TITLE_LIMIT),
         description=truncate("\n".join(body), DESCRIPTION_LIMIT) or None,
         colour=discord.Colour(_OK_COLOUR if reply.ok else _ERROR_COLOUR),
     )

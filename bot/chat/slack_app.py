@@ -44,6 +44,8 @@ from bot.chat.slack_notifier import SlackNotifier, error_code
 from bot.chat.slack_payloads import body_problem
 from bot.commands.reply import Reply
 from bot.commands.service import Caller, CommandService
+from bot.commands.table import GROUPS
+from bot.commands.usage import plain
 from bot.settings import Secrets, SlackSettings
 from bot.store import is_outage
 
@@ -52,7 +54,10 @@ __all__ = ["COMMANDS", "SIGNATURE_MAX_AGE", "SlackAdapter", "SlackStartError", "
 log = logging.getLogger(__name__)
 
 SIGNATURE_MAX_AGE = 300
-COMMANDS = ("/watch", "/news", "/sources")
+COMMANDS = tuple(f"/{group.name}" for group in GROUPS if group.on("slack"))
+"""The slash commands, from the command table (`bot.commands.table`)."""
+SHARED_LOOKUP = "/news"
+"""The look-up whose private answer offers "Share in channel" (the button runs its text)."""
 _HOW_TO_SET_BOT_CREDENTIAL = (
     "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from the app's "
     "OAuth & Permissions page, or set [slack] enabled = false"
@@ -317,7 +322,7 @@ class SlackAdapter:
         caller = self.command_caller(body)
         command = str(body.get("command") or "")
         text = str(body.get("text") or "")
-        share_value = text if command == "/news" else None
+        share_value = text if command == SHARED_LOOKUP else None
         task = asyncio.ensure_future(
             self._safely(self.service.run_text(caller, command, text), caller)
         )
@@ -352,7 +357,7 @@ class SlackAdapter:
         await ack()
         caller = self.action_caller(body)
         reply = await self._safely(
-            self.service.run_text(caller, "/news", str(action.get("value") or "")), caller
+            self.service.run_text(caller, SHARED_LOOKUP, str(action.get("value") or "")), caller
         )
         if not reply.ok:
             await self._answer(body, respond, self._message(reply, caller, None))
@@ -376,7 +381,7 @@ class SlackAdapter:
             ACTION_HOME_REMOVE: self.service.watch_remove,
         }[str(action.get("action_id"))]
         outcome = await self._safely(change(caller, watch_id), caller)
-        await self.publish_home(caller, notice=outcome.title)
+        await self.publish_home(caller, notice=plain(outcome.title, "slack"))
 
     async def _on_home_opened(self, event: dict[str, Any]) -> None:
         """Draw the App Home tab when its user opens it."""

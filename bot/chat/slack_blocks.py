@@ -13,8 +13,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from bot.commands.reply import Reply
-from bot.commands.service import source_health
+from bot.commands.reply import Code, CommandRef, Line, Phrase, Reply, cmd
+from bot.commands.source_status import source_health
+from bot.commands.usage import plain, written
 from bot.core.alert import Alert, Marked, Story
 from bot.core.visible import strip_invisible, visible_url
 from bot.store.records import SourceRecord, WatchRecord
@@ -310,9 +311,28 @@ def _source_line(source: SourceRecord, next_polls: dict[int, str]) -> str:
     return fit(f"*#{source.id}* {link(source.url, source.name)} · {health}{due}", 600)
 
 
-def _line(line: str | Marked) -> str:
+def _code_span(text: str) -> str:
+    return "`" + escape_mrkdwn(_plain(text)).replace("`", "'") + "`"
+
+
+def _phrase(phrase: Phrase) -> str:
+    """Text escaped; code and commands (as Slack writes them) in code spans."""
+    out: list[str] = []
+    for part in phrase.parts:
+        if isinstance(part, Code):
+            out.append(_code_span(part.text))
+        elif isinstance(part, CommandRef):
+            out.append(_code_span(written(part, "slack")))
+        else:
+            out.append(escape_mrkdwn(part))
+    return "".join(out)
+
+
+def _line(line: Line) -> str:
     if isinstance(line, Marked):
         return marked_mrkdwn(line, 1000)
+    if isinstance(line, Phrase):
+        return _phrase(line)
     return escape_mrkdwn(line)
 
 
@@ -332,7 +352,7 @@ def _joined_sections(lines: list[str], separator: str = "\n") -> list[Block]:
 
 def reply_blocks(reply: Reply, *, share_value: str | None = None) -> list[Block]:
     """A command's reply as blocks; `share_value` adds a "Share in channel" button."""
-    title = ("" if reply.ok else "⚠️ ") + escape_mrkdwn(_plain(reply.title))
+    title = ("" if reply.ok else "⚠️ ") + _line(reply.title)
     blocks: list[Block] = [_section(f"*{title}*")]
     body = [_line(line) for line in reply.lines]
     if reply.code:
@@ -359,19 +379,21 @@ def reply_blocks(reply: Reply, *, share_value: str | None = None) -> list[Block]
 def reply_text(reply: Reply) -> str:
     """The plain-text fallback of a reply: its title and first line."""
     first = reply.lines[0] if reply.lines else ""
-    first_text = first.text if isinstance(first, Marked) else first
-    text = _plain(reply.title) + (f": {_plain(first_text)}" if first_text else "")
+    first_text = first.text if isinstance(first, Marked) else plain(first, "slack")
+    title = _plain(plain(reply.title, "slack"))
+    text = title + (f": {_plain(first_text)}" if first_text else "")
     return fit(escape_mrkdwn(text), TEXT_LIMIT)
 
 
 def home_view(reply: Reply) -> dict[str, Any]:
     """The App Home tab: each watch with Pause or Resume and Remove buttons."""
-    blocks: list[Block] = [_header(reply.title)]
+    blocks: list[Block] = [_header(plain(reply.title, "slack"))]
     blocks += _joined_sections([_line(line) for line in reply.lines])
     for index, watch in enumerate(reply.watches):
         if len(blocks) + 3 > HOME_BLOCKS:
             hidden = len(reply.watches) - index
-            blocks.append(_context(f"and {hidden} more: see /watch list"))
+            more = _code_span(written(cmd("watch", "list"), "slack"))
+            blocks.append(_context(f"and {hidden} more: see {more}"))
             break
         toggle = (
             _button("Resume", ACTION_HOME_RESUME, value=str(watch.id), style="primary")

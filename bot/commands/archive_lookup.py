@@ -57,7 +57,7 @@ class ArchiveMatches:
             return ""
         return (
             f"Only the newest {self.checked:,} of the {self.candidates:,} items with these words "
-            "were checked: narrow the rule or the period (`since 1d`) for a full count."
+            "were checked: narrow the rule or the period for a full count."
         )
 
 

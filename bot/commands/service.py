@@ -11,31 +11,33 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.commands.archive_lookup import match_archive
-from bot.commands.check_file import CheckedFile, CheckFileError, check_items, read_check_bytes
 from bot.commands.config_entries import ConfigEntries
-from bot.commands.reply import Reply
-from bot.commands.text import parse_since, parse_watch_add, split_subcommand
+from bot.commands.invoke import run_text
+from bot.commands.reply import Code, Line, Reply, cmd, say, usage_of
+from bot.commands.source_status import source_next_poll
+from bot.commands.spec import Permission
 from bot.commands.watch_file import WatchFileError, dump_watches, format_of, load_watches
 from bot.core.alert import Marked, Story
 from bot.core.destination import DestinationError, parse_destination
-from bot.core.digest import DigestModeError, parse_digest_mode
+from bot.core.digest import DigestMode, DigestModeError, parse_digest_mode
 from bot.core.durations import format_duration, parse_duration
 from bot.core.item import Item, host_of
 from bot.core.pause_time import PauseTimeError, pause_end, shown_in
 from bot.core.query import Query, QuerySyntaxError, parse
 from bot.core.stories import story_for
-from bot.fetch.client import SafeClient
 from bot.ports import FetchError
 from bot.sources import DEFAULT_KIND, SourceSpecError, check_source
-from bot.sources.discover import discover_feeds
-from bot.sources.opml import parse_opml
 from bot.store import DuplicateError, Store, WatchScope
 from bot.store.records import CONFIG_OWNER, NewWatch, SourceRecord, WatchRecord
 
-__all__ = ["AccessPolicy", "Caller", "CommandService", "source_health", "source_next_poll"]
+if TYPE_CHECKING:  # the readers of feeds, pages and OPML load when a command needs them
+    from bot.commands.check_file import CheckedFile
+    from bot.fetch.client import SafeClient
+
+__all__ = ["AccessPolicy", "Caller", "CommandService", "LiveWatches"]
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +45,8 @@ PREVIEW_WINDOW = timedelta(days=7)
 NEWS_LIMIT = 10
 CHOICES_LIMIT = 25
 CHECK_LISTED_MISSES = 20
-
-WATCH_USAGE = (
-    "/watch add <rule> [#channel] [digest hourly | daily HH:MM | weekly DAY HH:MM [Area/City]]",
-    "/watch list",
-    "/watch remove <id>   /watch pause <id> [for 2h | until 18:00]   /watch resume <id>",
-    "/watch test <rule>",
-)
-NEWS_USAGE = ("/news <rule> [since 7d]",)
-SOURCES_USAGE = ("/sources add <url>", "/sources list", "/sources remove <id>")
+MAX_PROBLEMS_SHOWN = 20
+_GROUP_OF = {"watch": "watch", "source": "sources"}
 
 
 class LiveWatches(Protocol):
@@ -143,7 +138,13 @@ class CommandService:
         if not raw.isdigit() or len(raw) > 12:
             return Reply.error(
                 f"{text.strip() or 'nothing'} is not a {what} id",
-                f"Give the number shown by `/{what}s list`, e.g. `12` or `#12`.",
+                say(
+                    "Give the number ",
+                    cmd(_GROUP_OF[what], "list"),
+                    " shows, e.g. ",
+                    Code("12"),
+                    ".",
+                ),
             )
         return int(raw)
 
@@ -152,7 +153,7 @@ class CommandService:
         return Reply.error(
             "That rule has a syntax error",
             f"{err.message} (at column {err.position + 1}).",
-            "See `/watch help` or the query language in the README.",
+            "The rule language: docs/query-language.md.",
             code=str(err),
         )
 
@@ -163,6 +164,20 @@ class CommandService:
         if watch.owner == caller.owner or self._is_admin(caller):
             return True
         return watch.destination == self._channel_destination(caller, None)
+
+    # ---- permissions ----------------------------------------------------------------------------
+    def refusal(self, caller: Caller, permission: Permission, action: str) -> Reply | None:
+        """The refusal of `action` ("add sources") when the caller lacks `permission`; None
+        when they may go on. CHANNEL and OWNER depend on the channel or the watch: the
+        handlers check those themselves."""
+        if permission is Permission.ADMIN and not self._is_admin(caller):
+            return Reply.error(f"Only Wirewatch admins can {action}")
+        if permission is Permission.SOURCES and not self._may_manage_sources(caller):
+            return Reply.error(
+                f"Only Wirewatch admins can {action}",
+                "Ask an admin, or set open_sources = true in the config.",
+            )
+        return None
 
     # ---- permissions, for surfaces that list things themselves (the web console) ----------
     def is_admin(self, caller: Caller) -> bool:
@@ -202,16 +217,11 @@ class CommandService:
         ]
 
     # ---- /watch ----------------------------------------------------------------------------
-    async def watch_add(
-        self, caller: Caller, query: str, *, channel: str | None = None, digest: str | None = None
-    ) -> Reply:
-        """Subscribe a channel (or the caller, by DM) to a rule."""
-        if not query.strip():
-            return Reply.error("A watch needs a rule", *WATCH_USAGE[:1])
-        try:
-            parsed = parse(query)
-        except QuerySyntaxError as err:
-            return self._syntax_error(err)
+    async def _watch_target(
+        self, caller: Caller, channel: str | None, digest: str | None, adding: int
+    ) -> tuple[str, DigestMode] | Reply:
+        """Where `adding` new watches of the caller would deliver, in which mode; or why they
+        cannot (a bad digest or destination, a channel the caller may not use, a quota)."""
         try:
             mode = parse_digest_mode(digest)
         except DigestModeError as err:
@@ -234,16 +244,45 @@ class CommandService:
                 "Add a personal watch instead by using the command in a DM with the bot.",
             )
         if caller.platform != "cli":
-            if await self.store.count_watches(owner=caller.owner) >= policy.quota_user:
+            mine = await self.store.count_watches(owner=caller.owner)
+            if mine + adding > policy.quota_user:
                 return Reply.error(
-                    f"You already have {policy.quota_user} watches (the limit)",
-                    "Remove one with `/watch remove <id>` first.",
+                    f"You have {mine} watches; the limit is {policy.quota_user}",
+                    say("Remove one with ", usage_of("watch", "remove"), " first."),
                 )
-            if await self.store.count_watches(destination=destination) >= policy.quota_channel:
+            here = await self.store.count_watches(destination=destination)
+            if here + adding > policy.quota_channel:
                 return Reply.error(
-                    f"This channel already has {policy.quota_channel} watches (the limit)",
-                    "Remove one with `/watch remove <id>` first.",
+                    f"This channel has {here} watches; the limit is {policy.quota_channel}",
+                    say("Remove one with ", usage_of("watch", "remove"), " first."),
                 )
+        return destination, mode
+
+    def _where(self, caller: Caller, destination: str, mode: DigestMode) -> str:
+        """ "Alerts go to this channel as a daily 08:00 digest (Europe/Paris)."."""
+        if destination == caller.personal_destination and caller.platform != "cli":
+            where = "you, by direct message"
+        elif caller.channel_id and destination == f"{caller.platform}:{caller.channel_id}":
+            where = "this channel"
+        else:
+            where = destination
+        digest = "" if mode.kind == "immediate" else f" as a {mode.text} digest ({mode.tz})"
+        return f"Alerts go to {where}{digest}."
+
+    async def watch_add(
+        self, caller: Caller, query: str, *, channel: str | None = None, digest: str | None = None
+    ) -> Reply:
+        """Subscribe a channel (or the caller, by DM) to a rule."""
+        if not query.strip():
+            return Reply.error("A watch needs a rule", say(usage_of("watch", "add")))
+        try:
+            parsed = parse(query)
+        except QuerySyntaxError as err:
+            return self._syntax_error(err)
+        target = await self._watch_target(caller, channel, digest, 1)
+        if isinstance(target, Reply):
+            return target
+        destination, mode = target
         watch = await self.store.add_watch(
             " ".join(query.split()),
             destination,
@@ -254,44 +293,102 @@ class CommandService:
             label=caller.channel_name,
         )
         self.index.put(watch)
-        if personal and caller.platform != "cli":
-            where = "you, by direct message"
-        elif caller.channel_id and destination == f"{caller.platform}:{caller.channel_id}":
-            where = "this channel"
-        else:
-            where = destination
         reply = Reply(title=f"Watch #{watch.id} added", ephemeral=False)
-        reply.lines.append(f"Rule: `{parsed}`")
-        reply.lines.append(
-            f"Alerts go to {where}"
-            + ("" if mode.kind == "immediate" else f" as a {mode.text} digest ({mode.tz})")
-            + "."
-        )
+        reply.lines.append(say("Rule: ", Code(str(parsed))))
+        reply.lines.append(self._where(caller, destination, mode))
         reply.warnings = list(parsed.warnings)
         reply.watches = [watch]
         await self._preview(reply, parsed)
         return reply
 
-    async def watch_list(self, caller: Caller) -> Reply:
-        """This channel's watches and the caller's own, with status and recent match counts."""
+    async def watch_add_rules(
+        self, caller: Caller, rules: str, *, channel: str | None = None, digest: str | None = None
+    ) -> Reply:
+        """Add one watch per line of `rules` (blank lines and `#` comments skipped), all in one
+        transaction: one mistake adds nothing and every mistake is named by its line. A rule
+        that already has a watch with the same destination and mode is skipped, so a file can
+        be given again."""
+        wanted: list[tuple[int, str]] = []
+        problems: list[str] = []
+        for number, line in enumerate(rules.splitlines(), start=1):
+            text = " ".join(line.split())
+            if not text or text.startswith("#"):
+                continue
+            try:
+                parse(text)
+            except QuerySyntaxError as err:
+                problems.append(f"line {number}: {err.message} (at column {err.position + 1})")
+                continue
+            wanted.append((number, text))
+        if problems:
+            shown = problems[:MAX_PROBLEMS_SHOWN]
+            if len(problems) > len(shown):
+                shown.append(f"... and {len(problems) - len(shown)} more")
+            noun = "line has a mistake" if len(problems) == 1 else "lines have mistakes"
+            return Reply.error(f"Nothing was added: {len(problems)} {noun}", *shown)
+        if not wanted:
+            return Reply.error("No rule to add", "Write one rule per line; # starts a comment.")
+        target = await self._watch_target(caller, channel, digest, len(wanted))
+        if isinstance(target, Reply):
+            return target
+        destination, mode = target
+        present = {
+            w.query
+            for w in await self.store.list_watches(destination=destination)
+            if (w.mode, w.tz) == (mode.text, mode.tz)
+        }
+        fresh: list[NewWatch] = []
+        for _, text in wanted:
+            if text not in present:
+                present.add(text)
+                fresh.append(
+                    NewWatch(
+                        text,
+                        destination,
+                        owner=caller.owner,
+                        platform=caller.platform,
+                        mode=mode.text,
+                        tz=mode.tz,
+                        label=caller.channel_name,
+                    )
+                )
+        added: list[WatchRecord] = []
+        if fresh:
+            async with self.store.transaction() as tx:
+                added = await tx.add_watches(fresh, now=self.clock())
+        for watch in added:
+            self.index.put(watch)
+        noun = "watch" if len(added) == 1 else "watches"
+        reply = Reply(title=f"{len(added)} {noun} added", watches=added, ephemeral=False)
+        reply.lines.append(self._where(caller, destination, mode))
+        if len(wanted) > len(fresh):
+            reply.lines.append(
+                f"{len(wanted) - len(fresh)} already present (same rule, destination and mode)."
+            )
+        return reply
+
+    async def _listed_watches(self, caller: Caller) -> list[WatchRecord]:
+        """This channel's watches and the caller's own; on the terminal, every watch."""
+        if caller.platform == "cli":
+            return await self.store.list_watches()
         here = self._channel_destination(caller, None)
         found: dict[int, WatchRecord] = {}
         for w in await self.store.list_watches(destination=here):
             found[w.id] = w
         for w in await self.store.list_watches(owner=caller.owner):
             found[w.id] = w
-        watches = sorted(found.values(), key=lambda w: w.id)
+        return sorted(found.values(), key=lambda w: w.id)
+
+    async def watch_list(self, caller: Caller) -> Reply:
+        """This channel's watches and the caller's own (on the terminal, every watch), with
+        status and how many alerts each made in 7 days."""
+        watches = await self._listed_watches(caller)
         reply = Reply(title=f"{len(watches)} watch{'es' if len(watches) != 1 else ''}")
         if not watches:
-            reply.lines.append("No watches here yet. Add one: " + WATCH_USAGE[0])
+            reply.lines.append(say("No watches here yet. Add one: ", usage_of("watch", "add")))
         since = self.clock() - PREVIEW_WINDOW
-        for w in watches:
-            deliveries = await self.store.list_deliveries(watch_id=w.id)
-            reply.watch_counts[w.id] = sum(
-                1
-                for d in deliveries
-                if d.kind == "alert" and d.created_at is not None and d.created_at >= since
-            )
+        counts = await self.store.alert_counts([w.id for w in watches], since)
+        reply.watch_counts = {w.id: counts.get(w.id, 0) for w in watches}
         reply.watches = watches
         return reply
 
@@ -303,7 +400,9 @@ class CommandService:
             return wid
         watch = await self.store.get_watch(wid)
         if watch is None or not self._visible(caller, watch):
-            return Reply.error(f"There is no watch #{wid} here", "See `/watch list` for the ids.")
+            return Reply.error(
+                f"There is no watch #{wid} here", say(cmd("watch", "list"), " shows the ids.")
+            )
         if not self._may_change(caller, watch):
             return Reply.error(
                 f"Only the creator of watch #{wid} or a Wirewatch admin can {action} it"
@@ -315,12 +414,18 @@ class CommandService:
                     f"Watch #{wid} is defined in the config file",
                     f"Remove or change its [[watches]] entry in {owned} and restart the bot: "
                     "the file owns it, so removing it here would not last.",
-                    f"To silence it meanwhile: `/watch pause {wid}` (a pause survives restarts).",
+                    say(
+                        "To silence it meanwhile: ",
+                        cmd("watch", "pause", id=wid),
+                        " (a pause survives restarts).",
+                    ),
                 )
             await self.store.remove_watch(wid)
             self.index.drop(wid)
             return Reply(
-                title=f"Watch #{wid} removed", lines=[f"Rule was: `{watch.query}`"], ephemeral=False
+                title=f"Watch #{wid} removed",
+                lines=[say("Rule was: ", Code(watch.query))],
+                ephemeral=False,
             )
         paused = action == "pause"
         until: datetime | None = None
@@ -336,9 +441,11 @@ class CommandService:
         if updated is None:
             return Reply.error(f"Watch #{wid} was removed meanwhile")
         self.index.put(updated)
-        lines: list[str | Marked] = [f"Rule: `{watch.query}`"]
+        lines: list[Line] = [say("Rule: ", Code(watch.query))]
         if until is not None:
-            lines.append(f"It resumes by itself then; `/watch resume {wid}` resumes it sooner.")
+            lines.append(
+                say("It resumes by itself then; ", cmd("watch", "resume", id=wid), " sooner.")
+            )
         return Reply(
             title=f"Watch #{wid} {'paused' if paused else 'resumed'}{shown}",
             lines=lines,
@@ -353,10 +460,8 @@ class CommandService:
     async def watch_pause(
         self, caller: Caller, watch_id: str, *, until: str | None = None
     ) -> Reply:
-        """Stop alerts from a watch until resumed, or for a while: "12 for 2h", "12 until 18:00"."""
-        head, _, rest = watch_id.strip().partition(" ")
-        span = " ".join(part for part in (rest.strip(), (until or "").strip()) if part)
-        return await self._change_watch(caller, head, "pause", span or None)
+        """Stop alerts from a watch until resumed, or for a while: `until` "for 2h", "until 18:00"."""
+        return await self._change_watch(caller, watch_id, "pause", (until or "").strip() or None)
 
     async def watch_resume(self, caller: Caller, watch_id: str) -> Reply:
         """Resume a paused watch."""
@@ -382,8 +487,8 @@ class CommandService:
 
     async def watch_import(self, caller: Caller, text: str, fmt: str = "toml") -> Reply:
         """Add the watches of an exported file (admins): all of them, or none if one is wrong."""
-        if not self._is_admin(caller):
-            return Reply.error("Only Wirewatch admins can import watches")
+        if (denied := self.refusal(caller, Permission.ADMIN, "import watches")) is not None:
+            return denied
         try:
             wanted = load_watches(text, format_of("", fmt), default_owner=caller.owner)
         except WatchFileError as err:
@@ -396,19 +501,19 @@ class CommandService:
             if key not in present:
                 present.add(key)
                 fresh.append(watch)
+        added: list[WatchRecord] = []
         if fresh:
             async with self.store.transaction() as tx:
-                await tx.add_watches(fresh, now=self.clock())
-        highest = max((w.id for w in before), default=0)
-        after = await self.store.list_watches()
-        self.index.sync([w for w in after if not w.paused])
+                added = await tx.add_watches(fresh, now=self.clock())
+        for record in added:
+            self.index.put(record)
         noun = "watch" if len(fresh) == 1 else "watches"
         return Reply(
             title=f"Imported {len(fresh)} {noun}",
             lines=[
                 f"{len(wanted) - len(fresh)} already present (same rule, destination and mode)."
             ],
-            watches=[w for w in after if w.id > highest],
+            watches=added,
             ephemeral=False,
         )
 
@@ -421,7 +526,8 @@ class CommandService:
             return wid
         if not query.strip():
             return Reply.error(
-                "A watch needs a rule", "Type the new rule, e.g. `Algeria AND visa`."
+                "A watch needs a rule",
+                say("Type the new rule, e.g. ", Code("Algeria AND visa"), "."),
             )
         try:
             parsed = parse(query)
@@ -429,7 +535,9 @@ class CommandService:
             return self._syntax_error(err)
         watch = await self.store.get_watch(wid)
         if watch is None or not self._visible(caller, watch):
-            return Reply.error(f"There is no watch #{wid} here", "See `/watch list` for the ids.")
+            return Reply.error(
+                f"There is no watch #{wid} here", say(cmd("watch", "list"), " shows the ids.")
+            )
         if not self._may_change(caller, watch):
             return Reply.error(f"Only the creator of watch #{wid} or a Wirewatch admin can edit it")
         owned = self.config_entries.locate(watch)
@@ -454,7 +562,7 @@ class CommandService:
             return Reply.error(f"Watch #{wid} was removed meanwhile")
         self.index.put(updated)
         reply = Reply(title=f"Watch #{wid} changed", ephemeral=False)
-        reply.lines.append(f"Rule: `{parsed}` (was `{watch.query}`)")
+        reply.lines.append(say("Rule: ", Code(str(parsed)), " (was ", Code(watch.query), ")"))
         reply.warnings = list(parsed.warnings)
         reply.watches = [updated]
         await self._preview(reply, parsed)
@@ -463,12 +571,12 @@ class CommandService:
     async def watch_test(self, caller: Caller, query: str) -> Reply:
         """Dry-run a rule: canonical form, warnings, and what it would have matched."""
         if not query.strip():
-            return Reply.error("Give a rule to test", "/watch test <rule>")
+            return Reply.error("Give a rule to test", say(usage_of("watch", "test")))
         try:
             parsed = parse(query)
         except QuerySyntaxError as err:
             return self._syntax_error(err)
-        reply = Reply(title="The rule is valid", lines=[f"Rule: `{parsed}`"])
+        reply = Reply(title="The rule is valid", lines=[say("Rule: ", Code(str(parsed)))])
         reply.warnings = list(parsed.warnings)
         await self._preview(reply, parsed)
         return reply
@@ -477,8 +585,10 @@ class CommandService:
         self, caller: Caller, query: str, *, text: str = "", url: str = "", title: str = ""
     ) -> Reply:
         """Test a rule on a text, or on what a URL serves (each item of a feed, or a page)."""
+        from bot.commands.check_file import CheckedFile, check_items
+
         if not query.strip():
-            return Reply.error("Give a rule to test", "e.g. `Algeria AND readmission`")
+            return Reply.error("Give a rule to test", say("e.g. ", Code("Algeria AND readmission")))
         try:
             parsed = parse(query)
         except QuerySyntaxError as err:
@@ -496,7 +606,7 @@ class CommandService:
             )
         verdicts = check_items(parsed, checked.items, summary_chars=self.summary_chars)
         matched = [v for v in verdicts if v.match is not None]
-        reply = Reply(title="", lines=[f"Rule: `{parsed}`"])
+        reply = Reply(title="", lines=[say("Rule: ", Code(str(parsed)))])
         reply.warnings = list(parsed.warnings)
         if checked.kind == "text":
             verdict = verdicts[0]
@@ -524,6 +634,8 @@ class CommandService:
 
     async def _read_for_check(self, url: str) -> CheckedFile | Reply:
         """Fetch `url` with the safe client and read it as a source would."""
+        from bot.commands.check_file import CheckFileError, read_check_bytes
+
         if self.client is None:
             return Reply.error("Fetching is not available here", "Paste the text instead.")
         try:
@@ -539,7 +651,7 @@ class CommandService:
     async def news(self, caller: Caller, query: str, *, since: str | None = None) -> Reply:
         """Look the archive up with the rule language, newest first, only for the asker."""
         if not query.strip():
-            return Reply.error("Give a rule to look up", *NEWS_USAGE)
+            return Reply.error("Give a rule to look up", say(usage_of("news")))
         try:
             window = parse_duration(since) if since else PREVIEW_WINDOW.total_seconds()
         except ValueError as err:
@@ -553,8 +665,11 @@ class CommandService:
         newest = found.newest
         counted = found.count_text()
         reply = Reply(
-            title=f"{counted[0].upper()}{counted[1:]} for `{parsed}` in the last "
-            f"{format_duration(window)}",
+            title=say(
+                f"{counted[0].upper()}{counted[1:]} for ",
+                Code(str(parsed)),
+                f" in the last {format_duration(window)}",
+            ),
             shareable=bool(newest),
         )
         reply.warnings = list(parsed.warnings)
@@ -565,6 +680,7 @@ class CommandService:
             reply.lines.append(f"Showing the newest {len(newest)}.")
         if not found.complete:
             reply.lines.append(found.unchecked_text())
+            reply.lines.append(say("For example: ", cmd("news", query=str(parsed), since="1d")))
         return reply
 
     # ---- /sources --------------------------------------------------------------------------
@@ -575,14 +691,11 @@ class CommandService:
         self, caller: Caller, url: str, *, name: str | None = None, kind: str | None = None
     ) -> Reply:
         """Add a feed, or find the feeds a web page offers; `kind` adds the URL as it is."""
-        if not self._may_manage_sources(caller):
-            return Reply.error(
-                "Only Wirewatch admins can add sources",
-                "Ask an admin, or set open_sources = true in the config.",
-            )
+        if (denied := self.refusal(caller, Permission.SOURCES, "add sources")) is not None:
+            return denied
         url = url.strip().strip("<>").split("|")[0]
         if not url:
-            return Reply.error("Give a feed or site URL", *SOURCES_USAGE[:1])
+            return Reply.error("Give a feed or site URL", say(usage_of("sources", "add")))
         try:
             url = check_source(url, kind or DEFAULT_KIND)
         except SourceSpecError as err:
@@ -595,6 +708,8 @@ class CommandService:
         if kind is not None or self.client is None:
             return await self._store_source(caller, url, name or host_of(url) or url, kind=kind)
         try:
+            from bot.sources.discover import discover_feeds
+
             feeds = await discover_feeds(self.client, url)
         except FetchError as err:
             return Reply.error("That URL could not be read", err.message)
@@ -615,7 +730,9 @@ class CommandService:
         )
         if len(feeds) > 1:
             reply.lines.append("The page offers other feeds too:")
-            reply.lines += [f"• {f.title or f.url}: `/sources add {f.url}`" for f in feeds[1:6]]
+            reply.lines += [
+                say(f"• {f.title or f.url}: ", cmd("sources", "add", url=f.url)) for f in feeds[1:6]
+            ]
         return reply
 
     async def _store_source(
@@ -635,7 +752,7 @@ class CommandService:
                 owner=caller.owner,
             )
         except DuplicateError:
-            return Reply.error("That URL is already a source", "See `/sources list`.")
+            return Reply.error("That URL is already a source", say(cmd("sources", "list"), "."))
         if self.on_sources_changed is not None:
             await self.on_sources_changed()
         return Reply(
@@ -650,8 +767,10 @@ class CommandService:
 
     async def sources_import(self, caller: Caller, opml: bytes) -> Reply:
         """Add every feed an OPML file lists; each goes through the same check as `sources add`."""
-        if not self._may_manage_sources(caller):
-            return Reply.error("Only Wirewatch admins can import sources")
+        if (denied := self.refusal(caller, Permission.SOURCES, "import sources")) is not None:
+            return denied
+        from bot.sources.opml import parse_opml
+
         try:
             entries = parse_opml(opml)
         except ValueError as err:
@@ -697,13 +816,13 @@ class CommandService:
         now = self.clock()
         reply.next_polls = {s.id: source_next_poll(s, now) for s in sources}
         if not sources:
-            reply.lines.append("No sources yet. " + SOURCES_USAGE[0])
+            reply.lines.append(say("No sources yet. ", usage_of("sources", "add")))
         return reply
 
     async def sources_remove(self, caller: Caller, source_id: str) -> Reply:
         """Stop polling a source."""
-        if not self._may_manage_sources(caller):
-            return Reply.error("Only Wirewatch admins can remove sources")
+        if (denied := self.refusal(caller, Permission.SOURCES, "remove sources")) is not None:
+            return denied
         sid = self._parse_id(source_id, "source")
         if isinstance(sid, Reply):
             return sid
@@ -716,7 +835,9 @@ class CommandService:
                 "it, so removing it here would not last.",
             )
         if source is None or not await self.store.remove_source(sid):
-            return Reply.error(f"There is no source #{sid}", "See `/sources list` for the ids.")
+            return Reply.error(
+                f"There is no source #{sid}", say(cmd("sources", "list"), " shows the ids.")
+            )
         if self.on_sources_changed is not None:
             await self.on_sources_changed()
         return Reply(
@@ -733,8 +854,8 @@ class CommandService:
 
     async def _switch_source(self, caller: Caller, source_id: str, *, enabled: bool) -> Reply:
         verb = "resume" if enabled else "pause"
-        if not self._may_manage_sources(caller):
-            return Reply.error(f"Only Wirewatch admins can {verb} sources")
+        if (denied := self.refusal(caller, Permission.SOURCES, f"{verb} sources")) is not None:
+            return denied
         sid = self._parse_id(source_id, "source")
         if isinstance(sid, Reply):
             return sid
@@ -746,7 +867,9 @@ class CommandService:
             fields.update(next_poll_at=self.clock(), next_poll_reason="resumed")
         source = await self.store.update_source(sid, **fields)
         if source is None:
-            return Reply.error(f"There is no source #{sid}", "See `/sources list` for the ids.")
+            return Reply.error(
+                f"There is no source #{sid}", say(cmd("sources", "list"), " shows the ids.")
+            )
         if self.on_sources_changed is not None:
             await self.on_sources_changed()
         return Reply(
@@ -758,64 +881,14 @@ class CommandService:
 
     # ---- text dispatch, choices, home --------------------------------------------------------
     async def run_text(self, caller: Caller, command: str, text: str) -> Reply:
-        """Run a Slack-style command: "/watch" + "add Algeria AND readmission <#C1|desk>"."""
-        name = command.strip().lstrip("/").lower()
-        sub, rest = split_subcommand(text)
-        try:
-            if name == "watch":
-                return await self._run_watch(caller, sub, rest)
-            if name == "news":
-                query, since = parse_since(text)
-                return (
-                    await self.news(caller, query, since=since)
-                    if query
-                    else Reply(title="Look up the news archive", lines=list(NEWS_USAGE))
-                )
-            if name == "sources":
-                return await self._run_sources(caller, sub, rest)
-        except Exception:  # a bug must never reach the channel as a traceback
-            log.exception("command /%s %r failed", name, text)
-            return Reply.error(
-                "Something went wrong on our side",
-                "The error was logged; please try again in a moment.",
-            )
-        return Reply.error(f"Unknown command /{name}", *WATCH_USAGE, *NEWS_USAGE, *SOURCES_USAGE)
-
-    async def _run_watch(self, caller: Caller, sub: str, rest: str) -> Reply:
-        if sub == "add":
-            parts = parse_watch_add(rest)
-            return await self.watch_add(
-                caller, parts.query, channel=parts.channel, digest=parts.digest
-            )
-        simple = {
-            "remove": self.watch_remove,
-            "pause": self.watch_pause,
-            "resume": self.watch_resume,
-            "test": self.watch_test,
-        }
-        if sub in simple:
-            return await simple[sub](caller, rest)
-        if sub in {"list", "ls"}:
-            return await self.watch_list(caller)
-        title = "Watch the news" if sub in {"", "help"} else f"Unknown sub-command {sub!r}"
-        return Reply(title=title, ok=sub in {"", "help"}, lines=list(WATCH_USAGE))
-
-    async def _run_sources(self, caller: Caller, sub: str, rest: str) -> Reply:
-        if sub == "add":
-            return await self.sources_add(caller, rest)
-        if sub in {"list", "ls"}:
-            return await self.sources_list(caller)
-        if sub == "remove":
-            return await self.sources_remove(caller, rest)
-        title = "Sources" if sub in {"", "help"} else f"Unknown sub-command {sub!r}"
-        return Reply(title=title, ok=sub in {"", "help"}, lines=list(SOURCES_USAGE))
+        """Run a command typed as text: "/watch" + "add Algeria AND readmission <#C1|desk>"."""
+        return await run_text(self, caller, command, text)
 
     async def watch_choices(self, caller: Caller, typed: str) -> list[tuple[str, str]]:
         """Watch ids the caller may act on, filtered by what they typed (autocomplete)."""
-        listed = await self.watch_list(caller)
         typed = typed.strip().lstrip("#").lower()
         out = []
-        for w in listed.watches:
+        for w in await self._listed_watches(caller):
             label = f"#{w.id} · {w.query}" + (" (paused)" if w.paused else "")
             if not typed or typed in label.lower():
                 out.append((str(w.id), label[:100]))
@@ -843,27 +916,5 @@ class CommandService:
         return Reply(
             title="Your Wirewatch",
             watches=watches,
-            lines=[] if watches else ["No watches yet. " + WATCH_USAGE[0]],
+            lines=[] if watches else [say("No watches yet. ", usage_of("watch", "add"))],
         )
-
-
-def source_next_poll(source: SourceRecord, now: datetime) -> str:
-    """When a source is polled next and why, for lists: "in 4m (interval 5m)"."""
-    if not source.enabled:
-        return "none (disabled)"
-    if source.next_poll_at is None:
-        return "due now (not polled yet)"
-    wait = (source.next_poll_at - now).total_seconds()
-    when = "due now" if wait < 1 else f"in {format_duration(wait)}"
-    at = source.next_poll_at.astimezone(UTC).strftime("%H:%M UTC")
-    why = source.next_poll_reason or f"interval {format_duration(source.interval_s)}"
-    return f"{when}, {at} ({why})" if wait >= 1 else f"{when} ({why})"
-
-
-def source_health(source: SourceRecord) -> str:
-    """One line on a source's health for lists."""
-    if not source.enabled:
-        return f"disabled: {source.disabled_reason or source.last_error or 'by an admin'}"
-    if source.consecutive_failures:
-        return f"failing ({source.consecutive_failures}×): {source.last_error}"
-    return source.last_status or "not polled yet"

@@ -27,11 +27,6 @@ class Destination:
     scheme: str
     target: str = ""
 
-    @property
-    def is_direct_message(self) -> bool:
-        """True for a DM to a user (`slack:@U…`, `discord:@…`)."""
-        return self.scheme in {"slack", "discord"} and self.target.startswith("@")
-
     def __str__(self) -> str:
         return self.scheme if not self.target else f"{self.scheme}:{self.target}"
 

@@ -37,7 +37,6 @@ def result_from(
             not_modified=True,
             status=304,
             max_age=response.max_age,
-            final_url=response.url,
         )
     return FetchResult(
         items=items[:MAX_ITEMS_PER_FETCH],
@@ -45,6 +44,5 @@ def result_from(
         last_modified=response.last_modified,
         status=response.status,
         max_age=response.max_age,
-        final_url=response.url,
         title=title,
     )

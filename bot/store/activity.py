@@ -85,6 +85,24 @@ def _day_index(value: Any, first: date, days: int) -> int | None:
     return index if 0 <= index < days else None
 
 
+async def alert_counts(
+    conn: AsyncConnection, watch_ids: Collection[int], since: datetime
+) -> dict[int, int]:
+    """Alerts enqueued since `since` for each of these watches (absent: none)."""
+    if not watch_ids:
+        return {}
+    stmt = (
+        sa.select(deliveries.c.watch_id, sa.func.count())
+        .where(
+            deliveries.c.watch_id.in_(list(watch_ids)),
+            deliveries.c.kind == "alert",
+            deliveries.c.created_at >= since,
+        )
+        .group_by(deliveries.c.watch_id)
+    )
+    return {int(watch_id): int(count) for watch_id, count in await conn.execute(stmt)}
+
+
 async def matches_per_day(
     conn: AsyncConnection, watch_ids: Collection[int], first: date, days: int
 ) -> dict[int, list[int]]:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.item import Item
-from bot.store import activity, archive, boilerplate, migrate, outbox, sources, watches
+from bot.store import activity, archive, boilerplate, outbox, schema_version, sources, watches
 from bot.store.activity import AlertRecord, PollRecord, WatchScope
 from bot.store.columns import require_utc
 from bot.store.db_errors import DatabaseProblem, describe
@@ -102,11 +102,18 @@ class Store:
         await self._engine.dispose()
 
     async def upgrade(self) -> None:
-        """Apply pending migrations (alembic upgrade head); safe to call again."""
+        """Apply pending migrations (alembic upgrade head); safe to call again. Alembic is
+        loaded only when the database is not at the newest revision already."""
+        if await schema_version.is_current(self._engine):
+            return
+        from bot.store import migrate
+
         await migrate.upgrade(self._engine)
 
     async def revision(self) -> str | None:
         """Return the schema revision of the database (None before any migration)."""
+        from bot.store import migrate
+
         return await migrate.current_revision(self._engine)
 
     async def ping(self) -> None:
@@ -588,6 +595,11 @@ class Store:
             return await activity.source_page(
                 conn, offset=max(offset, 0), limit=_positive(limit, "limit")
             )
+
+    async def alert_counts(self, watch_ids: Collection[int], since: datetime) -> dict[int, int]:
+        """Alerts enqueued since `since` for each of these watches (absent: none)."""
+        async with self._read() as conn:
+            return await activity.alert_counts(conn, watch_ids, require_utc(since, "since"))
 
     async def matches_per_day(
         self, watch_ids: Collection[int], first: date, days: int

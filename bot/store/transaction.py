@@ -19,6 +19,7 @@ from bot.store.records import (
     NewSource,
     NewWatch,
     SourceRecord,
+    WatchRecord,
 )
 
 __all__ = ["StoreTransaction"]
@@ -122,9 +123,9 @@ class StoreTransaction:
         """Remove a source (its archived items stay); tell whether it existed."""
         return await sources.remove_source(self._conn, source_id)
 
-    async def add_watches(self, new: Sequence[NewWatch], *, now: datetime) -> None:
-        """Add many watches in one statement, ids in the order given."""
-        await watches.add_watches(self._conn, new, now=require_utc(now, "now"))
+    async def add_watches(self, new: Sequence[NewWatch], *, now: datetime) -> list[WatchRecord]:
+        """Add many watches in one statement, ids in the order given; return them."""
+        return await watches.add_watches(self._conn, new, now=require_utc(now, "now"))
 
     async def remove_watch(self, watch_id: int) -> bool:
         """Remove a watch and its deliveries; tell whether it existed."""

@@ -66,11 +66,15 @@ async def add_watch(
     return watch_record(row)
 
 
-async def add_watches(conn: AsyncConnection, new: Sequence[NewWatch], *, now: datetime) -> None:
-    """Insert many watches with one statement, ids in the order given."""
+async def add_watches(
+    conn: AsyncConnection, new: Sequence[NewWatch], *, now: datetime
+) -> list[WatchRecord]:
+    """Insert many watches with one statement, ids in the order given; return them."""
     rows = [_watch_row(w, now) for w in new]
-    if rows:
-        await conn.execute(sa.insert(watches), rows)
+    if not rows:
+        return []
+    stmt = sa.insert(watches).returning(watches, sort_by_parameter_order=True)
+    return [watch_record(row) for row in await conn.execute(stmt, rows)]
 
 
 async def get_watch(conn: AsyncConnection, watch_id: int) -> WatchRecord | None:

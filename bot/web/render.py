@@ -10,7 +10,7 @@ import jinja2
 from aiohttp import web
 from markupsafe import Markup, escape
 
-from bot.core.alert import Marked
+from bot.commands.reply import Code, Line, Phrase
 from bot.core.durations import format_duration
 from bot.web.context import context_of, session_of
 
@@ -19,10 +19,20 @@ __all__ = ["TEMPLATES_DIR", "make_templates", "marked_html", "render", "since"]
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 
-def marked_html(value: Marked | str) -> Markup:
-    """Text with its matched words in <mark>, everything else escaped."""
+def marked_html(value: Line) -> Markup:
+    """Text with its matched words in <mark>, code and commands in <code> (commands as chat
+    writes them), everything else escaped."""
     if isinstance(value, str):
         return escape(value)
+    if isinstance(value, Phrase):
+        return Markup("").join(
+            escape(part)
+            if isinstance(part, str)
+            else Markup("<code>{}</code>").format(
+                part.text if isinstance(part, Code) else str(part)
+            )
+            for part in value.parts
+        )
     return Markup("").join(
         Markup("<mark>{}</mark>").format(piece) if bold else escape(piece)
         for piece, bold in value.segments()

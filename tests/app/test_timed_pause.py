@@ -105,7 +105,7 @@ async def test_until_uses_the_watchs_zone_and_a_plain_pause_never_ends(h: Harnes
 
 async def test_pausing_again_without_a_time_clears_the_end(h: Harness):
     watch = (await h.app.service.watch_add(ALICE, "a")).watches[0]
-    await h.app.service.watch_pause(ALICE, f"{watch.id} for 1h")
+    await h.app.service.watch_pause(ALICE, str(watch.id), until="for 1h")
     await h.app.service.watch_pause(ALICE, str(watch.id))
     h.clock.advance(hours=2)
     await h.app.refresh_watches()

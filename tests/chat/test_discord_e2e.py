@@ -140,7 +140,7 @@ async def test_a_403_pauses_the_watch_and_tells_its_creator_by_dm(bot: Bot) -> N
     (opened,) = bot.fake.calls("POST /users/@me/channels")
     assert str(opened.body["recipient_id"]) == USER_ID
     (dm,) = bot.fake.posts()
-    assert "watch #1" in dm.body["content"] and "/watch resume 1" in dm.body["content"]
+    assert "watch #1" in dm.body["content"] and "/watch resume id:1" in dm.body["content"]
 
 
 async def test_news_is_private_with_a_button_that_shares_it_in_the_channel(bot: Bot) -> None:

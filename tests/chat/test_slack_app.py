@@ -308,6 +308,21 @@ async def test_app_home_lists_watches_and_its_buttons_work(rig: Rig) -> None:
     assert "Watch #1 removed" in all_text(rig.fake.calls("views.publish")[1].args["view"])
 
 
+async def test_failed_home_views_never_keep_an_earlier_notice(rig: Rig) -> None:
+    """A reply for a failure is made fresh each time: a notice added to one stays there."""
+
+    async def broken(caller: object) -> object:
+        raise RuntimeError("boom")
+
+    rig.adapter.service.home = broken  # type: ignore[method-assign]
+    caller = rig.adapter.action_caller({"user": {"id": USER}})
+    await rig.adapter.publish_home(caller, notice="Watch #1 paused")
+    await rig.adapter.publish_home(caller, notice="Watch #2 paused")
+    first, second = (all_text(c.args["view"]) for c in rig.fake.calls("views.publish"))
+    assert "Something went wrong" in second and "Watch #2 paused" in second
+    assert "Watch #1 paused" in first and "Watch #1 paused" not in second
+
+
 async def test_hostile_command_text_is_escaped_in_the_reply(rig: Rig) -> None:
     answer = await rig.command("/watch", "add <!channel> OR <@U9>")
     assert "<!channel>" not in all_text(answer) and "<@U9>" not in all_text(answer)

@@ -244,7 +244,7 @@ def test_home_view_with_many_watches_stays_within_a_hundred_blocks() -> None:
     blocks = home_view(Reply(title="Your Wirewatch", watches=watches))["blocks"]
     assert len(blocks) <= 100
     shown = sum(1 for b in blocks if b["type"] == "actions")
-    assert blocks[-1]["elements"][0]["text"] == f"and {80 - shown} more: see /watch list"
+    assert blocks[-1]["elements"][0]["text"] == f"and {80 - shown} more: see `/watch list`"
 
 
 def test_a_source_list_shows_the_next_poll_and_why() -> None:

@@ -116,7 +116,9 @@ async def test_watch_list_shows_channel_and_own_watches(h):
 async def test_news_looks_up_the_archive_newest_first(h):
     reply = await h.app.service.news(BOB, "Algeria AND readmission", since="30d")
     assert reply.ok and reply.shareable and reply.ephemeral
-    assert reply.title.startswith("2 items for `algeria AND readmission`")  # exact: all checked
+    assert str(reply.title).startswith(
+        "2 items for `algeria AND readmission`"
+    )  # exact: all checked
     assert {s.item.title for s in reply.stories} == {
         "France and Algeria resume security cooperation",
         "Algeria readmission figures published",

@@ -45,7 +45,7 @@ async def fill(app: App) -> None:
     dm = Caller(platform="discord", user_id="140000000000000042", is_dm=True)
     assert (await service.watch_add(dm, '"climate summit"', digest="daily 18:00")).ok
     last = await service.watch_add(OPS, "élection OR vote", channel="jsonl:out/alerts.jsonl")
-    assert (await service.watch_pause(ALICE, f"{first.watches[0].id} for 2h")).ok
+    assert (await service.watch_pause(ALICE, str(first.watches[0].id), until="for 2h")).ok
     assert (await service.watch_pause(OPS, str(last.watches[0].id))).ok
 
 

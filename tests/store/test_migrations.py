@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -142,3 +145,25 @@ async def test_downgrading_and_upgrading_again_keeps_the_rows(database: Database
         assert len(await store.search_archive(["accord"])) == 1
     finally:
         await store.close()
+
+
+def test_the_head_read_from_the_files_is_alembics() -> None:
+    from bot.store.schema_version import head_from_files
+
+    assert head_from_files() == migrate.head_revision()
+
+
+def test_a_database_at_the_newest_schema_opens_without_loading_alembic(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'ww.db'}"
+    script = (
+        "import asyncio, sys\n"
+        "from bot.store import Store\n"
+        "async def main():\n"
+        f"    store = await Store.open({url!r})\n"
+        "    await store.close()\n"
+        "asyncio.run(main())\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    first = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    again = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert (first.stdout.strip(), again.stdout.strip()) == ("True", "False"), again.stderr

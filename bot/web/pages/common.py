@@ -8,6 +8,7 @@ from aiohttp import web
 
 from bot.commands.reply import Reply
 from bot.commands.service import Caller
+from bot.core.alert import Marked
 from bot.web.context import caller_for, session_of
 from bot.web.render import render
 
@@ -58,9 +59,9 @@ def not_found(request: web.Request, what: str) -> web.Response:
 
 def reply_notice(request: web.Request, reply: Reply) -> None:
     """Show a command's outcome on the next page: its title, and for an error how to fix it."""
-    text = reply.title
+    text = str(reply.title)
     if not reply.ok:
         text = " ".join(
-            [reply.title + ".", *(ln if isinstance(ln, str) else ln.text for ln in reply.lines)]
+            [text + ".", *(ln.text if isinstance(ln, Marked) else str(ln) for ln in reply.lines)]
         )
     session_of(request).flash(text, ok=reply.ok)

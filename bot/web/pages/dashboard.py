@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.commands.service import source_health, source_next_poll
+from bot.commands.source_status import source_health, source_next_poll
 from bot.store.activity import day_window
 from bot.web.charts import sparkline
 from bot.web.context import context_of

@@ -9,7 +9,7 @@ from datetime import timedelta
 from aiohttp import web
 
 from bot.commands.reply import Reply
-from bot.commands.service import source_health, source_next_poll
+from bot.commands.source_status import source_health, source_next_poll
 from bot.store.activity import day_window
 from bot.store.records import CONFIG_OWNER
 from bot.web.auth import redirect

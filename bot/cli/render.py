@@ -3,24 +3,38 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from bot.commands.reply import Reply
-from bot.commands.service import source_health
-from bot.core.alert import Marked
+from bot.commands.phrases import Code, CommandRef, Line, Phrase
+from bot.commands.source_status import source_health
+from bot.commands.usage import written
 from bot.core.durations import format_duration
+
+if TYPE_CHECKING:
+    from bot.commands.reply import Reply
 
 __all__ = ["marked_text", "render_reply"]
 
 
-def marked_text(marked: Marked | str, style: str = "") -> Text:
-    """A rich Text with the marked spans in bold; the text is never parsed as markup."""
+def marked_text(marked: Line, style: str = "") -> Text:
+    """A rich Text: marked spans in bold, code in cyan, commands as the terminal writes them
+    (`wirewatch watch list`); the text is never parsed as markup."""
     if isinstance(marked, str):
         return Text(marked, style=style)
     out = Text(style=style)
+    if isinstance(marked, Phrase):
+        for part in marked.parts:
+            if isinstance(part, Code):
+                out.append(part.text, style="cyan")
+            elif isinstance(part, CommandRef):
+                out.append(written(part, "cli"), style="bold")
+            else:
+                out.append(part)
+        return out
     for piece, bold in marked.segments():
         out.append(piece, style="bold" if bold else "")
     return out
@@ -35,7 +49,7 @@ def _age(when: datetime | None) -> str:
 
 def render_reply(console: Console, reply: Reply) -> None:
     """Print a Reply: title, body, warnings, code block, then any lists it carries."""
-    console.print(Text(reply.title, style="bold green" if reply.ok else "bold red"))
+    console.print(marked_text(reply.title, style="bold green" if reply.ok else "bold red"))
     for line in reply.lines:
         console.print(marked_text(line))
     for warning in reply.warnings:
