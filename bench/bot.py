@@ -10,7 +10,13 @@ Per cycle (one poll interval, after the cold first round of every feed) it repor
 (200 / 304), failed polls (the bot's own log lines), the bot's CPU seconds and peak RSS, alerts
 written, and item-to-alert latency (from the moment the farm published an item to the moment its
 alert line appeared) at p50 / p95 / p99. Also: time from the start of the process to its first
-fetch, the cold round, and the time the bot takes to exit on SIGTERM.
+fetch on a fresh database, and again on a restart over the same database whose config names one
+feed more (due at once: the others were all just polled); the cold round; and the time the bot
+takes to exit on SIGTERM.
+
+The bot runs from compiled bytecode, as installed (the Docker image compiles it): the benchmark
+first compiles `bot/` and the environment's packages in place (`compileall`, skipped when up to
+date), and starts the bot without PYTHONDONTWRITEBYTECODE.
 
     uv run python bench/bot.py --feeds 1000                      # SQLite, 3 cycles of 5 minutes
     uv run python bench/bot.py --feeds 10000 --db postgresql     # WIREWATCH_TEST_DATABASE_URL
@@ -41,6 +47,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -182,6 +189,80 @@ class BotProcess:
         with contextlib.suppress(OSError):
             Path(f"/proc/{self.pid}/clear_refs").write_text("5")
 
+    def exited(self) -> bool:
+        return self.process.poll() is not None
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """SIGTERM, then wait (SIGKILL after `timeout`)."""
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def bot_environment() -> dict[str, str]:
+    """The bot's environment: none of ours WIREWATCH_*; bytecode read (and written) as installed."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def compile_bytecode() -> None:
+    """Compile the bot and its packages in place, as an installed bot is (quick when done)."""
+    import sysconfig
+
+    paths = [str(ROOT / "bot"), sysconfig.get_paths()["purelib"]]
+    started = time.time()
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", "-j0", *paths],
+        env=bot_environment(),
+        stdout=subprocess.DEVNULL,
+        check=False,  # a few test files of third-party packages do not compile: harmless
+    )
+    print(f"# bytecode compiled in {time.time() - started:.0f} s", file=sys.stderr)
+
+
+def start_bot(config: Path, log: Path, core: int | None, profile: Path | None) -> BotProcess:
+    """Start `wirewatch run` on `config`, its log in `log` (cProfile over it with `profile`)."""
+    command = [sys.executable, "-m", "bot", "--config", str(config), "run"]
+    if profile:  # the whole run under cProfile, written when the bot exits
+        command[1:1] = ["-m", "cProfile", "-o", str(profile.resolve())]
+    with log.open("wb") as log_file:
+        return BotProcess(
+            subprocess.Popen(
+                pinned(command, core),
+                cwd=ROOT,
+                env=bot_environment(),
+                stdout=subprocess.DEVNULL,
+                stderr=log_file,
+            )
+        )
+
+
+async def _first_fetch(farm: FarmProcess, bot: BotProcess, before: int, log: Path) -> float:
+    """When the farm saw its first request after the `before` it had seen already."""
+    while True:
+        await asyncio.sleep(0.02)
+        if bot.exited():
+            raise RuntimeError("the bot exited: " + log.read_text(errors="replace")[-3000:])
+        summary = farm.get("/_summary")
+        if summary["requests"] > before:  # type: ignore[index]
+            requests: list[list[float]] = farm.get("/_log")  # type: ignore[assignment]
+            return requests[before][0]
+
+
+def uptime() -> str:
+    """The load averages, as `uptime` prints them."""
+    with contextlib.suppress(OSError):
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    return "?"
+
 
 def postgres_cpu_s(database: str) -> float:
     """CPU seconds of the PostgreSQL backends serving `database` (their titles name it)."""
@@ -234,13 +315,22 @@ class RunResult:
     start_to_first_fetch_s: float
     start_cpu_s: float
     windows: list[Window]
-    stop_s: float
-    errors: list[str]
+    restart_to_first_fetch_s: float | None = None  # a second start on the same database
+    restart_cpu_s: float | None = None
+    stop_s: float = 0.0
+    errors: list[str] = field(default_factory=list)
+    load: str = ""  # /proc/loadavg when the run ended
 
 
 def write_config(
-    path: Path, farm: FarmProcess, args: argparse.Namespace, db_url: str, rules: list[str]
+    path: Path,
+    farm: FarmProcess,
+    args: argparse.Namespace,
+    db_url: str,
+    rules: list[str],
+    feeds: int | None = None,
 ) -> Path:
+    """The bot's config: `feeds` farm feeds (default all but the farm's last) and the rules."""
     out = path / "alerts.jsonl"
     lines = [
         'log_level = "INFO"',
@@ -248,7 +338,7 @@ def write_config(
         f'[poll]\ninterval = "{int(args.interval)}s"\nconcurrency = {args.concurrency}',
         f'[fetch]\nallow_hosts = ["127.0.0.1"]\nper_host_concurrency = {min(32, args.concurrency)}',
     ]
-    for n in range(args.feeds):
+    for n in range(args.feeds if feeds is None else feeds):
         lines.append(f'[[sources]]\nname = "Farm {n}"\nurl = "{farm.url(n)}"')
     for rule in rules:
         lines.append(
@@ -266,7 +356,7 @@ class AlertTail:
         self.path = path
         self.offset = 0
         self.partial = b""
-        self.seen: list[tuple[float, dict]] = []
+        self.seen: list[tuple[float, dict[str, Any]]] = []
 
     def read(self) -> None:
         if not self.path.exists():
@@ -302,7 +392,8 @@ def log_failures(log: Path) -> tuple[list[float], list[str]]:
 async def run_once(args: argparse.Namespace, db: str, rules: list[str]) -> RunResult:
     two_cores = (os.cpu_count() or 1) >= 2
     bot_core, farm_core = (0, 1) if two_cores else (None, None)
-    farm = FarmProcess(args.feeds, args.interval, args.publish_fraction, farm_core)
+    # one feed more than the bot polls: the restart adds it to the config (see below)
+    farm = FarmProcess(args.feeds + 1, args.interval, args.publish_fraction, farm_core)
     work = Path(tempfile.mkdtemp(prefix="wirewatch-bench-bot-"))
     database = f"wirewatch_bench_{os.getpid()}"
     admin_url = args.pg_url
@@ -314,27 +405,32 @@ async def run_once(args: argparse.Namespace, db: str, rules: list[str]) -> RunRe
             db_url = f"sqlite+aiosqlite:///{work / 'wirewatch.db'}"
         config = write_config(work, farm, args, db_url, rules)
         log = work / "bot.log"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
         spawned = time.time()
-        command = [sys.executable, "-m", "bot", "--config", str(config), "run"]
-        if args.profile:  # the whole run under cProfile, written when the bot exits
-            command[1:1] = ["-m", "cProfile", "-o", str(args.profile.resolve())]
-        with log.open("wb") as log_file:
-            bot = BotProcess(
-                subprocess.Popen(
-                    pinned(command, bot_core),
-                    cwd=ROOT,
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=log_file,
-                )
-            )
-            try:
-                result = await _measure(args, db, database, farm, bot, work, spawned, log)
-            finally:
-                if bot.process.poll() is None:
-                    bot.process.kill()
-                    bot.process.wait()
+        bot = start_bot(config, log, bot_core, args.profile)
+        try:
+            result = await _measure(args, db, database, farm, bot, work, spawned, log)
+        finally:
+            bot.kill()
+        # A restart over the same database, its config naming one feed more (the others are
+        # not due for a while: they were all just polled): the new source is due at once, so
+        # its fetch is the first thing the bot does once it is ready.
+        write_config(work, farm, args, db_url, rules, feeds=args.feeds + 1)
+        before = farm.get("/_summary")["requests"]  # type: ignore[index]
+        spawned = time.time()
+        bot = start_bot(config, work / "bot-restart.log", bot_core, None)
+        try:
+            first = await _first_fetch(farm, bot, before, work / "bot-restart.log")
+            result.restart_cpu_s = bot.cpu_s()
+            result.restart_to_first_fetch_s = first - spawned
+            bot.stop()
+        finally:
+            bot.kill()
+        print(
+            f"# {db}: restart: first fetch {result.restart_to_first_fetch_s:.1f} s after the "
+            f"start ({result.restart_cpu_s:.1f} s of CPU)",
+            file=sys.stderr,
+        )
+        result.load = uptime()
         return result
     finally:
         farm.close()
@@ -357,12 +453,7 @@ async def _measure(
     log: Path,
 ) -> RunResult:
     tail = AlertTail(work / "alerts.jsonl")
-    first = None
-    while first is None:
-        await asyncio.sleep(0.05)
-        if bot.process.poll() is not None:
-            raise RuntimeError("the bot exited: " + log.read_text(errors="replace")[-3000:])
-        first = farm.get("/_summary")["first"]  # type: ignore[index]
+    first = await _first_fetch(farm, bot, 0, log)
     start_to_first_fetch = first - spawned
     start_cpu = bot.cpu_s()
     print(
@@ -376,7 +467,7 @@ async def _measure(
     while farm.get("/_summary")["requests"] < args.feeds:  # type: ignore[index]
         await asyncio.sleep(0.2)
         tail.read()
-        if bot.process.poll() is not None:
+        if bot.exited():
             raise RuntimeError("the bot exited: " + log.read_text(errors="replace")[-3000:])
     cold.end = time.time()
     cold.cpu_s = bot.cpu_s() - cold_cpu0
@@ -401,7 +492,7 @@ async def _measure(
         while time.time() < window.end:
             await asyncio.sleep(0.1)
             tail.read()
-            if bot.process.poll() is not None:
+            if bot.exited():
                 raise RuntimeError("the bot exited: " + log.read_text(errors="replace")[-3000:])
         window.cpu_s = bot.cpu_s() - cpu0
         window.peak_rss_mb = bot.peak_rss_mb()
@@ -410,11 +501,7 @@ async def _measure(
         windows.append(window)
         print(f"# {db}: {window.name} done", file=sys.stderr)
     stopped = time.time()
-    bot.process.send_signal(signal.SIGTERM)
-    try:
-        bot.process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        bot.process.kill()
+    bot.stop()
     stop_s = time.time() - stopped
     tail.read()
     published: dict[str, float] = farm.get("/_published")  # type: ignore[assignment]
@@ -446,8 +533,8 @@ async def _measure(
         start_to_first_fetch,
         start_cpu,
         windows,
-        stop_s,
-        errors[:20],
+        stop_s=stop_s,
+        errors=errors[:20],
     )
 
 
@@ -479,7 +566,51 @@ def _fmt(value: float | None, pattern: str = "{:.1f}") -> str:
     return "–" if value is None else pattern.format(value)
 
 
-def print_table(results: list[RunResult], interval: float) -> None:
+def machine() -> str:
+    """CPU model, cores, memory, Python and the commit measured."""
+    model = "?"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    memory = "?"
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f"{kib / 1024**2:.0f} GiB"
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return (
+        f"{model}, {os.cpu_count()} cores, {memory}; Python {sys.version.split()[0]}; "
+        f"commit {commit or '?'}"
+    )
+
+
+LEGEND = """\
+Columns: wall s = the measured window (one poll interval; the cold round: until every feed was
+polled once); polls from first to last = how long that window's polls took; bot CPU s = user +
+system CPU of the bot process in the window (one core for the whole window = 100 %); db CPU s =
+the PostgreSQL backends of the bot's database; peak RSS = the bot's high-water mark in the
+window; polls 200 / 304 = farm answers (fresh body / not modified); failed polls = the bot's log
+lines for a failed poll or a lock error; alerts = JSONL lines written; latency = from the moment
+the farm published an item to the moment its alert line appeared. Targets (issue #16): every feed
+polled each cycle with 0 failed polls within one core (bot CPU s < wall s), p95 <= interval + 5 s;
+first fetch < 3 s after the start."""
+
+
+def print_table(results: list[RunResult], args: argparse.Namespace, load_before: str) -> None:
+    print(f"# command: uv run python bench/bot.py {' '.join(sys.argv[1:])}")
+    print(f"# machine: {machine()}")
+    print(
+        f"# {args.watches:,} watches, poll interval {args.interval:.0f} s, "
+        f"[poll] concurrency {args.concurrency}, {args.publish_fraction:.0%} of the feeds "
+        f"publish per interval; load average (1, 5, 15 min) at the start: {load_before}"
+    )
+    print()
     print(
         "| db | feeds | cycle | wall s | polls from first to last, s | bot CPU s | CPU % of a core "
         "| db CPU s | peak RSS MB | polls 200 / 304 | failed polls | alerts "
@@ -497,15 +628,26 @@ def print_table(results: list[RunResult], interval: float) -> None:
                 f"/ {_fmt(w.percentile(99))} |"
             )
     print()
+    print(
+        "| db | feeds | start to first fetch: fresh database | restart on it | exit on SIGTERM "
+        "| load at the end |"
+    )
+    print("|---|---:|---:|---:|---:|---|")
     for r in results:
-        print(
-            f"# {r.db}, {r.feeds:,} feeds, {r.watches:,} watches: first fetch "
-            f"{r.start_to_first_fetch_s:.1f} s after the start ({r.start_cpu_s:.1f} s of CPU); "
-            "exit on SIGTERM in "
-            f"{r.stop_s:.1f} s; poll interval {interval:.0f} s"
+        restart = (
+            "–"
+            if r.restart_to_first_fetch_s is None
+            else f"{r.restart_to_first_fetch_s:.1f} s ({_fmt(r.restart_cpu_s)} s CPU)"
         )
+        print(
+            f"| {r.db} | {r.feeds:,} | {r.start_to_first_fetch_s:.1f} s "
+            f"({r.start_cpu_s:.1f} s CPU) | {restart} | {r.stop_s:.1f} s | {r.load} |"
+        )
+    print()
+    print(LEGEND)
+    for r in results:
         for line in r.errors:
-            print(f"#   error: {line}")
+            print(f"# {r.db} error: {line}")
 
 
 def main() -> int:
@@ -532,13 +674,12 @@ def main() -> int:
     parser.add_argument("--profile", type=Path, help="run the bot under cProfile, write here")
     args = parser.parse_args()
     args.rules = make_rules(args.watches, make_languages())
+    compile_bytecode()
+    load_before = uptime()
     results = []
     for db in args.db.split(","):
         results.append(asyncio.run(run_once(args, db.strip(), args.rules)))
-    with contextlib.suppress(OSError):
-        load = Path("/proc/loadavg").read_text().split()[:3]
-        print(f"# load average at the end: {' '.join(load)}", file=sys.stderr)
-    print_table(results, args.interval)
+    print_table(results, args, load_before)
     return 0
 
 
