@@ -27,11 +27,14 @@ from bot.core.cluster import StoryClusters
 from bot.fetch import SafeClient
 from bot.ports import Notifier
 from bot.settings import Secrets, Settings, interval_warnings
-from bot.store import Store
+from bot.store import Store, StoreTransaction
 
 __all__ = ["App", "ChatAdapter", "build_app", "fetch_policy"]
 
 log = logging.getLogger(__name__)
+
+WARM_PAGE = 5000
+"""Archived items read at a time when the story index is filled at start."""
 
 
 class ChatAdapter(Protocol):
@@ -98,13 +101,31 @@ class App:
             log.info("watch #%s resumed: its pause ended", watch.id)
         self.index.sync(await self.store.list_watches(include_paused=False))
 
-    async def warm_clusters(self) -> None:
-        """Rebuild the story-cluster index from the archive's recent items."""
+    async def warm_clusters(self) -> int:
+        """Fill the story index with the window's archived items and the stories they were
+        given; return how many. It runs as a job of the store's writer, so a poll's write
+        submitted meanwhile (which clusters its new items) waits for it."""
+        return await self.store.submit(self._remember_window)
+
+    async def _remember_window(self, tx: StoreTransaction) -> int:
         since = self.clock() - timedelta(seconds=self.settings.alerts.cluster_window)
-        for archived in sorted(await self.store.recent_items(since), key=lambda a: a.id):
-            self.clusters.assign(
-                archived.id, archived.item, archived.item.published or archived.fetched_at
-            )
+        after = count = 0
+        while True:
+            page = await tx.story_members(since, after_id=after, limit=WARM_PAGE)
+            unknown = [m.item_id for m in page if m.words is None]  # archived before 0007
+            texts = {a.id: a.item for a in await tx.get_items(unknown)} if unknown else {}
+            for member in page:
+                if member.words is not None:
+                    printed = self.clusters.print_of(member.words)
+                elif member.item_id in texts:
+                    printed = self.clusters.fingerprint(texts[member.item_id])
+                else:
+                    continue
+                self.clusters.remember(member.item_id, member.at, member.story_id, printed)
+            count += len(page)
+            if len(page) < WARM_PAGE:
+                return count
+            after = page[-1].item_id
 
     async def aclose(self) -> None:
         """Close connections (adapters first, store last)."""

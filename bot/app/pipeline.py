@@ -212,15 +212,15 @@ class Pipeline:
         assigned: list[int] = []
         tx.on_rollback(lambda: self.clusters.forget(assigned))
         clusters: dict[int, int] = {}
+        words: dict[int, tuple[str, ...]] = {}
         for archived in new:
+            printed = plan.prints.get(archived.key) or self.clusters.fingerprint(archived.item)
             clusters[archived.id] = self.clusters.assign(
-                archived.id,
-                archived.item,
-                _story_time(archived, now),
-                fingerprint=plan.prints.get(archived.key),
+                archived.id, archived.item, _story_time(archived, now), fingerprint=printed
             )
+            words[archived.id] = printed.words
             assigned.append(archived.id)
-        await tx.set_clusters(clusters)
+        await tx.set_clusters(clusters, words)  # the words: a restart's story index reads them
         # Items whose story another item of this poll already touched go one by one, after the
         # others, so that they see the alerts just queued (and become updates of them).
         together: list[ArchivedItem] = []

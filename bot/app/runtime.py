@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,8 @@ class BotRuntime:
         self.dispatcher.wake_at = self.scheduler.dispatch_at
         app.service.on_sources_changed = self._sources_changed
         self.web: ConsoleServer | None = None
+        self.failure: Exception | None = None
+        """What stopped the bot, when it was not a signal (re-raised by `run`)."""
 
     @property
     def polls(self) -> int:
@@ -101,14 +104,35 @@ class BotRuntime:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stop.set)
 
+    async def _warm_clusters(self) -> None:
+        """Fill the story index while the first polls fetch; a failure stops the bot."""
+        started = time.perf_counter()
+        try:
+            count = await self.app.warm_clusters()
+        except Exception as err:
+            log.error("rebuilding the story index failed; stopping")
+            self.failure = err
+            self.stop.set()
+            return
+        log.info("story index: %d archived items in %.1fs", count, time.perf_counter() - started)
+
     async def run(self) -> None:
-        """Run until `stop` is set; deliveries in flight are finished before returning."""
+        """Run until `stop` is set; deliveries in flight are finished before returning.
+
+        The story index is filled from the archive while the first polls fetch: polls' writes
+        wait for it on the store's writer, so none clusters an item before it is complete.
+        """
         app = self.app
         await app.sync_config()
-        await app.warm_clusters()
-        for adapter in app.adapters:
-            await adapter.start()
-        console = await self._start_web()
+        warming = asyncio.create_task(self._warm_clusters(), name="story index")
+        await asyncio.sleep(0)  # its job is on the writer's queue before any poll's write
+        try:
+            for adapter in app.adapters:
+                await adapter.start()
+            console = await self._start_web()
+        except BaseException:
+            await _cancel(warming)
+            raise
         self.scheduler.start()
         dispatcher = self.dispatcher
         self.scheduler.run_dispatcher(
@@ -135,3 +159,13 @@ class BotRuntime:
             await self.scheduler.shutdown()  # lets the chores running finish (briefly)
             await dispatcher.stop()
             await relay
+            await _cancel(warming)  # a job of the writer: it finishes, or never starts
+        if self.failure is not None:
+            raise self.failure
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    """Cancel a task and wait until it is over."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

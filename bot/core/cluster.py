@@ -194,8 +194,12 @@ class StoryClusters:
 
     def fingerprint(self, item: Item) -> StoryPrint:
         """Return the item's story words and MinHash bands (pure: nothing is remembered)."""
-        words = tuple(sorted(map(sys.intern, story_words(item))))
-        return StoryPrint(words, self._index.bands(words) if words else None)
+        return self.print_of(story_words(item))
+
+    def print_of(self, words: Iterable[str]) -> StoryPrint:
+        """Return the StoryPrint of an item's story words (kept from an earlier fingerprint)."""
+        ordered = tuple(sorted(map(sys.intern, set(words))))
+        return StoryPrint(ordered, self._index.bands(ordered) if ordered else None)
 
     def assign(
         self, item_id: int, item: Item, at: datetime, *, fingerprint: StoryPrint | None = None
@@ -218,6 +222,15 @@ class StoryClusters:
         story = item_id if cluster is None else cluster
         self._members[item_id] = _Member(story, at, words)
         return story
+
+    def remember(self, item_id: int, at: datetime, story: int, fingerprint: StoryPrint) -> None:
+        """Remember an item whose story was settled already (by an earlier run), so that later
+        items can join that story; an item already known is left as it is."""
+        if item_id in self._members:
+            return
+        if fingerprint.words and fingerprint.bands is not None:
+            self._index.add(item_id, fingerprint.words, fingerprint.bands)
+        self._members[item_id] = _Member(story, _utc(at), fingerprint.words)
 
     def forget_before(self, cutoff: datetime) -> None:
         """Drop the items published before `cutoff`."""

@@ -16,6 +16,7 @@ from bot.store.records import (
     NewSource,
     NewWatch,
     SourceRecord,
+    StoryMember,
     WatchRecord,
 )
 from bot.store.store import Store
@@ -37,6 +38,7 @@ __all__ = [
     "SourceRecord",
     "Store",
     "StoreTransaction",
+    "StoryMember",
     "WatchRecord",
     "WatchScope",
     "is_outage",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.core.item import Item
 from bot.store.columns import clean_text, require_utc
 from bot.store.dialect import insert_ignoring_conflicts, is_postgres
-from bot.store.records import ArchivedItem, ArchiveSearch
+from bot.store.records import ArchivedItem, ArchiveSearch, StoryMember
 from bot.store.rows import archived_item
 from bot.store.schema import deliveries, items, seen, source_polls, sources, watches
 from bot.store.search import fts5_all, item_search_text, tsquery_all
@@ -30,6 +30,7 @@ __all__ = [
     "recent_items",
     "search_archive",
     "set_clusters",
+    "story_members",
     "unseen",
 ]
 
@@ -160,17 +161,51 @@ def _item_row(source_id: int, item: Item, key: str, now: datetime) -> dict[str, 
     }
 
 
-async def set_clusters(conn: AsyncConnection, clusters: Mapping[int, int]) -> None:
-    """Record the story cluster of each item (item_id -> cluster_id)."""
+async def set_clusters(
+    conn: AsyncConnection,
+    clusters: Mapping[int, int],
+    words: Mapping[int, Collection[str]] | None = None,
+) -> None:
+    """Record the story cluster of each item (item_id -> cluster_id), and its story words."""
     if not clusters:
         return
+    words = words or {}
     stmt = (
         sa.update(items)
         .where(items.c.id == sa.bindparam("item_id"))
-        .values(cluster_id=sa.bindparam("cluster"))
+        .values(cluster_id=sa.bindparam("cluster"), story_words=sa.bindparam("words"))
     )
-    params = [{"item_id": item_id, "cluster": cluster} for item_id, cluster in clusters.items()]
+    params = [
+        {
+            "item_id": item_id,
+            "cluster": cluster,
+            "words": " ".join(words[item_id]) if item_id in words else None,
+        }
+        for item_id, cluster in clusters.items()
+    ]
     await conn.execute(stmt, params)
+
+
+async def story_members(
+    conn: AsyncConnection, since: datetime, *, after_id: int, limit: int
+) -> list[StoryMember]:
+    """Return the items archived since `since` with ids above `after_id`, oldest first, as the
+    story index needs them (no text: their story words)."""
+    stmt = (
+        sa.select(items.c.id, items.c.cluster_id, items.c.sort_at, items.c.story_words)
+        .where(items.c.fetched_at >= since, items.c.id > after_id)
+        .order_by(items.c.id)
+        .limit(limit)
+    )
+    return [
+        StoryMember(
+            item_id,
+            cluster_id or item_id,
+            at,
+            None if words is None else tuple(words.split()),
+        )
+        for item_id, cluster_id, at, words in await conn.execute(stmt)
+    ]
 
 
 _FTS_ROWIDS = "SELECT rowid FROM items_fts WHERE items_fts MATCH :fts"

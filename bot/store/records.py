@@ -20,6 +20,7 @@ __all__ = [
     "IngestResult",
     "NewDelivery",
     "SourceRecord",
+    "StoryMember",
     "WatchRecord",
 ]
 
@@ -79,6 +80,19 @@ class ArchivedItem:
     item: Item
     fetched_at: datetime
     cluster_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoryMember:
+    """An archived item as the story index needs it (`StoreTransaction.story_members`)."""
+
+    item_id: int
+    story_id: int
+    """The story it was given: its cluster id (its own id when none was recorded)."""
+    at: datetime
+    """When it happened: its publication date, never later than when it was fetched."""
+    words: tuple[str, ...] | None
+    """Its story words; None for an item archived before they were kept (revision 0007)."""
 
 
 @dataclass(frozen=True, slots=True)

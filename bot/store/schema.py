@@ -75,6 +75,7 @@ items = sa.Table(
     sa.Column("cluster_id", sa.Integer),
     sa.Column("search_text", CleanText, nullable=False),
     sa.Column("boilerplate", CleanText, nullable=False, server_default=""),
+    sa.Column("story_words", CleanText),  # its story fingerprint's words, space-separated
     sa.Index("ix_items_sort_at", "sort_at"),
     sa.Index("ix_items_fetched_at", "fetched_at"),
     sa.Index("ix_items_cluster_id", "cluster_id"),

@@ -19,6 +19,7 @@ from bot.store.records import (
     NewSource,
     NewWatch,
     SourceRecord,
+    StoryMember,
     WatchRecord,
 )
 
@@ -53,9 +54,24 @@ class StoreTransaction:
         """Mark all items seen, archive the new ones and return them in input order."""
         return await archive.add_new_items(self._conn, source_id, items, now=now)
 
-    async def set_clusters(self, clusters: Mapping[int, int]) -> None:
-        """Record each item's story cluster (item_id -> cluster_id)."""
-        await archive.set_clusters(self._conn, clusters)
+    async def set_clusters(
+        self, clusters: Mapping[int, int], words: Mapping[int, Collection[str]] | None = None
+    ) -> None:
+        """Record each item's story cluster (item_id -> cluster_id) and story words."""
+        await archive.set_clusters(self._conn, clusters, words)
+
+    async def story_members(
+        self, since: datetime, *, after_id: int, limit: int
+    ) -> list[StoryMember]:
+        """Items archived since `since` with ids above `after_id` (oldest first, at most
+        `limit`): their story, time and story words."""
+        return await archive.story_members(
+            self._conn, require_utc(since, "since"), after_id=after_id, limit=limit
+        )
+
+    async def get_items(self, ids: Sequence[int]) -> list[ArchivedItem]:
+        """Archived items by id, in the order given (ids not found are left out)."""
+        return await archive.get_items(self._conn, ids)
 
     async def find_cluster_alert(
         self, watch_id: int, cluster_id: int, since: datetime

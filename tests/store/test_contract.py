@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from bot.core.item import Item
-from bot.store import ArchiveSearch, DuplicateError, NewDelivery, Store
+from bot.store import ArchiveSearch, DuplicateError, NewDelivery, Store, StoryMember
 from bot.store.migrate import current_revision, head_revision
 from bot.store.schema import metadata
 from tests.store.conftest import START, Clock, Database
@@ -632,6 +632,38 @@ async def test_clusters_cluster_alerts_and_sources(store: Store) -> None:
         assert found is not None and found.item_id == first[0].id
         assert await tx.find_cluster_alert(watch.id, 7, at(1)) is None
         assert await tx.find_cluster_alert(watch.id, 8, START) is None
+
+
+async def test_story_members_give_each_items_story_time_and_kept_words(store: Store) -> None:
+    source_id, _ = await source_and_watch(store)
+    published = START - timedelta(hours=2)
+    old = await ingest(store, source_id, [Item("old", guid="o")], now=at(-120))
+    new = await ingest(
+        store,
+        source_id,
+        [
+            Item("a", guid="a", published=published),
+            Item("b", guid="b", published=at(30)),  # a date in the future: when fetched
+            Item("c", guid="c"),
+            Item("d", guid="d"),
+        ],
+        now=at(-5),
+    )
+    a, b, c, d = (n.id for n in new)
+    async with store.transaction() as tx:
+        await tx.set_clusters({a: a, b: a, c: c}, {a: ("algeria", "readmiss"), b: ()})
+    async with store.transaction() as tx:
+        members = await tx.story_members(at(-60), after_id=0, limit=10)
+        assert [m.item_id for m in members] == [a, b, c, d]  # not `old`: fetched before
+        assert [m.story_id for m in members] == [a, a, c, d]  # no cluster yet: its own id
+        assert [m.words for m in members] == [("algeria", "readmiss"), (), None, None]
+        assert [m.at for m in members] == [published, at(-5), at(-5), at(-5)]
+        page = await tx.story_members(at(-60), after_id=a, limit=2)
+        assert [m.item_id for m in page] == [b, c]
+        assert await tx.story_members(at(-200), after_id=0, limit=1) == [
+            StoryMember(old[0].id, old[0].id, at(-120), None)
+        ]
+        assert [x.item.title for x in await tx.get_items([d, a])] == ["d", "a"]
 
 
 # archive search

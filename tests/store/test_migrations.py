@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -77,6 +77,9 @@ async def test_upgrading_a_database_with_data_keeps_rows_constraints_and_search(
         (found,) = await store.search_archive(["readmiss"])
         assert found.item.title == "Readmission accord"
         assert found.item.boilerplate == ""  # 0005: items taken in before it have none
+        async with store.transaction() as tx:  # 0007: nor story words (worked out at start)
+            (member,) = await tx.story_members(WHEN - timedelta(days=1), after_id=0, limit=10)
+        assert (member.item_id, member.story_id, member.words) == (1, 1, None)
         assert await store.boilerplate_state(1) is None
         async with store.transaction() as tx:
             await tx.save_boilerplate_state(1, '{"v": 1}', now=WHEN)
