@@ -352,12 +352,7 @@ class CommandService:
                         label=caller.channel_name,
                     )
                 )
-        added: list[WatchRecord] = []
-        if fresh:
-            async with self.store.transaction() as tx:
-                added = await tx.add_watches(fresh, now=self.clock())
-        for watch in added:
-            self.index.put(watch)
+        added = await self._store_watches(fresh)
         noun = "watch" if len(added) == 1 else "watches"
         reply = Reply(title=f"{len(added)} {noun} added", watches=added, ephemeral=False)
         reply.lines.append(self._where(caller, destination, mode))
@@ -366,6 +361,16 @@ class CommandService:
                 f"{len(wanted) - len(fresh)} already present (same rule, destination and mode)."
             )
         return reply
+
+    async def _store_watches(self, fresh: list[NewWatch]) -> list[WatchRecord]:
+        """Store new watches in one transaction (all or none) and tell the live matcher."""
+        if not fresh:
+            return []
+        async with self.store.transaction() as tx:
+            added = await tx.add_watches(fresh, now=self.clock())
+        for watch in added:
+            self.index.put(watch)
+        return added
 
     async def _listed_watches(self, caller: Caller) -> list[WatchRecord]:
         """This channel's watches and the caller's own; on the terminal, every watch."""
@@ -501,12 +506,7 @@ class CommandService:
             if key not in present:
                 present.add(key)
                 fresh.append(watch)
-        added: list[WatchRecord] = []
-        if fresh:
-            async with self.store.transaction() as tx:
-                added = await tx.add_watches(fresh, now=self.clock())
-        for record in added:
-            self.index.put(record)
+        added = await self._store_watches(fresh)
         noun = "watch" if len(fresh) == 1 else "watches"
         return Reply(
             title=f"Imported {len(fresh)} {noun}",
