@@ -91,6 +91,8 @@ class Relay:
         self.shutdown_grace = shutdown_grace
         self._wake = asyncio.Event()
         self.sent = 0
+        self.digests: Callable[[], bool] = lambda: True
+        """Whether this relay sends digests: the leader's only, with several workers."""
 
     def wake(self) -> None:
         """Ask the relay loop to look at the outbox now."""
@@ -132,7 +134,10 @@ class Relay:
             return 0
         now = self.clock()
         jobs = await self.store.claim_deliveries(
-            now, limit=self.batch, lease_s=int(max(1.0, self.alerts.delivery_lease))
+            now,
+            limit=self.batch,
+            lease_s=int(max(1.0, self.alerts.delivery_lease)),
+            digests=self.digests(),
         )
         if not jobs:
             return 0

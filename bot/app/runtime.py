@@ -10,8 +10,9 @@ import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.app.build import App
+from bot.app.build import App, ChatAdapter
 from bot.app.dispatch import PollDispatcher
+from bot.app.leadership import LEADER_RETRY_S, Leadership
 from bot.app.scheduler import PollScheduler
 from bot.store import SourceRecord, is_outage
 
@@ -41,6 +42,11 @@ class BotRuntime:
         )
         self.dispatcher.wake_at = self.scheduler.dispatch_at
         app.service.on_sources_changed = self._sources_changed
+        self.leadership = Leadership(
+            app.store.leader_lock(), on_gain=self._became_leader, on_loss=self._lost_leadership
+        )
+        app.relay.digests = lambda: self.leadership.is_leader
+        self._gateway_later: list[ChatAdapter] = []  # leader-only adapters this follower waits for
         self.web: ConsoleServer | None = None
         self.failure: Exception | None = None
         """What stopped the bot, when it was not a signal (re-raised by `run`)."""
@@ -65,7 +71,41 @@ class BotRuntime:
             if not is_outage(err):  # an outage is logged once, by the store
                 log.exception("refreshing the watches failed")
 
+    async def _became_leader(self) -> None:
+        """Take over the leader's duties: apply the config file, open Discord's gateway."""
+        try:
+            await self.app.sync_config()
+        except Exception as err:
+            if not is_outage(err):
+                log.exception("applying the config file failed")
+        for adapter in list(self._gateway_later):
+            try:
+                await adapter.open_gateway()  # type: ignore[attr-defined]
+            except Exception:
+                log.exception("opening %s's gateway failed; stopping", type(adapter).__name__)
+                self.stop.set()
+                return
+            self._gateway_later.remove(adapter)
+
+    async def _lost_leadership(self) -> None:
+        """Another worker may lead now; one holding a gateway stops rather than answer twice."""
+        if any(_leader_only(a) for a in self.app.adapters if a not in self._gateway_later):
+            log.error("lost the leader lock while holding Discord's gateway; stopping")
+            self.failure = RuntimeError("lost the leader lock while holding Discord's gateway")
+            self.stop.set()
+
+    async def _start_adapters(self) -> None:
+        """Start each chat adapter; a follower logs a leader-only one (Discord) in to REST."""
+        for adapter in self.app.adapters:
+            if _leader_only(adapter) and not self.leadership.is_leader:
+                await adapter.connect_rest()
+                self._gateway_later.append(adapter)
+            else:
+                await adapter.start()
+
     async def _prune(self) -> None:
+        if not self.leadership.is_leader:
+            return
         archive = self.app.settings.archive
         now = self.app.clock()
         try:
@@ -90,7 +130,11 @@ class BotRuntime:
             return None
         from bot.app.web_console import ConsoleServer, runtime_readiness
 
-        readiness = runtime_readiness(self.app, lambda: self.scheduler.running)
+        readiness = runtime_readiness(
+            self.app,
+            lambda: self.scheduler.running,
+            gateway_elsewhere=lambda adapter: adapter in self._gateway_later,
+        )
         self.web = ConsoleServer(self.app, readiness)
         await self.web.start()
         return self.web
@@ -123,15 +167,18 @@ class BotRuntime:
         wait for it on the store's writer, so none clusters an item before it is complete.
         """
         app = self.app
-        await app.sync_config()
+        if await self.leadership.start():  # SQLite: refused if another run holds the file
+            await app.sync_config()
+        else:
+            await app.refresh_watches()
         warming = asyncio.create_task(self._warm_clusters(), name="story index")
         await asyncio.sleep(0)  # its job is on the writer's queue before any poll's write
         try:
-            for adapter in app.adapters:
-                await adapter.start()
+            await self._start_adapters()
             console = await self._start_web()
         except BaseException:
             await _cancel(warming)
+            await self.leadership.stop()
             raise
         self.scheduler.start()
         dispatcher = self.dispatcher
@@ -141,6 +188,7 @@ class BotRuntime:
         self.scheduler.every("leases", dispatcher.lease_s / 3, dispatcher.renew_leases)
         self.scheduler.every("sync", SYNC_EVERY_S, self._chores)
         self.scheduler.every("prune", PRUNE_EVERY_S, self._prune)
+        self.scheduler.every("leader", LEADER_RETRY_S, self.leadership.tick)
         relay = asyncio.create_task(app.relay.run(self.stop), name="relay")
         log.info(
             "wirewatch running: %d active watches, up to %d polls at once, outputs: %s",
@@ -160,8 +208,14 @@ class BotRuntime:
             await dispatcher.stop()
             await relay
             await _cancel(warming)  # a job of the writer: it finishes, or never starts
+            await self.leadership.stop()
         if self.failure is not None:
             raise self.failure
+
+
+def _leader_only(adapter: ChatAdapter) -> bool:
+    """Whether only the leader may hold this adapter's connection (Discord's gateway)."""
+    return bool(getattr(adapter, "leader_only", False))
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:

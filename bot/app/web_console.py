@@ -12,9 +12,14 @@ from bot.web import Readiness, WebServer, build_web_app
 __all__ = ["ConsoleServer", "runtime_readiness"]
 
 
-def runtime_readiness(app: App, scheduler_running: Callable[[], bool]) -> Readiness:
+def runtime_readiness(
+    app: App,
+    scheduler_running: Callable[[], bool],
+    *,
+    gateway_elsewhere: Callable[[ChatAdapter], bool] = lambda adapter: False,
+) -> Readiness:
     """The checks of /readyz: the database answers, the scheduler runs, each chat adapter is
-    connected."""
+    connected (on a follower, Discord is REST only: its gateway is the leader's)."""
     readiness = Readiness()
 
     async def database() -> str | None:
@@ -30,6 +35,8 @@ def runtime_readiness(app: App, scheduler_running: Callable[[], bool]) -> Readin
         name = type(adapter).__name__.removesuffix("Adapter").lower()
 
         async def connected(adapter: ChatAdapter = adapter) -> str | None:
+            if gateway_elsewhere(adapter):
+                return None
             return None if await adapter.connected() else "not connected"
 
         readiness.add(name, connected)

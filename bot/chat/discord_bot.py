@@ -88,6 +88,10 @@ def _make_client(sharded: bool, guild_ready_timeout: float) -> discord.Client:
 class DiscordAdapter:
     """Slash commands in, alerts out, for one Discord application."""
 
+    leader_only = True
+    """With several workers only the leader holds the gateway (else each interaction would be
+    answered by every worker); the others post alerts over REST (`connect_rest`)."""
+
     def __init__(
         self,
         settings: DiscordSettings,
@@ -134,6 +138,14 @@ class DiscordAdapter:
         """Log in to the REST API only, without a gateway session: enough to deliver alerts
         (`wirewatch poll --once`), without registering commands or going online."""
         await self._log_in(rest_only=True)
+
+    async def open_gateway(self) -> None:
+        """Become the gateway's holder after a REST-only login (a follower became the leader):
+        the REST session is closed and the full login (commands synced) and gateway follow."""
+        if self._connection is not None:
+            return
+        await self.client.http.close()  # static_login opens a new session
+        await self.start()
 
     async def _log_in(self, *, rest_only: bool) -> None:
         """Log in with the bot token (REST only, or the full login that syncs the commands);

@@ -2,7 +2,8 @@
 
 `describe` turns whatever the drivers raise while connecting (an OSError, a wrapped asyncpg
 error, SQLAlchemy's own) into a `DatabaseProblem`: its `kind` says what can be done about it
-(`unreachable` is worth waiting for, `refused`, `unsupported` and `unusable` are not) and its
+(`unreachable` is worth waiting for, `refused`, `unsupported` and `unusable` are not;
+`busy`: another `wirewatch run` holds a SQLite database) and its
 message names the URL, password masked, and the fix. `is_outage` tells a lost connection from
 other database errors, for the running bot's outage log (`bot/store/outage.py`).
 """
@@ -20,7 +21,7 @@ from sqlalchemy.exc import ArgumentError
 
 __all__ = ["DatabaseProblem", "ProblemKind", "describe", "is_outage", "masked_url"]
 
-ProblemKind = Literal["unreachable", "refused", "unsupported", "unusable"]
+ProblemKind = Literal["unreachable", "refused", "unsupported", "unusable", "busy"]
 
 _CREDENTIALS = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*):[^@\s]*@")
 _REFUSED_SQLSTATES = {"28000": "the login was refused", "28P01": "the password was refused"}

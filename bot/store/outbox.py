@@ -99,13 +99,20 @@ async def enqueue(conn: AsyncConnection, new: Sequence[NewDelivery], *, now: dat
 
 
 async def claim_deliveries(
-    conn: AsyncConnection, now: datetime, *, limit: int, lease_s: int
+    conn: AsyncConnection, now: datetime, *, limit: int, lease_s: int, digests: bool = True
 ) -> list[DeliveryJob]:
-    """Claim claimable deliveries of unpaused watches, oldest first, for `lease_s` seconds."""
+    """Claim claimable deliveries of unpaused watches, oldest first, for `lease_s` seconds.
+
+    Without `digests`, only deliveries of immediate watches: digests are the leader's, so that
+    one worker composes each digest whole (two claiming at once could split it)."""
     candidates = (
         sa.select(deliveries.c.id)
         .join(watches, watches.c.id == deliveries.c.watch_id)
-        .where(_claimable(now), watches.c.paused.is_(False))
+        .where(
+            _claimable(now),
+            watches.c.paused.is_(False),
+            sa.true() if digests else watches.c.mode == "immediate",
+        )
         .order_by(deliveries.c.id)
         .limit(limit)
         .with_for_update(of=deliveries, skip_locked=True)

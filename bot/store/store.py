@@ -16,6 +16,7 @@ from bot.store.activity import AlertRecord, PollRecord, WatchScope
 from bot.store.columns import require_utc
 from bot.store.db_errors import DatabaseProblem, describe
 from bot.store.engine import READ_ONLY_OPTION, create_engine_for
+from bot.store.leader_lock import LeaderLock, leader_lock_for
 from bot.store.outage import OutageLog
 from bot.store.records import (
     ArchivedItem,
@@ -115,6 +116,11 @@ class Store:
         from bot.store import migrate
 
         return await migrate.current_revision(self._engine)
+
+    def leader_lock(self) -> LeaderLock:
+        """The lock that makes one `wirewatch run` the leader (PostgreSQL) or the only one
+        (SQLite); see `bot.store.leader_lock`."""
+        return leader_lock_for(self._engine)
 
     async def ping(self) -> None:
         """Raise if the database cannot be reached."""
@@ -376,15 +382,17 @@ class Store:
     # deliveries
 
     async def claim_deliveries(
-        self, now: datetime, *, limit: int = 50, lease_s: int = 120
+        self, now: datetime, *, limit: int = 50, lease_s: int = 120, digests: bool = True
     ) -> list[DeliveryJob]:
-        """Claim due deliveries (and expired leases) of unpaused watches, oldest first."""
+        """Claim due deliveries (and expired leases) of unpaused watches, oldest first;
+        without `digests`, only those of immediate watches (a follower's relay)."""
         async with self._write() as conn:
             return await outbox.claim_deliveries(
                 conn,
                 require_utc(now, "now"),
                 limit=_positive(limit, "limit"),
                 lease_s=_positive(lease_s, "lease_s"),
+                digests=digests,
             )
 
     async def mark_sent(self, delivery_id: int, *, now: datetime, external_ref: str | None) -> None:
