@@ -1,6 +1,6 @@
 """Measure how quickly the `wirewatch` command answers: wall time, CPU time, modules imported.
 
-Run: `uv run python bench/cli_speed.py [--runs 10] [--code DIR]`.
+Run: `uv run python bench/cli_speed.py [--runs 10] [--code DIR] [--bytecode compiled|none]`.
 
 Each command runs `--runs` times as a fresh `python -m bot` process (after one untimed warm-up
 run) against a temporary config and SQLite file with 200 watches and 20 sources; the table gives
@@ -9,6 +9,12 @@ shows in wall time, not in CPU time), the import time `python -X importtime` rep
 whether a database, chat or clustering module was imported. The load average is printed
 before and after. `--code DIR` measures another revision's `bot/` with the same interpreter:
 `git archive REV bot config | tar -x -C DIR`.
+
+`--bytecode compiled` (the default) runs from compiled bytecode, as an installed bot does (the
+Docker image compiles it): the warm-up run writes it to a private `PYTHONPYCACHEPREFIX`.
+`--bytecode none` compiles every module from source on every run, as this development
+environment does (it sets PYTHONDONTWRITEBYTECODE): the cost then grows with the number of
+modules a command loads.
 """
 
 from __future__ import annotations
@@ -46,10 +52,17 @@ CASES = (
 )
 
 
-def _env(code: Path | None) -> dict[str, str]:
+def _env(code: Path | None, bytecode: str, cache: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(code) if code else str(ROOT)
     env["COLUMNS"] = "120"
+    # Bytecode is read from (and written to) this private folder only, so neither the
+    # environment's own __pycache__ folders nor an earlier run change what is measured.
+    env["PYTHONPYCACHEPREFIX"] = str(cache)
+    if bytecode == "compiled":
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     for name in ("WIREWATCH_CONFIG", "WIREWATCH_DATABASE_URL"):
         env.pop(name, None)
     return env
@@ -111,11 +124,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--code", type=Path, help="a directory holding another revision's bot/")
+    parser.add_argument("--bytecode", choices=("compiled", "none"), default="compiled")
     args = parser.parse_args()
-    env = _env(args.code)
-    print(f"load before: {os.getloadavg()}; code: {args.code or ROOT}", flush=True)
+    print(
+        f"load before: {os.getloadavg()}; code: {args.code or ROOT}; bytecode: {args.bytecode}",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        env = _env(args.code, args.bytecode, work / "pycache")
         config = _prepare(work, env)
         query_import = _run(
             [sys.executable, "-X", "importtime", "-c", "import bot.core.query"], env, work

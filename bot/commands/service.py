@@ -19,7 +19,6 @@ from bot.commands.invoke import run_text
 from bot.commands.reply import Code, Line, Reply, cmd, say, usage_of
 from bot.commands.source_status import source_next_poll
 from bot.commands.spec import Permission
-from bot.commands.watch_file import WatchFileError, dump_watches, format_of, load_watches
 from bot.core.alert import Marked, Story
 from bot.core.destination import DestinationError, parse_destination
 from bot.core.digest import DigestMode, DigestModeError, parse_digest_mode
@@ -33,7 +32,7 @@ from bot.sources import DEFAULT_KIND, SourceSpecError, check_source
 from bot.store import DuplicateError, Store, WatchScope
 from bot.store.records import CONFIG_OWNER, NewWatch, SourceRecord, WatchRecord
 
-if TYPE_CHECKING:  # the readers of feeds, pages and OPML load when a command needs them
+if TYPE_CHECKING:  # the readers of feeds, pages, OPML and watch files load when needed
     from bot.commands.check_file import CheckedFile
     from bot.fetch.client import SafeClient
 
@@ -474,6 +473,8 @@ class CommandService:
 
     async def watch_export(self, caller: Caller, fmt: str = "toml") -> Reply:
         """The caller's watches (an admin: all but the config file's) as a TOML or JSON file."""
+        from bot.commands.watch_file import WatchFileError, dump_watches, format_of
+
         try:
             chosen = format_of("", fmt)
         except WatchFileError as err:
@@ -494,6 +495,8 @@ class CommandService:
         """Add the watches of an exported file (admins): all of them, or none if one is wrong."""
         if (denied := self.refusal(caller, Permission.ADMIN, "import watches")) is not None:
             return denied
+        from bot.commands.watch_file import WatchFileError, format_of, load_watches
+
         try:
             wanted = load_watches(text, format_of("", fmt), default_owner=caller.owner)
         except WatchFileError as err:

@@ -28,8 +28,6 @@ import codecs
 import re
 from dataclasses import dataclass
 
-from charset_normalizer import from_bytes
-
 __all__ = ["Decoded", "decode_html", "decode_json", "decode_xml", "xml_as_utf8"]
 
 _BOMS = (
@@ -135,6 +133,8 @@ def _detect(body: bytes, language: str) -> str | None:
     sample = _MARKUP.sub(b" ", body[: _DETECTION_SAMPLE * 4])[:_DETECTION_SAMPLE]
     if sample.isascii():
         return None
+    from charset_normalizer import from_bytes  # loads on the first document needing detection
+
     candidates = [_codec(match.encoding) for match in from_bytes(sample)]
     found = [c for c in candidates if c]
     if not found:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
-from bot.fetch.client import SafeClient
 from bot.sources.fields import MAX_CONTENT_CHARS
+
+if TYPE_CHECKING:
+    from bot.fetch.client import SafeClient
 
 __all__ = ["ARTICLE_ACCEPT", "extract_article_text", "fetch_article_text"]
 

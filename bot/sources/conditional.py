@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.core.item import Item
-from bot.fetch.client import SafeClient
-from bot.fetch.response import Response
 from bot.ports import FetchResult, FetchState
+
+if TYPE_CHECKING:
+    from bot.fetch.client import SafeClient
+    from bot.fetch.response import Response
 
 __all__ = ["FEED_ACCEPT", "MAX_ITEMS_PER_FETCH", "conditional_get", "result_from"]
 

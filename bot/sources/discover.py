@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from selectolax.lexbor import LexborHTMLParser
 
 from bot.fetch.charset import decode_json
-from bot.fetch.client import SafeClient
-from bot.fetch.response import Response
 from bot.ports import FetchError
 from bot.sources.fields import MAX_TITLE_CHARS, absolute_http_url, clean_text
 from bot.sources.html_page import page_base_url
 from bot.sources.jsonfeed import is_json_feed, parse_json_feed
 from bot.sources.rss import parse_feed
+
+if TYPE_CHECKING:
+    from bot.fetch.client import SafeClient
+    from bot.fetch.response import Response
 
 __all__ = ["DiscoveredFeed", "discover_feeds"]
 

@@ -9,14 +9,16 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlencode
 
 from bot.core.item import Item
-from bot.fetch.client import SafeClient
 from bot.ports import FetchError, FetchResult, FetchState
 from bot.sources.conditional import MAX_ITEMS_PER_FETCH, result_from
 from bot.sources.fields import MAX_TITLE_CHARS, absolute_http_url, clean_text
+
+if TYPE_CHECKING:
+    from bot.fetch.client import SafeClient
 
 __all__ = ["GDELT_API_URL", "GdeltSource", "gdelt_request_url"]
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from bot.core.item import Item, canonical_url
-from bot.fetch.client import SafeClient
-from bot.fetch.response import Response
 from bot.ports import FetchError, FetchResult, FetchState
 from bot.sources.conditional import MAX_ITEMS_PER_FETCH, conditional_get, result_from
 from bot.sources.fields import MAX_TITLE_CHARS, absolute_http_url, clean_text
+
+if TYPE_CHECKING:
+    from bot.fetch.client import SafeClient
+    from bot.fetch.response import Response
 
 __all__ = ["HTML_ACCEPT", "HtmlPageSource", "page_base_url", "parse_page_links"]
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from bot.core.item import Item
 from bot.fetch.charset import decode_json
-from bot.fetch.client import SafeClient
 from bot.fetch.headers import document_base, lower_keys, parse_content_type
 from bot.ports import FetchError, FetchResult, FetchState
 from bot.sources.conditional import MAX_ITEMS_PER_FETCH, conditional_get, result_from
@@ -24,6 +23,9 @@ from bot.sources.fields import (
     parse_iso_datetime,
 )
 from bot.sources.rss import ParsedFeed
+
+if TYPE_CHECKING:
+    from bot.fetch.client import SafeClient
 
 __all__ = ["JSON_FEED_ACCEPT", "JsonFeedSource", "is_json_feed", "parse_json_feed"]
 

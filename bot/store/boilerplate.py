@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.dialect import is_postgres
@@ -25,6 +24,8 @@ async def save_boilerplate_state(
 ) -> None:
     """Insert or replace the source's state (the source must exist: its row is the parent)."""
     values = {"source_id": source_id, "state": state, "updated_at": now}
+    from sqlalchemy.dialects import postgresql, sqlite  # not loaded by a CLI that saves none
+
     insert = (postgresql.insert if is_postgres(conn) else sqlite.insert)(source_boilerplate)
     stmt = insert.values(values).on_conflict_do_update(
         index_elements=[source_boilerplate.c.source_id],
