@@ -35,15 +35,19 @@ RUN mkdir -p /app/data && chown wirewatch:wirewatch /app/data
 ENV PATH="/app/.venv/bin:${PATH}" \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    WIREWATCH_CONFIG=/app/config/wirewatch.toml
+    WIREWATCH_CONFIG=/app/config/wirewatch.toml \
+    WIREWATCH_WEB_ENABLED=true \
+    WIREWATCH_WEB_HOST=0.0.0.0
 # SQLite (the default config's ../data/wirewatch.db, relative to /app/config) lives here;
 # PostgreSQL needs no volume.
 VOLUME ["/app/data"]
 USER wirewatch
-# Only used by Slack's HTTP mode ([slack] mode = "http"); Socket Mode and Discord dial out.
-EXPOSE 3000
+# 3000: Slack's HTTP mode only ([slack] mode = "http"); Socket Mode and Discord dial out.
+# 8080: the [web] server: /healthz, /readyz, /metrics (Prometheus) and the console (sign-in).
+EXPOSE 3000 8080
 STOPSIGNAL SIGTERM
-# Config and database reachable? Docker reserves exit code 2, so any failure becomes 1.
-HEALTHCHECK --interval=60s --timeout=20s --start-period=30s --retries=3 \
-    CMD wirewatch doctor --quick > /dev/null 2>&1 || exit 1
+# Is the process alive and serving? /healthz of the [web] server (turned on above; the port
+# follows WIREWATCH_WEB_PORT). Docker reserves exit code 2, so any failure becomes 1.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('WIREWATCH_WEB_PORT', '8080') + '/healthz', timeout=4)" > /dev/null 2>&1 || exit 1
 CMD ["wirewatch", "run"]

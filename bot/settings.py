@@ -516,10 +516,22 @@ def settings_from_dict(
             data["database"] = {**(database or {}), "url": anchored_sqlite_url(url, base_dir)}
     if env.get("WIREWATCH_DATABASE_URL"):
         data["database"] = {**data.get("database", {}), "url": env["WIREWATCH_DATABASE_URL"]}
+    web = {
+        key: env[f"WIREWATCH_WEB_{key.upper()}"]
+        for key in _WEB_ENV
+        if env.get(f"WIREWATCH_WEB_{key.upper()}")
+    }
+    if web and isinstance(data.get("web", {}), dict):  # a container's /healthz, one image
+        data["web"] = {**data.get("web", {}), **web}
     try:
         return Settings.model_validate(data)
     except ValidationError as err:
         raise ConfigError(source, describe_problems(err, Settings)) from None
+
+
+_WEB_ENV = ("enabled", "host", "port")
+"""[web] keys that WIREWATCH_WEB_ENABLED, _HOST and _PORT override (the Docker image turns the
+server on for its health check and Prometheus; the config file need not say so)."""
 
 
 def load_settings(path: str | Path | None = None, *, env: dict[str, str] | None = None) -> Settings:

@@ -73,6 +73,18 @@ def test_environment_overrides_database_and_chooses_config(tmp_path: Path):
     assert settings.database.url == "postgresql+asyncpg://db/x"
 
 
+def test_environment_turns_the_web_server_on_for_a_container(tmp_path: Path):
+    path = tmp_path / "c.toml"
+    path.write_text('[web]\nport = 9000\nsession_lifetime = "1h"\n')
+    assert load_settings(path, env={}).web.enabled is False
+    env = {"WIREWATCH_WEB_ENABLED": "true", "WIREWATCH_WEB_HOST": "0.0.0.0"}
+    web = load_settings(path, env=env).web
+    assert (web.enabled, web.host, web.port, web.session_lifetime) == (True, "0.0.0.0", 9000, 3600)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={"WIREWATCH_WEB_PORT": "eighty"})
+    assert "web.port" in caught.value.problems[0]
+
+
 def test_secrets_come_from_env_and_never_print():
     secrets = Secrets({"SLACK_BOT_TOKEN": "xoxb-secret-value", "DISCORD_BOT_TOKEN": " "})
     assert secrets.slack_bot_token is not None

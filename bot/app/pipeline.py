@@ -14,6 +14,7 @@ import asyncio
 import dataclasses
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -87,6 +88,8 @@ class Pipeline:
         self.rand = rand or random.Random()
         self.notify_owner = notify_owner
         self.on_enqueued = on_enqueued
+        self.on_fetched: Callable[[float], None] = lambda seconds: None
+        """Told how long each fetch took (the runtime's metrics)."""
 
     async def poll_sources(self, sources: list[SourceRecord]) -> list[PollReport]:
         """Poll several sources concurrently, at most [poll] concurrency at once."""
@@ -105,6 +108,13 @@ class Pipeline:
         except LookupError:  # removed while it was being polled: nothing to record
             return PollReport(source.id, False, error="the source was removed meanwhile")
 
+    async def _fetch(self, kind: str, state: FetchState) -> FetchResult:
+        started = time.perf_counter()
+        try:
+            return await get_source(kind).fetch(self.client, state)
+        finally:
+            self.on_fetched(time.perf_counter() - started)
+
     async def _poll(self, source: SourceRecord) -> PollReport:
         now = self.clock()
         state = FetchState(
@@ -115,7 +125,7 @@ class Pipeline:
             name=source.name,
         )
         try:
-            result = await get_source(source.kind).fetch(self.client, state)
+            result = await self._fetch(source.kind, state)
         except FetchError as err:
             return await self._failed(source, now, err.message, err.retry_after)
         except Exception as err:  # a parser bug must not stop the other sources

@@ -52,6 +52,7 @@ class _Outgoing:
     delivery_ids: list[int]
     attempts: int
     job: DeliveryJob | None = None  # a single alert, whose summary may be rewritten when sent
+    first_seen: tuple[datetime, ...] = ()  # its items' first sight, for the latency metric
 
 
 def _retry_since(jobs: list[DeliveryJob]) -> datetime | None:
@@ -93,6 +94,10 @@ class Relay:
         self.sent = 0
         self.digests: Callable[[], bool] = lambda: True
         """Whether this relay sends digests: the leader's only, with several workers."""
+        self.on_settled: Callable[[str, str, tuple[datetime, ...], datetime], None] = (
+            lambda destination, status, first_seen, now: None
+        )
+        """Told of each message settled: destination, status, its items' first sight, now."""
 
     def wake(self) -> None:
         """Ask the relay loop to look at the outbox now."""
@@ -221,7 +226,16 @@ class Relay:
                 (story,),
                 retry_since=_retry_since([job]),
             )
-            out.append(_Outgoing(alert, watch, [job.delivery.id], job.delivery.attempts, job))
+            out.append(
+                _Outgoing(
+                    alert,
+                    watch,
+                    [job.delivery.id],
+                    job.delivery.attempts,
+                    job,
+                    first_seen=(job.item.fetched_at,),
+                )
+            )
         if len(fresh) > allowed:
             out.append(await self._new_fold(fresh[allowed:], "burst"))
         return out
@@ -249,7 +263,10 @@ class Relay:
             (*detailed, *listed),  # every story; past the limit by headline and link only
             retry_since=_retry_since(group),
         )
-        return _Outgoing(alert, watch, ids, max(j.delivery.attempts for j in group))
+        seen = tuple(j.item.fetched_at for j in group) if kind == "burst" else ()
+        return _Outgoing(
+            alert, watch, ids, max(j.delivery.attempts for j in group), first_seen=seen
+        )
 
     async def _update(self, job: DeliveryJob, now: datetime) -> _Outgoing | None:
         original_id = int(job.delivery.payload.get("updates_delivery", 0))
@@ -283,7 +300,13 @@ class Relay:
             extra={"updates_delivery": str(original.id)},
             retry_since=_retry_since([job]),
         )
-        return _Outgoing(alert, job.watch, [job.delivery.id], job.delivery.attempts)
+        return _Outgoing(
+            alert,
+            job.watch,
+            [job.delivery.id],
+            job.delivery.attempts,
+            first_seen=(job.item.fetched_at,),
+        )
 
     # ---- sending -------------------------------------------------------------------------
     async def _send_all(
@@ -375,8 +398,10 @@ class Relay:
             log.exception("notifier %s failed on delivery %s", destination.scheme, primary)
             await self._retry(out, f"internal error ({type(err).__name__})", None)
             return
-        await self.store.settle_sent(primary, rest, now=self.clock(), external_ref=ref)
+        now = self.clock()
+        await self.store.settle_sent(primary, rest, now=now, external_ref=ref)
         self.sent += 1
+        self.on_settled(out.watch.destination, "sent", out.first_seen, now)
 
     async def _retry(self, out: _Outgoing, error: str, retry_after: float | None) -> None:
         now = self.clock()
@@ -387,6 +412,7 @@ class Relay:
             log.error(
                 "delivery %s to %s abandoned: %s", out.delivery_ids[0], out.watch.destination, error
             )
+            self.on_settled(out.watch.destination, "failed", (), now)
             return
         delay = min(3600.0, 5.0 * 2 ** max(0, out.attempts - 1))
         delay = max(delay * self.rand.uniform(0.8, 1.2), retry_after or 0.0)
@@ -400,10 +426,12 @@ class Relay:
         await self.store.retry_deliveries(
             out.delivery_ids, now=now, error=error, retry_at=now + timedelta(seconds=delay)
         )
+        self.on_settled(out.watch.destination, "retry", (), now)
 
     async def _refused(self, out: _Outgoing, error: str, paused: set[int]) -> None:
         """A destination refused for good: pause the watch, keep its alerts, tell the owner once."""
         await self.store.release_deliveries(out.delivery_ids, error=error)
+        self.on_settled(out.watch.destination, "refused", (), self.clock())
         paused.add(out.watch.id)
         reason = f"{out.watch.destination} refused delivery: {error}"
         self.index.drop(out.watch.id)

@@ -10,9 +10,12 @@ import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from aiohttp import web
+
 from bot.app.build import App, ChatAdapter
 from bot.app.dispatch import PollDispatcher
 from bot.app.leadership import LEADER_RETRY_S, Leadership
+from bot.app.metrics import Metrics
 from bot.app.scheduler import PollScheduler
 from bot.store import SourceRecord, is_outage
 
@@ -47,6 +50,12 @@ class BotRuntime:
         )
         app.relay.digests = lambda: self.leadership.is_leader
         self._gateway_later: list[ChatAdapter] = []  # leader-only adapters this follower waits for
+        self.metrics = Metrics()
+        self.metrics.count_unsent = app.store.count_unsent
+        self.metrics.leased = lambda: len(self.dispatcher.held)
+        self.metrics.leader = lambda: self.leadership.is_leader
+        app.pipeline.on_fetched = self.metrics.observe_fetch
+        app.relay.on_settled = self.metrics.observe_delivery
         self.web: ConsoleServer | None = None
         self.failure: Exception | None = None
         """What stopped the bot, when it was not a signal (re-raised by `run`)."""
@@ -58,6 +67,12 @@ class BotRuntime:
 
     async def _poll(self, source: SourceRecord) -> datetime | None:
         report = await self.app.pipeline.poll_source(source)
+        self.metrics.observe_poll(
+            ok=report.ok,
+            not_modified=report.not_modified,
+            new_items=report.new_items,
+            matches=report.deliveries,
+        )
         return report.next_poll_at
 
     async def _sources_changed(self) -> None:
@@ -136,6 +151,7 @@ class BotRuntime:
             gateway_elsewhere=lambda adapter: adapter in self._gateway_later,
         )
         self.web = ConsoleServer(self.app, readiness)
+        self.web.server.add_routes([web.get("/metrics", self.metrics.handler)])
         await self.web.start()
         return self.web
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,10 @@ __all__ = ["LEADER_KEY", "LeaderLock", "PostgresLeaderLock", "SqliteRunLock", "l
 
 log = logging.getLogger(__name__)
 
-LEADER_KEY = 0x7769_7265_7761_7463
-"""The advisory lock's key (bigint): "wirewatc" in hex, so other applications sharing the
-server are unlikely to pick it."""
+LEADER_KEY = 0x7769_7265 << 32
+"""The advisory lock's key (bigint): "wire" in hex in the high half, so other applications
+sharing the server are unlikely to pick it; the low half is a CRC-32 of the schema in use, as
+advisory locks span a whole database and two deployments (or tests) may share one."""
 
 
 _KEEPALIVE = {"tcp_keepalives_idle": 30, "tcp_keepalives_interval": 10, "tcp_keepalives_count": 3}
@@ -56,10 +58,15 @@ class LeaderLock:
 class PostgresLeaderLock(LeaderLock):
     """`pg_try_advisory_lock(LEADER_KEY)` on a dedicated connection."""
 
-    def __init__(self, engine: AsyncEngine, key: int = LEADER_KEY) -> None:
+    def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._key = key
+        self._key: int | None = None
         self._conn: AsyncConnection | None = None
+
+    @property
+    def key(self) -> int | None:
+        """The advisory lock's key, known once connected."""
+        return self._key
 
     async def _connection(self) -> AsyncConnection:
         if self._conn is None:
@@ -69,9 +76,11 @@ class PostgresLeaderLock(LeaderLock):
                 # The server notices a vanished machine within about a minute, not two hours.
                 for setting, value in _KEEPALIVE.items():
                     await conn.execute(sa.text(f"SET {setting} = {value}"))
+                schema = (await conn.execute(sa.text("SELECT current_schema()"))).scalar()
             except Exception:
                 await conn.invalidate()
                 raise
+            self._key = LEADER_KEY | zlib.crc32(str(schema).encode())
             self._conn = conn
         return self._conn
 

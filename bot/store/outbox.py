@@ -279,6 +279,16 @@ async def count_sent_since(conn: AsyncConnection, watch_id: int, since: datetime
     return int((await conn.execute(stmt)).scalar_one())
 
 
+async def count_unsent(conn: AsyncConnection) -> int:
+    """Count the deliveries not yet settled: pending (due or not) and being sent."""
+    stmt = (
+        sa.select(sa.func.count())
+        .select_from(deliveries)
+        .where(deliveries.c.status.in_(("pending", "sending")))
+    )
+    return int((await conn.execute(stmt)).scalar_one())
+
+
 async def pending_digest(conn: AsyncConnection, watch_id: int, now: datetime) -> list[DeliveryJob]:
     """Return a watch's queued deliveries, due or not (and any whose sender's lease expired)."""
     queued = sa.or_(

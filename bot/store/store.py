@@ -579,6 +579,11 @@ class Store:
                 poll_history_days=poll_history_days,
             )
 
+    async def count_unsent(self) -> int:
+        """Return how many deliveries wait in the outbox (pending or being sent)."""
+        async with self._read() as conn:
+            return await outbox.count_unsent(conn)
+
     async def counts(self) -> dict[str, int]:
         """Return the number of sources, watches, items, seen keys and pending deliveries."""
         async with self._read() as conn:
