@@ -12,16 +12,12 @@ from bot.store.records import ArchivedItem, DeliveryRecord, SourceRecord, WatchR
 __all__ = ["archived_item", "delivery_record", "source_record", "watch_record"]
 
 
-def _get(row: Row[Any], name: str, prefix: str) -> Any:
-    """Read column `prefix + name` from a row (prefixes disambiguate joined tables)."""
-    return row._mapping[prefix + name]
-
-
 def source_record(row: Row[Any], prefix: str = "") -> SourceRecord:
     """Build a SourceRecord from a `sources` row."""
+    mapping = row._mapping  # built once per row (column `prefix + name`: joined tables)
 
     def col(name: str) -> Any:
-        return _get(row, name, prefix)
+        return mapping[prefix + name]
 
     return SourceRecord(
         id=col("id"),
@@ -50,9 +46,10 @@ def source_record(row: Row[Any], prefix: str = "") -> SourceRecord:
 
 def watch_record(row: Row[Any], prefix: str = "") -> WatchRecord:
     """Build a WatchRecord from a `watches` row."""
+    mapping = row._mapping  # built once per row (column `prefix + name`: joined tables)
 
     def col(name: str) -> Any:
-        return _get(row, name, prefix)
+        return mapping[prefix + name]
 
     return WatchRecord(
         id=col("id"),
@@ -72,9 +69,10 @@ def watch_record(row: Row[Any], prefix: str = "") -> WatchRecord:
 
 def archived_item(row: Row[Any], prefix: str = "") -> ArchivedItem:
     """Build an ArchivedItem from an `items` row."""
+    mapping = row._mapping  # built once per row (column `prefix + name`: joined tables)
 
     def col(name: str) -> Any:
-        return _get(row, name, prefix)
+        return mapping[prefix + name]
 
     item = Item(
         title=col("title"),
@@ -101,9 +99,10 @@ def archived_item(row: Row[Any], prefix: str = "") -> ArchivedItem:
 
 def delivery_record(row: Row[Any], prefix: str = "") -> DeliveryRecord:
     """Build a DeliveryRecord from a `deliveries` row."""
+    mapping = row._mapping  # built once per row (column `prefix + name`: joined tables)
 
     def col(name: str) -> Any:
-        return _get(row, name, prefix)
+        return mapping[prefix + name]
 
     return DeliveryRecord(
         id=col("id"),

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.store.dialect import is_postgres
 from bot.store.records import NewWatch, WatchRecord
 from bot.store.rows import watch_record
 from bot.store.schema import deliveries, watches
@@ -73,8 +74,16 @@ async def add_watches(
     rows = [_watch_row(w, now) for w in new]
     if not rows:
         return []
-    stmt = sa.insert(watches).returning(watches, sort_by_parameter_order=True)
-    return [watch_record(row) for row in await conn.execute(stmt, rows)]
+    if is_postgres(conn):
+        stmt = sa.insert(watches).returning(watches, sort_by_parameter_order=True)
+        return [watch_record(row) for row in await conn.execute(stmt, rows)]
+    # SQLite: an ordered RETURNING makes SQLAlchemy insert row by row (10,000 statements for
+    # a config of 10,000 watches). One executemany instead; from its first row the transaction
+    # holds SQLite's only write lock and AUTOINCREMENT ids only grow, so the newest len(rows)
+    # ids are these rows, in the order given.
+    await conn.execute(sa.insert(watches), rows)
+    newest = sa.select(watches).order_by(watches.c.id.desc()).limit(len(rows))
+    return [watch_record(row) for row in reversed((await conn.execute(newest)).all())]
 
 
 async def get_watch(conn: AsyncConnection, watch_id: int) -> WatchRecord | None:

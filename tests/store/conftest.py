@@ -90,3 +90,24 @@ async def store(database: Database, clock: Clock) -> AsyncIterator[Store]:
         yield opened
     finally:
         await opened.close()
+
+
+class Statements:
+    """Counts the statements a store sends to its database (an executemany counts once)."""
+
+    def __init__(self, store: Store) -> None:
+        self.sent: list[str] = []
+        self._engine = store._engine.sync_engine
+
+    def __enter__(self) -> Statements:
+        sa.event.listen(self._engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        sa.event.remove(self._engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, conn: object, cursor: object, statement: str, *rest: object) -> None:
+        self.sent.append(statement)
+
+    def __len__(self) -> int:
+        return len(self.sent)

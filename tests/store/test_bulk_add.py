@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.store import NewSource, NewWatch, Store
-from tests.store.conftest import START
+from tests.store.conftest import START, Statements
 
 
 async def test_add_sources_skips_registered_urls_and_counts_the_added(store: Store) -> None:
@@ -31,3 +31,15 @@ async def test_add_watches_keeps_the_order_given(store: Store) -> None:
     assert {(w.owner, w.platform, w.mode, w.paused) for w in listed} == {
         ("config", "config", "immediate", False)
     }
+
+
+async def test_add_watches_takes_a_few_statements_whatever_their_number(store: Store) -> None:
+    await store.add_watch("earlier", "console", owner="u", platform="cli")
+    new = [NewWatch(f"rule {n}", "console", owner="config", platform="config") for n in range(500)]
+    with Statements(store) as sent:
+        async with store.transaction() as tx:
+            added = await tx.add_watches(new, now=START)
+    assert len(sent) <= 5  # not one per watch (SQLite's ordered RETURNING did: 500)
+    assert [w.query for w in added] == [f"rule {n}" for n in range(500)]
+    listed = await store.list_watches()
+    assert [(w.id, w.query) for w in added] == [(w.id, w.query) for w in listed[1:]]
