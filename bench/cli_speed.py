@@ -3,7 +3,8 @@
 Run: `uv run python bench/cli_speed.py [--runs 10] [--code DIR] [--bytecode compiled|none]`.
 
 Each command runs `--runs` times as a fresh `python -m bot` process (after one untimed warm-up
-run) against a temporary config and SQLite file with 200 watches and 20 sources; the table gives
+run) against a temporary config (four sources and two watches of its own, like the default
+config) and SQLite file with 200 more watches and 20 more sources; the table gives
 the median wall time, the median CPU time (user + system of the child, so a loaded machine
 shows in wall time, not in CPU time), the import time `python -X importtime` reports, and
 whether a database, chat or clustering module was imported. The load average is printed
@@ -31,7 +32,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("sqlalchemy", "alembic", "aiosqlite", "discord", "slack_bolt", "slack_sdk", "numpy")
+HEAVY = (
+    "sqlalchemy",
+    "alembic",
+    "aiosqlite",
+    "discord",
+    "slack_bolt",
+    "slack_sdk",
+    "numpy",
+    "trafilatura",
+    "httpx",
+    "feedparser",
+)
 RULES = "Algeria AND readmission"
 
 
@@ -46,7 +58,7 @@ class Case:
 CASES = (
     Case("--help", ("--help",)),
     Case("check RULE --text", ("check", RULES, "--text", "Algeria agreed on readmission.")),
-    Case("watch add RULE", ("watch", "add", "Tunisia AND visa")),
+    Case("watch add RULE", ("watch", "add", "Libya AND visa{run}")),  # a new rule each run
     Case("watch list", ("watch", "list")),
     Case("sources list", ("sources", "list")),
 )
@@ -99,7 +111,16 @@ def _imports(stderr: str) -> tuple[float, set[str]]:
 
 def _prepare(work: Path, env: dict[str, str]) -> Path:
     config = work / "bench.toml"
-    config.write_text('[database]\nurl = "sqlite+aiosqlite:///bench.db"\n', encoding="utf-8")
+    entries = (
+        "".join(
+            f'[[sources]]\nname = "Wire {i}"\nurl = "https://wire{i}.example/rss"\n'
+            for i in range(4)
+        )
+        + '[[watches]]\nquery = "Algeria"\n[[watches]]\nquery = "Tunisia AND visa"\n'
+    )
+    config.write_text(
+        f'[database]\nurl = "sqlite+aiosqlite:///bench.db"\n{entries}', encoding="utf-8"
+    )
     script = (
         "import asyncio\n"
         "from bot.store import Store\n"
@@ -145,14 +166,19 @@ def main() -> None:
             "|---|---|---|---|---|"
         )
         for case in CASES:
-            argv = [sys.executable, "-m", "bot", "--config", str(config), *case.argv]
-            _run(argv, env, work)  # warm-up: file caches, .pyc
+
+            def argv(run: int, case: Case = case) -> list[str]:
+                words = [word.format(run=run) for word in case.argv]
+                return [sys.executable, "-m", "bot", "--config", str(config), *words]
+
+            _run(argv(0), env, work)  # warm-up: file caches, .pyc
             walls, cpus = [], []
-            for _ in range(args.runs):
-                wall, cpu, _ = _run(argv, env, work)
+            for run in range(1, args.runs + 1):
+                wall, cpu, _ = _run(argv(run), env, work)
                 walls.append(wall)
                 cpus.append(cpu)
-            timed = _run([argv[0], "-X", "importtime", *argv[1:]], env, work)
+            last = argv(args.runs + 1)
+            timed = _run([last[0], "-X", "importtime", *last[1:]], env, work)
             total, names = _imports(timed[2])
             heavy = ", ".join(sorted(n for n in names if n in HEAVY)) or "none"
             print(
