@@ -73,7 +73,7 @@ async def run_doctor(console: Console, config: str | None, *, quick: bool = Fals
                 s for s in await store.list_sources() if s.consecutive_failures or not s.enabled
             ]
         except Exception:
-            report.fail(where, "the schema is missing or out of date: run `wirewatch db upgrade`")
+            report.fail(where, "the schema is missing or out of date: run wirewatch db upgrade")
             return 1
         report.ok(where, ", ".join(f"{k} {v}" for k, v in counts.items()))
     finally:

@@ -17,7 +17,7 @@ __all__ = ["MAX_PAUSE", "PauseTimeError", "pause_end", "shown_in"]
 
 MAX_PAUSE = timedelta(days=366)
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?:\s+(\S+))?$")
-_USAGE = "write `for 2h` (a duration) or `until 18:00` (a time, optionally with Area/City)"
+_USAGE = 'write "for 2h" (a duration) or "until 18:00" (a time, optionally with Area/City)'
 
 
 class PauseTimeError(ValueError):

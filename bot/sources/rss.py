@@ -174,8 +174,8 @@ def _parse(data: bytes, base_url: str, source_name: str, headers: Mapping[str, s
             (b"<!doctype html", b"<html")
         ):
             raise FetchError(
-                f"{base_url} is a web page, not a feed: add the site with /sources add to find "
-                "its feeds, or use the html source kind"
+                f"{base_url} is a web page, not a feed: add the site as a source to find its "
+                "feeds, or use the html source kind"
             )
         if _root_element(document) not in _FEED_ROOTS:
             problem = parsed.get("bozo_exception")
