@@ -18,6 +18,7 @@ from pydantic import (
     PrivateAttr,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -28,6 +29,9 @@ from bot.core.destination import DestinationError, parse_destination
 from bot.core.durations import format_duration, parse_duration
 from bot.sources import SourceSpecError, check_source
 from bot.store.engine import normalise_url
+
+if typing.TYPE_CHECKING:
+    from bot.core.query import Query
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -47,6 +51,8 @@ __all__ = [
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "config" / "wirewatch.toml"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/wirewatch.db"
+PARSED_RULES = "parsed_rules"
+"""Validation context key: where WatchEntry leaves the rules it parsed (rule -> Query)."""
 
 
 def _seconds(value: Any) -> float:
@@ -255,13 +261,15 @@ class WatchEntry(_Section):
 
     @field_validator("query")
     @classmethod
-    def _rule(cls, value: str) -> str:
+    def _rule(cls, value: str, info: ValidationInfo) -> str:
         from bot.core.query import QuerySyntaxError, parse
 
         try:
-            parse(value)
+            query = parse(value)
         except QuerySyntaxError as err:
             raise ValueError(f"{err.message} at column {err.position + 1}") from None
+        if isinstance(info.context, dict) and PARSED_RULES in info.context:
+            info.context[PARSED_RULES][value] = query  # the watch index takes it at start
         return value
 
     @field_validator("mode")
@@ -326,6 +334,13 @@ class Settings(_Section):
     watches: list[WatchEntry] = Field(default_factory=list)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     _config_file: Path | None = PrivateAttr(default=None)
+    _parsed_rules: dict[str, Query] = PrivateAttr(default_factory=dict)
+
+    def take_parsed_rules(self) -> dict[str, Query]:
+        """The watches' rules as validation parsed them (once: the start's watch index reuses
+        them instead of parsing every rule again)."""
+        parsed, self._parsed_rules = self._parsed_rules, {}
+        return parsed
 
     @property
     def config_file(self) -> Path | None:
@@ -523,10 +538,13 @@ def settings_from_dict(
     }
     if web and isinstance(data.get("web", {}), dict):  # a container's /healthz, one image
         data["web"] = {**data.get("web", {}), **web}
+    context: dict[str, dict[str, Query]] = {PARSED_RULES: {}}
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data, context=context)
     except ValidationError as err:
         raise ConfigError(source, describe_problems(err, Settings)) from None
+    settings._parsed_rules = context[PARSED_RULES]
+    return settings
 
 
 _WEB_ENV = ("enabled", "host", "port")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -24,6 +24,7 @@ from bot.chat.jsonl import JsonlNotifier
 from bot.chat.webhook import WebhookNotifier
 from bot.commands.service import CommandService
 from bot.core.cluster import StoryClusters
+from bot.core.query import Query
 from bot.fetch import SafeClient
 from bot.ports import Notifier
 from bot.settings import Secrets, Settings, interval_warnings
@@ -75,7 +76,7 @@ class App:
             log.warning("%s", warning)
         await sync_config_sources(self.store, self.settings, self.clock())
         await sync_config_watches(self.store, self.settings, self.clock())
-        await self.refresh_watches()
+        await self.refresh_watches(parsed=self.settings.take_parsed_rules())
 
     async def connect_outputs(self) -> list[str]:
         """Log the chat adapters in for delivery only (no gateway, no listener), as
@@ -94,12 +95,13 @@ class App:
                 await adapter.stop()
         return problems
 
-    async def refresh_watches(self) -> None:
+    async def refresh_watches(self, parsed: Mapping[str, Query] | None = None) -> None:
         """End timed pauses that are due, then reload the active watches into the matcher
-        (picks up changes from other processes). The run loop does this every half minute."""
+        (picks up changes from other processes). The run loop does this every half minute.
+        `parsed`: rules parsed already (rule -> parsed rule), not parsed again."""
         for watch in await self.store.resume_due_watches(self.clock()):
             log.info("watch #%s resumed: its pause ended", watch.id)
-        self.index.sync(await self.store.list_watches(include_paused=False))
+        self.index.sync(await self.store.list_watches(include_paused=False), parsed)
 
     async def warm_clusters(self) -> int:
         """Fill the story index with the window's archived items and the stories they were

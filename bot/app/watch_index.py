@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.core.item import Item
@@ -51,8 +52,11 @@ class WatchIndex:
     def __len__(self) -> int:
         return len(self._watches)
 
-    def put(self, watch: WatchRecord) -> None:
-        """Add or replace `watch`; a paused watch or an unparsable rule is dropped."""
+    def put(self, watch: WatchRecord, parsed: Query | None = None) -> None:
+        """Add or replace `watch`; a paused watch or an unparsable rule is dropped.
+
+        `parsed`: its rule already parsed (the config's validation did), else it is parsed here.
+        """
         current = self._watches.get(watch.id)
         if current and current[0].query == watch.query and not watch.paused:
             self._watches[watch.id] = (watch, current[1])
@@ -60,11 +64,14 @@ class WatchIndex:
         self.drop(watch.id)
         if watch.paused:
             return
-        try:
-            query = parse(watch.query)
-        except QuerySyntaxError as err:  # stored before a grammar change; never crash the poller
-            log.warning("watch #%s has a rule that no longer parses: %s", watch.id, err.message)
-            return
+        if parsed is not None and parsed.source == watch.query:
+            query = parsed
+        else:
+            try:
+                query = parse(watch.query)
+            except QuerySyntaxError as err:  # stored before a grammar change: never crash
+                log.warning("watch #%s has a rule that no longer parses: %s", watch.id, err.message)
+                return
         self._matcher.add(str(watch.id), query)
         self._watches[watch.id] = (watch, query)
 
@@ -73,16 +80,18 @@ class WatchIndex:
         if self._watches.pop(watch_id, None) is not None:
             self._matcher.remove(str(watch_id))
 
-    def sync(self, watches: list[WatchRecord]) -> None:
-        """Make the index equal to `watches` (the store's list), parsing only what changed."""
+    def sync(self, watches: list[WatchRecord], parsed: Mapping[str, Query] | None = None) -> None:
+        """Make the index equal to `watches` (the store's list), parsing only what changed
+        and what `parsed` (rule -> parsed rule) does not already hold."""
         before = len(self._watches)
+        parsed = parsed or {}
         wanted = {w.id: w for w in watches}
         for watch_id in [i for i in self._watches if i not in wanted]:
             self.drop(watch_id)
         for watch in watches:
             current = self._watches.get(watch.id)
             if current is None or current[0] != watch:
-                self.put(watch)
+                self.put(watch, parsed.get(watch.query))
         if len(self._watches) - before >= FREEZE_AFTER_NEW_WATCHES:
             _freeze_long_lived()
 

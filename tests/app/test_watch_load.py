@@ -10,6 +10,7 @@ import pytest
 from bot.app import watch_index
 from bot.app.watch_index import WatchIndex
 from bot.core.item import Item
+from bot.core.query import Query, parse
 from bot.store.records import WatchRecord
 from tests.app.harness import open_harness
 from tests.fakes.feed_server import FeedServer
@@ -61,3 +62,28 @@ def test_the_first_item_in_a_language_freezes_the_heap_once(monkeypatch, unfroze
     assert gc.get_freeze_count() == 0
     assert index.match(Item(title="gamma nachrichten", lang="de"))
     assert gc.get_freeze_count() > 0
+
+
+async def test_the_start_parses_each_config_rule_once(tmp_path, monkeypatch):
+    parsed: list[str] = []
+
+    def counting_parse(rule: str) -> Query:
+        parsed.append(rule)
+        return parse(rule)
+
+    monkeypatch.setattr(watch_index, "parse", counting_parse)
+    rules = ["alpha", "beta OR gamma", '"delta epsilon" NEAR/3 zeta']
+    async with FeedServer() as feeds:
+        h = await open_harness(tmp_path, feeds, [], rules)  # validation parses each rule
+        try:
+            assert parsed == []  # the index took the config's parsed rules
+            watches = await h.app.store.list_watches()
+            assert [str(h.app.index.query_of(w.id)) for w in watches] == [
+                str(parse(rule)) for rule in rules
+            ]
+            await h.app.store.add_watch("eta", f"jsonl:{h.jsonl}")
+            await h.app.refresh_watches()  # a watch from chat is parsed where it is loaded
+            assert parsed == ["eta"]
+            assert len(h.app.index) == 4
+        finally:
+            await h.app.aclose()
