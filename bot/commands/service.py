@@ -625,7 +625,12 @@ class CommandService:
         what = checked.title or url
         reply.title = f"{len(matched)} of {len(verdicts)} items match in {what}"
         reply.stories = [
-            Story(item=v.item, summary=v.summary or Marked(""), matched=v.match.terms)
+            Story(
+                item=v.item,
+                summary=v.summary or Marked(""),
+                matched=v.match.terms,
+                title_marks=tuple((s, e) for f, s, e in v.match.spans if f == "title"),
+            )
             for v in matched
             if v.match is not None
         ]

@@ -53,12 +53,19 @@ class WatchRef:
 
 @dataclass(frozen=True, slots=True)
 class Story:
-    """One item as shown in an alert: the item, its summary, the terms that matched."""
+    """One item as shown in an alert: the item, its summary, the terms that matched, and the
+    spans of its title that the rule matched (marked as in the summary where a surface can)."""
 
     item: Item
     summary: Marked
     matched: tuple[str, ...] = ()
     item_id: int | None = None
+    title_marks: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def title(self) -> Marked:
+        """The item's title with the words the rule matched marked."""
+        return Marked(self.item.title, self.title_marks)
 
 
 @dataclass(frozen=True, slots=True)

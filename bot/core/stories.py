@@ -1,4 +1,4 @@
-"""Turn an item and the rule that matched it into a Story: summary with bold marks."""
+"""Turn an item and the rule that matched it into a Story: title and summary with bold marks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,12 @@ from bot.core.item import Item
 from bot.core.query import Query
 from bot.core.summary import summarize
 
-__all__ = ["story_for"]
+__all__ = ["story_for", "title_marks"]
+
+
+def title_marks(item: Item, query: Query) -> tuple[tuple[int, int], ...]:
+    """The spans of the item's title holding a word the rule matches."""
+    return tuple(query.highlight(item.title, item.lang)) if item.title else ()
 
 
 def story_for(
@@ -24,4 +29,10 @@ def story_for(
     match = query.explain(item)
     matched = match.terms if match is not None else ()
     summary = summarize(item, highlight, max_chars=max_chars)
-    return Story(item=item, summary=summary, matched=tuple(matched), item_id=item_id)
+    return Story(
+        item=item,
+        summary=summary,
+        matched=tuple(matched),
+        item_id=item_id,
+        title_marks=title_marks(item, query),
+    )

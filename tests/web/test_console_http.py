@@ -338,3 +338,37 @@ async def test_rule_tester_on_text_and_on_a_feed(console: Console, http) -> None
             http, f"{console.url}/test", {"csrf": csrf, "query": "a", "url": "http://10.1.2.3/"}
         )
         assert status == 400 and "That URL could not be read" in page
+
+
+async def test_a_watch_preview_speaks_html_with_matched_words_marked_in_titles(
+    console: Console, http
+) -> None:
+    await sign_in(http, console.url)
+    store = console.app.store
+    watch = await store.add_watch("Algeria AND readmission", "console", owner="cli:web-admin")
+    source = await store.add_source("Wire", "https://wire.example/rss")
+    async with store.transaction() as tx:
+        await tx.add_new_items(
+            source.id,
+            [
+                Item(
+                    title="Algeria signs a readmission deal",
+                    url="https://w.example/1",
+                    content="The readmission deal with Algeria was signed on Monday.",
+                )
+            ],
+            now=console.clock(),
+        )
+    _, _, page = await _get(http, f"{console.url}/watches/{watch.id}/preview")
+    assert "Rule: <code>algeria AND readmission</code>" in page
+    assert '"><mark>Algeria</mark> signs a <mark>readmission</mark> deal</a>' in page
+    assert "`" not in page
+
+
+async def test_replies_name_the_consoles_pages_not_slash_commands(tmp_path: Path, http) -> None:
+    async with open_console(tmp_path, watches=[{"query": "Algeria", "to": "console"}]) as c:
+        (watch,) = await c.app.store.list_watches()
+        csrf = csrf_of(await sign_in(http, c.url))
+        _, page = await _post(http, f"{c.url}/watches/{watch.id}/remove", {"csrf": csrf})
+        assert f"To silence it meanwhile: the Pause button on watch #{watch.id}&#39;s page" in page
+        assert "/watch pause" not in page and "`" not in page

@@ -8,9 +8,8 @@ from aiohttp import web
 
 from bot.commands.reply import Reply
 from bot.commands.service import Caller
-from bot.core.alert import Marked
 from bot.web.context import caller_for, session_of
-from bot.web.render import render
+from bot.web.render import plain_text, render
 
 __all__ = ["Paging", "caller_of", "not_found", "paging", "path_id", "reply_notice"]
 
@@ -59,9 +58,7 @@ def not_found(request: web.Request, what: str) -> web.Response:
 
 def reply_notice(request: web.Request, reply: Reply) -> None:
     """Show a command's outcome on the next page: its title, and for an error how to fix it."""
-    text = str(reply.title)
+    text = plain_text(reply.title)
     if not reply.ok:
-        text = " ".join(
-            [text + ".", *(ln.text if isinstance(ln, Marked) else str(ln) for ln in reply.lines)]
-        )
+        text = " ".join([text + ".", *(plain_text(line) for line in reply.lines)])
     session_of(request).flash(text, ok=reply.ok)
