@@ -22,9 +22,12 @@ date), and starts the bot without PYTHONDONTWRITEBYTECODE.
     uv run python bench/bot.py --feeds 10000 --db postgresql     # WIREWATCH_TEST_DATABASE_URL
     uv run python bench/bot.py --feeds 300 --interval 60 --cycles 2   # a quick look
 
-PostgreSQL runs get a database of their own, created and dropped by the benchmark. Several bot
-processes sharing the work (issue #19) will be one `--workers N` option: each would be another
-`BotProcess` on the same config, measured alike.
+PostgreSQL runs get a database of their own, created and dropped by the benchmark. With
+`--workers N` (PostgreSQL only, issue #19) N `wirewatch run` processes share the same config and
+database, unpinned (the farm keeps its core); bot CPU and peak RSS are their sums, and the restart
+figure is one worker's.
+
+    uv run python bench/bot.py --feeds 1000 --db postgresql --workers 2
 """
 
 from __future__ import annotations
@@ -206,6 +209,51 @@ class BotProcess:
             self.process.wait()
 
 
+@dataclass
+class Bots:
+    """Several `wirewatch run` workers measured as one: CPU and peak RSS summed."""
+
+    workers: list[BotProcess]
+
+    def cpu_s(self) -> float:
+        return sum(bot.cpu_s() for bot in self.workers if not bot.exited())
+
+    def peak_rss_mb(self) -> float:
+        return sum(bot.peak_rss_mb() for bot in self.workers if not bot.exited())
+
+    def reset_peak(self) -> None:
+        for bot in self.workers:
+            bot.reset_peak()
+
+    def exited(self) -> bool:
+        return any(bot.exited() for bot in self.workers)
+
+    def stop(self, timeout: float = 60.0) -> None:
+        for bot in self.workers:
+            if not bot.exited():
+                bot.process.send_signal(signal.SIGTERM)
+        for bot in self.workers:
+            bot.stop(timeout)
+
+    def kill(self) -> None:
+        for bot in self.workers:
+            bot.kill()
+
+
+def worker_logs(log: Path, workers: int) -> list[Path]:
+    """The log of each worker: `log` for the first, `log`'s name with -2, -3 ... for the others."""
+    return [log, *(log.with_name(f"{log.stem}-{n}{log.suffix}") for n in range(2, workers + 1))]
+
+
+def start_bots(
+    config: Path, log: Path, workers: int, core: int | None, profile: Path | None
+) -> BotProcess | Bots:
+    """One bot as before; several workers (unpinned, no profile) as one `Bots`."""
+    if workers <= 1:
+        return start_bot(config, log, core, profile)
+    return Bots([start_bot(config, path, None, None) for path in worker_logs(log, workers)])
+
+
 def bot_environment() -> dict[str, str]:
     """The bot's environment: none of ours WIREWATCH_*; bytecode read (and written) as installed."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
@@ -245,7 +293,7 @@ def start_bot(config: Path, log: Path, core: int | None, profile: Path | None) -
         )
 
 
-async def _first_fetch(farm: FarmProcess, bot: BotProcess, before: int, log: Path) -> float:
+async def _first_fetch(farm: FarmProcess, bot: BotProcess | Bots, before: int, log: Path) -> float:
     """When the farm saw its first request after the `before` it had seen already."""
     while True:
         await asyncio.sleep(0.02)
@@ -406,7 +454,8 @@ async def run_once(args: argparse.Namespace, db: str, rules: list[str]) -> RunRe
         config = write_config(work, farm, args, db_url, rules)
         log = work / "bot.log"
         spawned = time.time()
-        bot = start_bot(config, log, bot_core, args.profile)
+        core = bot_core if args.workers is None else None  # --workers: never pinned
+        bot = start_bots(config, log, args.workers or 1, core, args.profile)
         try:
             result = await _measure(args, db, database, farm, bot, work, spawned, log)
         finally:
@@ -447,7 +496,7 @@ async def _measure(
     db: str,
     database: str,
     farm: FarmProcess,
-    bot: BotProcess,
+    bot: BotProcess | Bots,
     work: Path,
     spawned: float,
     log: Path,
@@ -506,7 +555,11 @@ async def _measure(
     tail.read()
     published: dict[str, float] = farm.get("/_published")  # type: ignore[assignment]
     requests: list[list[float]] = farm.get("/_log")  # type: ignore[assignment]
-    failures, errors = log_failures(log)
+    failures, errors = [], []
+    for path in worker_logs(log, args.workers or 1):
+        more_failures, more_errors = log_failures(path)
+        failures += more_failures
+        errors += more_errors
     for window in windows:
         polled = [
             (when, status)
@@ -607,6 +660,7 @@ def print_table(results: list[RunResult], args: argparse.Namespace, load_before:
     print(f"# machine: {machine()}")
     print(
         f"# {args.watches:,} watches, poll interval {args.interval:.0f} s, "
+        f"{args.workers or 1} worker(s){' unpinned' if args.workers else ''}, "
         f"[poll] concurrency {args.concurrency}, {args.publish_fraction:.0%} of the feeds "
         f"publish per interval; load average (1, 5, 15 min) at the start: {load_before}"
     )
@@ -670,9 +724,16 @@ def main() -> int:
         ),
         help="a PostgreSQL URL whose user may create databases",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="N `wirewatch run` processes on one PostgreSQL database (unpinned; issue #19)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the bot's directory and log")
     parser.add_argument("--profile", type=Path, help="run the bot under cProfile, write here")
     args = parser.parse_args()
+    if (args.workers or 1) > 1 and args.db.strip() != "postgresql":
+        parser.error("--workers N > 1 needs --db postgresql (SQLite takes one `wirewatch run`)")
     args.rules = make_rules(args.watches, make_languages())
     compile_bytecode()
     load_before = uptime()
