@@ -47,7 +47,8 @@ class WatchIndex:
 
     def __init__(self) -> None:
         self._matcher = Matcher()
-        self._watches: dict[int, tuple[WatchRecord, Query]] = {}
+        # The parsed rules live in the matcher only (`Matcher.query`).
+        self._watches: dict[int, WatchRecord] = {}
 
     def __len__(self) -> int:
         return len(self._watches)
@@ -58,8 +59,8 @@ class WatchIndex:
         `parsed`: its rule already parsed (the config's validation did), else it is parsed here.
         """
         current = self._watches.get(watch.id)
-        if current and current[0].query == watch.query and not watch.paused:
-            self._watches[watch.id] = (watch, current[1])
+        if current and current.query == watch.query and not watch.paused:
+            self._watches[watch.id] = watch
             return
         self.drop(watch.id)
         if watch.paused:
@@ -73,7 +74,7 @@ class WatchIndex:
                 log.warning("watch #%s has a rule that no longer parses: %s", watch.id, err.message)
                 return
         self._matcher.add(str(watch.id), query)
-        self._watches[watch.id] = (watch, query)
+        self._watches[watch.id] = watch
 
     def drop(self, watch_id: int) -> None:
         """Forget a watch (removed or paused)."""
@@ -90,15 +91,14 @@ class WatchIndex:
             self.drop(watch_id)
         for watch in watches:
             current = self._watches.get(watch.id)
-            if current is None or current[0] != watch:
+            if current is None or current != watch:
                 self.put(watch, parsed.get(watch.query))
         if len(self._watches) - before >= FREEZE_AFTER_NEW_WATCHES:
             _freeze_long_lived()
 
     def query_of(self, watch_id: int) -> Query | None:
         """The parsed rule of an active watch."""
-        entry = self._watches.get(watch_id)
-        return entry[1] if entry else None
+        return self._matcher.query(str(watch_id)) if watch_id in self._watches else None
 
     def match(self, item: Item) -> list[WatchHit]:
         """Every active watch whose rule matches `item`, in watch id order."""
@@ -110,10 +110,12 @@ class WatchIndex:
         ):
             _freeze_long_lived()
         hits = []
+        query_of = self._matcher.query
         for hit in found:
-            entry = self._watches.get(int(hit.rule_id))
-            if entry is not None:
-                hits.append(WatchHit(entry[0], entry[1], hit))
+            watch = self._watches.get(int(hit.rule_id))
+            query = query_of(hit.rule_id)
+            if watch is not None and query is not None:
+                hits.append(WatchHit(watch, query, hit))
         hits.sort(key=lambda h: h.watch.id)
         return hits
 

@@ -307,7 +307,11 @@ class Matcher:
     """Rules indexed for fast matching; `add`/`remove` are incremental and safe between matches."""
 
     def __init__(self, frequency: Mapping[str, float] | None = None) -> None:
-        """Optionally take `frequency`: folded word -> share of items containing it."""
+        """Optionally take `frequency`: folded word -> share of items containing it.
+
+        `frequency` must not change while the matcher lives: a rule's plan (the keys and
+        guards it is posted under) is worked out again from it when the rule is removed.
+        """
         self._frequency = frequency
         self._rules: dict[str, Query] = {}
         # The node to verify a candidate with, for rules `plan_decides` does not decide; and
@@ -317,7 +321,8 @@ class Matcher:
         # Rules with a `content:` term: `content:` also reads an item's boilerplate, whose
         # words are not among the text words the index is looked up with (see `match`).
         self._content_rules: set[str] = set()
-        self._plans: dict[str, Plan] = {}
+        # Plans are not kept (about 25 MB at 100,000 rules): `remove` works them out again.
+        self._guarded = 0  # rules with a guard on some key, for `stats`
         self._by_word: dict[str, Posting] = {}
         self._by_stem: dict[str, dict[str, Posting]] = {}
         # Per stemmer: how many filings each stem has in that stem index, as a key or as a
@@ -352,6 +357,10 @@ class Matcher:
         as large as the rules' word index, and it lives as long as the matcher."""
         return len(self._by_stem)
 
+    def query(self, rule_id: str) -> Query | None:
+        """The indexed rule `rule_id`, or None."""
+        return self._rules.get(rule_id)
+
     def rule_ids(self) -> list[str]:
         """The ids of the indexed rules, in the order they were added."""
         return list(self._rules)
@@ -369,7 +378,7 @@ class Matcher:
             self._checked.add(rule_id)
         if _reads_content(query.root):
             self._content_rules.add(rule_id)
-        self._plans[rule_id] = plan
+        self._guarded += any(guard is not None for _key, guard in plan)
         self._prefix_atoms.add(_plan_prefixes(plan))
         for (kind, value), guard in plan:
             if kind == "stem":
@@ -389,11 +398,13 @@ class Matcher:
         """Forget the rule `rule_id`; raise KeyError when it is unknown."""
         if rule_id not in self._rules:
             raise KeyError(f"no rule with id {rule_id!r}")
-        del self._rules[rule_id]
         if self._checks.pop(rule_id, None) is not None:
             self._checked.discard(rule_id)
         self._content_rules.discard(rule_id)
-        plan = self._plans.pop(rule_id)
+        query = self._rules.pop(rule_id)
+        plan = index_plan(query.root, self._frequency)
+        assert plan is not None  # `add` refused rules without one
+        self._guarded -= any(guard is not None for _key, guard in plan)
         self._prefix_atoms.discard(_plan_prefixes(plan))
         for (kind, value), guard in plan:
             if kind == "stem":
@@ -481,10 +492,9 @@ class Matcher:
         }
         sizes = [n for counts in tables.values() for n in counts]
         items = self._items or 1
-        guarded = sum(1 for plan in self._plans.values() if any(g is not None for _k, g in plan))
         return {
             "rules": len(self._rules),
-            "guarded_rules": guarded,
+            "guarded_rules": self._guarded,
             "buckets": {kind: len(counts) for kind, counts in tables.items()},
             "rules_per_bucket_mean": sum(sizes) / len(sizes) if sizes else 0.0,
             "rules_per_bucket_max": max(sizes, default=0),

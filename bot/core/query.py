@@ -41,6 +41,7 @@ than 16 parentheses.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -366,10 +367,11 @@ class _Parser:
 
     def _leaf(self, lexeme: Lexeme) -> Node:
         scope = self.scopes[-1]
-        label = self.query[lexeme.position : lexeme.end]
+        # Interned: many rules name the same words, and the matcher's index keys are these.
+        label = sys.intern(self.query[lexeme.position : lexeme.end])
         if scope in ("site", "lang"):
             return self._value_leaf(lexeme, scope, label)
-        found = words(lexeme.text)
+        found = list(map(sys.intern, words(lexeme.text)))
         if not found:
             what = "phrase" if lexeme.kind == "PHRASE" else "term"
             self._fail(lexeme, f"empty {what}: {label!r} has no letters or digits to search for")

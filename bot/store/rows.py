@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from sqlalchemy import Row
@@ -45,24 +46,33 @@ def source_record(row: Row[Any], prefix: str = "") -> SourceRecord:
 
 
 def watch_record(row: Row[Any], prefix: str = "") -> WatchRecord:
-    """Build a WatchRecord from a `watches` row."""
+    """Build a WatchRecord from a `watches` row.
+
+    The short texts most watches share (destination, owner, platform, mode, zone, label) are
+    interned: the bot holds every active watch, and the driver returns a new string per cell
+    (at 100,000 watches about 30 MB of copies of the same few strings).
+    """
     mapping = row._mapping  # built once per row (column `prefix + name`: joined tables)
 
     def col(name: str) -> Any:
         return mapping[prefix + name]
 
+    def shared(name: str) -> Any:
+        value = mapping[prefix + name]
+        return sys.intern(value) if type(value) is str else value
+
     return WatchRecord(
         id=col("id"),
         query=col("query"),
-        destination=col("destination"),
-        owner=col("owner"),
-        platform=col("platform"),
-        mode=col("mode"),
-        tz=col("tz"),
+        destination=shared("destination"),
+        owner=shared("owner"),
+        platform=shared("platform"),
+        mode=shared("mode"),
+        tz=shared("tz"),
         paused=bool(col("paused")),
-        paused_reason=col("paused_reason"),
+        paused_reason=shared("paused_reason"),
         paused_until=col("paused_until"),
-        label=col("label"),
+        label=shared("label"),
         created_at=col("created_at"),
     )
 

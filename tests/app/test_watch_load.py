@@ -87,3 +87,21 @@ async def test_the_start_parses_each_config_rule_once(tmp_path, monkeypatch):
             assert len(h.app.index) == 4
         finally:
             await h.app.aclose()
+
+
+def test_the_index_keeps_each_rule_once_and_answers_with_it():
+    index = WatchIndex()
+    index.sync([WatchRecord(1, "alpha", "console"), WatchRecord(2, "beta OR gamma", "console")])
+    rule = index.query_of(2)
+    assert rule is not None and rule.source == "beta OR gamma"
+    (hit,) = index.match(Item(title="gamma news", lang="en"))
+    assert hit.watch.id == 2 and hit.query is rule
+    # A new destination keeps the parsed rule; a new rule replaces it; a pause drops it.
+    index.put(WatchRecord(2, "beta OR gamma", "jsonl:out.jsonl"))
+    assert index.query_of(2) is rule
+    assert [h.watch.destination for h in index.match(Item(title="beta"))] == ["jsonl:out.jsonl"]
+    index.put(WatchRecord(2, "delta", "console"))
+    assert index.query_of(2) is not rule and index.match(Item(title="gamma news")) == []
+    index.put(WatchRecord(1, "alpha", "console", paused=True))
+    assert index.query_of(1) is None and index.match(Item(title="alpha")) == []
+    assert len(index) == 1

@@ -105,12 +105,35 @@ def test_rule_ids_in_insertion_order(matcher: Matcher) -> None:
 def test_removing_every_rule_empties_every_bucket(matcher: Matcher) -> None:
     matcher.match(EN)
     matcher.match(FR)
+    assert matcher.stats()["guarded_rules"] > 0
     for rule_id in list(RULES):
         matcher.remove(rule_id)
     stats = matcher.stats()
     assert stats["rules"] == 0
+    assert stats["guarded_rules"] == 0
     assert stats["buckets"] == {"stem": 0, "word": 0, "prefix": 0, "site": 0, "lang": 0}
+    # The plans are worked out again on removal (not kept): the stem indexes of both
+    # languages and the stem counts empty too.
+    assert all(not index for index in matcher._by_stem.values())
+    assert all(not counts.keys for counts in matcher._stem_counts.values())
     assert matcher.match(EN) == []
+
+
+def test_after_removals_a_matcher_answers_as_one_built_from_the_rest(matcher: Matcher) -> None:
+    matcher.match(EN)
+    matcher.match(FR)  # both stem indexes built: removals must update them too
+    kept = dict(list(RULES.items())[::2])
+    for rule_id in RULES:
+        if rule_id not in kept:
+            matcher.remove(rule_id)
+    fresh = Matcher()
+    for rule_id, rule in kept.items():
+        fresh.add(rule_id, parse(rule))
+    for item in (EN, FR):
+        assert [h.rule_id for h in matcher.match(item)] == [h.rule_id for h in fresh.match(item)]
+    assert matcher.stats()["guarded_rules"] == fresh.stats()["guarded_rules"]
+    assert all(matcher.query(r) is None for r in RULES if r not in kept)
+    assert all(matcher.query(r) == parse(rule) for r, rule in kept.items())
 
 
 def test_plain_word_found_whatever_the_item_language() -> None:

@@ -8,7 +8,7 @@ from bot.core import rule_nodes
 from bot.core.analysis import analyse
 from bot.core.item import Item
 from bot.core.query import Match, QuerySyntaxError, parse
-from bot.core.rule_nodes import Near
+from bot.core.rule_nodes import And, Near, Not, Word
 
 ITEM = Item(
     title="Algérie : la réadmission des ressortissants au cœur des discussions",
@@ -491,3 +491,17 @@ def test_a_chain_of_nears_works_out_each_near_once(monkeypatch: pytest.MonkeyPat
     query = parse(" NEAR/2 ".join(["alpha", "beta"] * 6))  # 11 NEARs, nested to the left
     assert query.matches(Item(title=" ".join(["alpha", "beta"] * 6)))
     assert len(calls) == len(set(calls)) == 11
+
+
+def test_rules_share_the_strings_of_the_words_they_name() -> None:
+    # 100,000 watches name the same words many times over: one string each, not one per rule.
+    first = parse(" ".join(["Kalomir", "AND", "storm" + "s"]))
+    second = parse("".join(["kalo", "mir"]) + " -" + "".join(["Kalo", "mir"]))
+    assert isinstance(first.root, And) and isinstance(second.root, And)
+    word = first.root.parts[0]
+    other, negated = second.root.parts
+    assert isinstance(word, Word) and isinstance(other, Word) and isinstance(negated, Not)
+    assert isinstance(negated.child, Word)
+    assert word.word == other.word == "kalomir"
+    assert word.word is other.word is negated.child.word
+    assert word.label is negated.child.label  # "Kalomir" as written, twice

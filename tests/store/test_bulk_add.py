@@ -43,3 +43,19 @@ async def test_add_watches_takes_a_few_statements_whatever_their_number(store: S
     assert [w.query for w in added] == [f"rule {n}" for n in range(500)]
     listed = await store.list_watches()
     assert [(w.id, w.query) for w in added] == [(w.id, w.query) for w in listed[1:]]
+
+
+async def test_watches_read_back_share_their_common_texts(store: Store) -> None:
+    # The bot holds every active watch: the texts most of them repeat are one string each.
+    destination = "".join(["jsonl:", "alerts.jsonl"])
+    async with store.transaction() as tx:
+        await tx.add_watches(
+            [NewWatch(f"rule {n}", destination, owner="U1", platform="slack") for n in range(3)],
+            now=START,
+        )
+    first, *others = await store.list_watches()
+    assert first.destination == destination
+    for watch in others:
+        assert watch.destination is first.destination
+        assert watch.owner is first.owner and watch.platform is first.platform
+        assert watch.mode is first.mode and watch.tz is first.tz
