@@ -144,7 +144,8 @@ class DiscordAdapter:
         the REST session is closed and the full login (commands synced) and gateway follow."""
         if self._connection is not None:
             return
-        await self.client.http.close()  # static_login opens a new session
+        await self.client.http.close()  # its session and connector: login opens new ones
+        self.client.http.connector = discord.utils.MISSING
         await self.start()
 
     async def _log_in(self, *, rest_only: bool) -> None:
