@@ -119,10 +119,14 @@ class BotRuntime:
                 await adapter.start()
 
     async def _prune(self) -> None:
+        """Every worker forgets stories past the window; the leader alone prunes the archive."""
+        now = self.app.clock()
+        self.app.clusters.forget_before(
+            now - timedelta(seconds=self.app.settings.alerts.cluster_window)
+        )
         if not self.leadership.is_leader:
             return
         archive = self.app.settings.archive
-        now = self.app.clock()
         try:
             items, seen = await self.app.store.prune(
                 now,
@@ -134,9 +138,6 @@ class BotRuntime:
             if not is_outage(err):  # an outage is logged once, by the store
                 log.exception("pruning the archive failed")
             return
-        self.app.clusters.forget_before(
-            now - timedelta(seconds=self.app.settings.alerts.cluster_window)
-        )
         log.info("pruned %d archived items and %d seen marks", items, seen)
 
     async def _start_web(self) -> ConsoleServer | None:

@@ -1,16 +1,18 @@
-"""The leader lock on PostgreSQL: one holder at a time; its session ends, another takes over."""
+"""The leader: one at a time on PostgreSQL (its session ends, another takes over); its duties."""
 
 from __future__ import annotations
 
 import pytest
 
 from bot.app.leadership import Leadership
+from bot.app.runtime import BotRuntime
 from bot.store import Store
+from tests.app.harness import open_harness, story
 from tests.app.postgres import private_database
+from tests.fakes.feed_server import FeedServer, rss_feed
 
-pytestmark = pytest.mark.postgres
 
-
+@pytest.mark.postgres
 async def test_one_leader_at_a_time_and_a_follower_takes_over_when_its_session_ends():
     async with private_database() as db:
         stores = [await Store.open(db.url) for _ in range(3)]
@@ -59,6 +61,7 @@ async def test_one_leader_at_a_time_and_a_follower_takes_over_when_its_session_e
                 await store.close()
 
 
+@pytest.mark.postgres
 async def test_the_leader_lock_is_per_database():
     async with private_database() as one, private_database() as two:
         first, second = await Store.open(one.url), await Store.open(two.url)
@@ -71,3 +74,23 @@ async def test_the_leader_lock_is_per_database():
                 await lock.release()
             await first.close()
             await second.close()
+
+
+async def test_only_the_leader_prunes_the_archive_but_every_worker_forgets_old_stories(tmp_path):
+    async with FeedServer() as feeds:
+        feeds.set_feed("/a.xml", rss_feed([story(1, "Algeria"), story(2, "Weather")]))
+        h = await open_harness(tmp_path, feeds, [("A", feeds.url("/a.xml"))], [])
+        try:
+            await h.poll()
+            assert (await h.app.store.counts())["items"] == 2 and len(h.app.clusters) == 2
+            h.clock.advance(days=400)  # past every retention
+            runtime = BotRuntime(h.app)
+            runtime.leadership.is_leader = False  # a follower
+            await runtime._prune()
+            assert len(h.app.clusters) == 0  # its own memory: forgotten
+            assert (await h.app.store.counts())["items"] == 2  # the archive: the leader's
+            runtime.leadership.is_leader = True
+            await runtime._prune()
+            assert (await h.app.store.counts())["items"] == 0
+        finally:
+            await h.app.aclose()
