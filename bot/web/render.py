@@ -38,8 +38,10 @@ def command_place(ref: CommandRef) -> tuple[str, str]:
     """Where the console does what a reply's command reference asks, and the words naming it
     in a sentence: `/watch pause 12` is "the Pause button on watch #12's page" (/watches/12),
     `/watch list` "the dashboard's watch list" (/)."""
-    if ref.group not in _PAGES or ref.name == "test":
+    if ref.group == "news" or (ref.group == "watch" and ref.name == "test"):
         return "/test", "the rule tester"
+    if ref.group not in _PAGES:  # a command the console has no page for
+        return "/", "the dashboard"
     item_page, item_words, list_page, list_words = _PAGES[ref.group]
     ident = dict(ref.values).get("id")
     if ref.name in ("", "list"):
