@@ -31,7 +31,7 @@ from bot.commands.reply import Reply
 from bot.commands.service import AccessPolicy, Caller, CommandService
 from bot.commands.spec import Arg, ArgType, Command, Surface
 from bot.commands.table import COMMANDS, GROUPS, commands_of
-from bot.store import Store
+from bot.store import Store, WatchRecord
 
 # Two values per type of argument: one a command accepts, one it refuses.
 GOOD: dict[ArgType, Any] = {
@@ -69,6 +69,8 @@ CALLERS: dict[Surface, Caller] = {
     "discord": Caller(platform="discord", user_id="1", channel_id="2", is_admin=True),
 }
 CHAT_COMMANDS = [c for c in COMMANDS if ":" not in c.handler]
+SURFACES: tuple[Surface, ...] = ("cli", "slack", "discord")
+CHATS: tuple[Surface, ...] = ("slack", "discord")
 
 SLASH_COMMAND = re.compile(r"(?<![\w/.:])/(watch|sources|news)\b")
 TERMINAL_COMMAND = re.compile(r"\bwirewatch (watch|sources|news|check)\b|(?<![\w-])--[a-z]")
@@ -132,9 +134,9 @@ async def service(template: Path, tmp_path: Path) -> AsyncIterator[CommandServic
 CASES = [
     pytest.param(command, surface, wrong, id=f"{command.path}-{surface}-{wrong or 'good'}")
     for command in CHAT_COMMANDS
-    for surface in ("cli", "slack", "discord")
-    if command.on(surface)  # type: ignore[arg-type]
-    for wrong in ["", *(a.name for a in _args(command, surface))]  # type: ignore[arg-type]
+    for surface in SURFACES
+    if command.on(surface)
+    for wrong in ["", *(a.name for a in _args(command, surface))]
 ]
 
 
@@ -173,13 +175,31 @@ async def test_chat_help_and_usage_mistakes_speak_slash_commands(
 
 
 @pytest.mark.parametrize("command", [c for c in COMMANDS if c.on("cli")], ids=lambda c: c.path)
-def test_terminal_help_names_the_terminals_command(command: Command, capsys) -> None:
+def test_terminal_help_names_the_terminals_command(
+    command: Command, capsys: pytest.CaptureFixture[str]
+) -> None:
     argv = [command.group, *([command.name] if command.name else []), "--help"]
     with pytest.raises(SystemExit):
         build_parser().parse_args(argv)
     shown = capsys.readouterr().out
     assert " ".join(shown.split()).startswith(f"Usage: wirewatch {command.path}"), shown
     assert not SLASH_COMMAND.search(shown) and "`" not in shown, shown
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c.path)
+def test_help_texts_speak_each_surfaces_language(command: Command) -> None:
+    """Discord shows `help` for commands and options, the terminal `cli_help` or else `help`."""
+    for surface in CHATS:
+        if command.on(surface):
+            texts = [command.help, *(a.help for a in command.args_on(surface))]
+            assert not [t for t in texts if TERMINAL_COMMAND.search(t)], command.path
+    if command.on("cli"):
+        texts = [command.cli_help or command.help]
+        texts += [a.cli_help or a.help for a in command.args_on("cli")]
+        assert not [t for t in texts if SLASH_COMMAND.search(t) or "`" in t], command.path
+    for group in GROUPS:
+        if group.on("slack"):
+            assert not TERMINAL_COMMAND.search(group.help + " " + group.usage_hint)
 
 
 def test_the_checks_catch_a_reply_in_the_wrong_language() -> None:
@@ -201,4 +221,4 @@ class _Nothing:
 
     def drop(self, watch_id: int) -> None: ...
 
-    def sync(self, watches: list[object]) -> None: ...
+    def sync(self, watches: list[WatchRecord]) -> None: ...
