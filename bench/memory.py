@@ -18,6 +18,7 @@ costs memory of its own: the RSS column of a traced run is not the bot's.
     uv run python bench/memory.py --watches 100000 --languages 2
     uv run python bench/memory.py --watches 100000 --languages 6
     uv run python bench/memory.py --watches 100000 --languages 2 --trace
+    uv run python bench/memory.py --watches 100000 --languages 2 --hold 300   # then 5 minutes
 """
 
 from __future__ import annotations
@@ -387,6 +388,10 @@ async def measure(args: argparse.Namespace) -> Run:
             await asyncio.sleep(max(0.0, running + 33.0 - time.time()))
             await settle(bot.pid, alive)
             await record("after a watch refresh (30 s chore)")
+            for waited in range(30, args.hold + 1, 30):  # a running bot: polls and refreshes
+                await asyncio.sleep(max(0.0, running + 33.0 + waited - time.time()))
+                await settle(bot.pid, alive)
+                await record(f"{waited} s later")
             errors = [
                 line
                 for line in log.read_text(errors="replace").splitlines()
@@ -487,6 +492,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--items", type=int, default=10, help="items per language's feed")
     parser.add_argument("--trace", action="store_true", help="tracemalloc, grouped by module")
     parser.add_argument("--top", type=int, default=25, help="modules listed per snapshot")
+    parser.add_argument(
+        "--hold", type=int, default=0, help="then read the RSS every 30 s for this many seconds"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument(
         "--env",

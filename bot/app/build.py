@@ -28,7 +28,7 @@ from bot.core.query import Query
 from bot.fetch import SafeClient
 from bot.ports import Notifier
 from bot.settings import Secrets, Settings, interval_warnings
-from bot.store import Store, StoreTransaction
+from bot.store import Store, StoreTransaction, WatchRecord
 
 __all__ = ["App", "ChatAdapter", "build_app", "fetch_policy"]
 
@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 WARM_PAGE = 5000
 """Archived items read at a time when the story index is filled at start."""
+WATCH_PAGE = 5000
+"""Active watches read at a time when the watch index is refreshed (every half minute)."""
 
 
 class ChatAdapter(Protocol):
@@ -101,7 +103,13 @@ class App:
         `parsed`: rules parsed already (rule -> parsed rule), not parsed again."""
         for watch in await self.store.resume_due_watches(self.clock()):
             log.info("watch #%s resumed: its pause ended", watch.id)
-        self.index.sync(await self.store.list_watches(include_paused=False), parsed)
+
+        async def page(after_id: int) -> list[WatchRecord]:
+            return await self.store.list_watches(
+                include_paused=False, after_id=after_id, limit=WATCH_PAGE
+            )
+
+        await self.index.sync_pages(page, parsed)
 
     async def warm_clusters(self) -> int:
         """Fill the story index with the window's archived items and the stories they were

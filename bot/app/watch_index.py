@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from bot.core.item import Item
@@ -85,14 +85,39 @@ class WatchIndex:
         """Make the index equal to `watches` (the store's list), parsing only what changed
         and what `parsed` (rule -> parsed rule) does not already hold."""
         before = len(self._watches)
-        parsed = parsed or {}
-        wanted = {w.id: w for w in watches}
-        for watch_id in [i for i in self._watches if i not in wanted]:
-            self.drop(watch_id)
+        self._keep_only({w.id for w in watches})
+        self._update(watches, parsed or {})
+        self._settle(before)
+
+    async def sync_pages(
+        self,
+        read_page: Callable[[int], Awaitable[list[WatchRecord]]],
+        parsed: Mapping[str, Query] | None = None,
+    ) -> None:
+        """`sync` with the store's list read a page at a time: `read_page(after_id)` gives the
+        next watches by id (none when done). At 100,000 watches the whole list at once cost
+        about 80 MB for a moment, every half minute (`App.refresh_watches`)."""
+        before = len(self._watches)
+        kept: set[int] = set()
+        after = 0
+        while page := await read_page(after):
+            self._update(page, parsed or {})
+            kept.update(w.id for w in page)
+            after = page[-1].id
+        self._keep_only(kept)
+        self._settle(before)
+
+    def _update(self, watches: list[WatchRecord], parsed: Mapping[str, Query]) -> None:
         for watch in watches:
             current = self._watches.get(watch.id)
             if current is None or current != watch:
                 self.put(watch, parsed.get(watch.query))
+
+    def _keep_only(self, wanted: set[int]) -> None:
+        for watch_id in [i for i in self._watches if i not in wanted]:
+            self.drop(watch_id)
+
+    def _settle(self, before: int) -> None:
         if len(self._watches) - before >= FREEZE_AFTER_NEW_WATCHES:
             _freeze_long_lived()
 

@@ -335,11 +335,19 @@ class Store:
         destination: str | None = None,
         owner: str | None = None,
         include_paused: bool = True,
+        after_id: int = 0,
+        limit: int | None = None,
     ) -> list[WatchRecord]:
-        """Return watches, oldest first, optionally filtered."""
+        """Return watches, oldest first, optionally filtered; with `limit`, a page of at most
+        that many with ids above `after_id`."""
         async with self._read() as conn:
             return await watches.list_watches(
-                conn, destination=destination, owner=owner, include_paused=include_paused
+                conn,
+                destination=destination,
+                owner=owner,
+                include_paused=include_paused,
+                after_id=after_id,
+                limit=limit,
             )
 
     async def remove_watch(self, watch_id: int) -> bool:

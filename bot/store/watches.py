@@ -103,12 +103,23 @@ def _filters(destination: str | None, owner: str | None) -> list[sa.ColumnElemen
 
 
 async def list_watches(
-    conn: AsyncConnection, *, destination: str | None, owner: str | None, include_paused: bool
+    conn: AsyncConnection,
+    *,
+    destination: str | None,
+    owner: str | None,
+    include_paused: bool,
+    after_id: int = 0,
+    limit: int | None = None,
 ) -> list[WatchRecord]:
-    """Return watches, oldest first, optionally for one destination or owner."""
+    """Return watches, oldest first, optionally for one destination or owner; with `limit`,
+    at most that many, those with an id above `after_id` (a page)."""
     stmt = sa.select(watches).where(*_filters(destination, owner)).order_by(watches.c.id)
     if not include_paused:
         stmt = stmt.where(watches.c.paused.is_(False))
+    if after_id:
+        stmt = stmt.where(watches.c.id > after_id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
     return [watch_record(row) for row in await conn.execute(stmt)]
 
 

@@ -105,3 +105,50 @@ def test_the_index_keeps_each_rule_once_and_answers_with_it():
     index.put(WatchRecord(1, "alpha", "console", paused=True))
     assert index.query_of(1) is None and index.match(Item(title="alpha")) == []
     assert len(index) == 1
+
+
+async def test_the_refresh_reads_the_watches_a_page_at_a_time(tmp_path, monkeypatch):
+    # Every half minute the bot re-reads its watches: at 100,000 of them, all at once cost
+    # about 80 MB for a moment. A page at a time, the index still ends equal to the store.
+    from bot.app import build
+
+    monkeypatch.setattr(build, "WATCH_PAGE", 2)
+    async with FeedServer() as feeds:
+        h = await open_harness(tmp_path, feeds, [], [])
+        try:
+            store = h.app.store
+            ids = [
+                (await store.add_watch(word, f"jsonl:{h.jsonl}")).id
+                for word in ("alpha", "beta", "gamma", "delta", "epsilon")
+            ]
+            pages: list[int] = []
+            listing = store.list_watches
+
+            async def counted(**kwargs):
+                found = await listing(**kwargs)
+                pages.append(len(found))
+                return found
+
+            monkeypatch.setattr(store, "list_watches", counted)
+            await h.app.refresh_watches()
+            assert len(h.app.index) == 5
+            assert pages == [2, 2, 1, 0]
+            await store.remove_watch(ids[1])
+            await store.set_watch_paused(ids[3], True)
+            await store.set_watch_rule(ids[4], "zeta", mode="immediate", tz="UTC")
+            await h.app.refresh_watches()
+            assert len(h.app.index) == 3
+            assert [h.app.index.query_of(i) is not None for i in ids] == [
+                True,
+                False,
+                True,
+                False,
+                True,
+            ]
+            assert str(h.app.index.query_of(ids[4])) == "zeta"
+            assert [w.watch.id for w in h.app.index.match(Item(title="zeta alpha"))] == [
+                ids[0],
+                ids[4],
+            ]
+        finally:
+            await h.app.aclose()

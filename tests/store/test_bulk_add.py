@@ -59,3 +59,15 @@ async def test_watches_read_back_share_their_common_texts(store: Store) -> None:
         assert watch.destination is first.destination
         assert watch.owner is first.owner and watch.platform is first.platform
         assert watch.mode is first.mode and watch.tz is first.tz
+
+
+async def test_list_watches_by_pages(store: Store) -> None:
+    async with store.transaction() as tx:
+        await tx.add_watches([NewWatch(f"rule {n}", "console") for n in range(5)], now=START)
+    every = await store.list_watches()
+    await store.set_watch_paused(every[2].id, True)
+    first = await store.list_watches(include_paused=False, limit=2)
+    assert [w.query for w in first] == ["rule 0", "rule 1"]
+    second = await store.list_watches(include_paused=False, after_id=first[-1].id, limit=2)
+    assert [w.query for w in second] == ["rule 3", "rule 4"]
+    assert await store.list_watches(include_paused=False, after_id=second[-1].id, limit=2) == []
