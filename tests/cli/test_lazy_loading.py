@@ -11,9 +11,9 @@ import pytest
 
 from bot.store import Store
 
-# Libraries a `watch add`, `watch list` or `sources list` has no use for: the HTTP client,
-# the chat platforms, the scheduler, clustering and article extraction, feed parsing, and
-# Alembic (the database is at the newest schema).
+# Libraries a `watch add`, `watch list`, `sources list` (or `news`, `watch test`) has no use
+# for: the HTTP client, the chat platforms, the scheduler, clustering and article extraction,
+# feed parsing, and Alembic (the database is at the newest schema).
 NOT_NEEDED = {
     "aiohttp",
     "alembic",
@@ -56,7 +56,8 @@ def test_watch_and_sources_commands_load_no_chat_http_or_clustering_module(
         "from bot.cli import main\n"
         f"config = {str(config)!r}\n"
         "codes = [main(['-c', config, 'sources', 'list']), main(['-c', config, 'watch', 'list']),"
-        " main(['watch', 'add', 'Tunisia AND visa', '-c', config])]\n"
+        " main(['watch', 'add', 'Tunisia AND visa', '-c', config]),"
+        " main(['-c', config, 'news', 'Algeria']), main(['-c', config, 'watch', 'test', 'visa'])]\n"
         f"with open({str(tmp_path / 'loaded.json')!r}, 'w') as out:\n"
         "    json.dump({'codes': codes, 'modules': sorted(sys.modules)}, out)\n"
     )
@@ -65,7 +66,7 @@ def test_watch_and_sources_commands_load_no_chat_http_or_clustering_module(
     )
     assert done.returncode == 0, done.stderr
     loaded = json.loads((tmp_path / "loaded.json").read_text())
-    assert loaded["codes"] == [0, 0, 0]
+    assert loaded["codes"] == [0, 0, 0, 0, 0]
     assert "Tunisia AND visa" in done.stdout and "Wire" in done.stdout
     modules: list[str] = loaded["modules"]
     assert {"sqlalchemy", "bot.store", "bot.core.query"} <= set(modules)
