@@ -74,10 +74,16 @@ def plain_text(value: Line | str) -> str:
             if isinstance(part, str)
             else part.text
             if isinstance(part, Code)
-            else command_place(part)[1]
+            else _command_words(part)
             for part in value.parts
         )
     return value.text
+
+
+def _command_words(ref: CommandRef) -> str:
+    words = command_place(ref)[1]
+    url = dict(ref.values).get("url")
+    return f"{url} ({words})" if url else words
 
 
 def marked_html(value: Line) -> Markup:

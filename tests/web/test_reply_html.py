@@ -40,6 +40,9 @@ def test_a_phrase_in_html_and_in_a_notice() -> None:
         '• Le Monde: <code>https://lemonde.example/rss</code> (<a href="/sources">the form on '
         "the sources page</a>)"
     )
+    assert plain_text(feed) == (
+        "• Le Monde: https://lemonde.example/rss (the form on the sources page)"
+    )
     assert str(marked_html(Marked("Algeria <deal>", ((0, 7),)))) == (
         "<mark>Algeria</mark> &lt;deal&gt;"
     )
