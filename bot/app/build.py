@@ -28,14 +28,15 @@ from bot.core.query import Query
 from bot.fetch import SafeClient
 from bot.ports import Notifier
 from bot.settings import Secrets, Settings, interval_warnings
-from bot.store import Store, StoreTransaction, WatchRecord
+from bot.store import Store, WatchRecord
 
 __all__ = ["App", "ChatAdapter", "build_app", "fetch_policy"]
 
 log = logging.getLogger(__name__)
 
-WARM_PAGE = 5000
-"""Archived items read at a time when the story index is filled at start."""
+WARM_PAGE = 1000
+"""Archived items read at a time when the story index is filled at start (the polls that
+fetch meanwhile get the event loop between two pages)."""
 WATCH_PAGE = 5000
 """Active watches read at a time when the watch index is refreshed (every half minute)."""
 
@@ -113,17 +114,24 @@ class App:
 
     async def warm_clusters(self) -> int:
         """Fill the story index with the window's archived items and the stories they were
-        given; return how many. It runs as a job of the store's writer, so a poll's write
-        submitted meanwhile (which clusters its new items) waits for it."""
-        return await self.store.submit(self._remember_window)
+        given; return how many.
 
-    async def _remember_window(self, tx: StoreTransaction) -> int:
+        It reads the archive a page at a time, beside the writer: claims, polls and their
+        writes go on meanwhile, except that a poll with new items waits for the index before
+        its write (which clusters them), so no item is clustered against a partial index.
+        """
+        self.pipeline.clusters_ready.clear()
+        count = await self._remember_window()
+        self.pipeline.clusters_ready.set()
+        return count
+
+    async def _remember_window(self) -> int:
         since = self.clock() - timedelta(seconds=self.settings.alerts.cluster_window)
         after = count = 0
         while True:
-            page = await tx.story_members(since, after_id=after, limit=WARM_PAGE)
+            page = await self.store.story_members(since, after_id=after, limit=WARM_PAGE)
             unknown = [m.item_id for m in page if m.words is None]  # archived before 0007
-            texts = {a.id: a.item for a in await tx.get_items(unknown)} if unknown else {}
+            texts = {a.id: a.item for a in await self.store.get_items(unknown)} if unknown else {}
             for member in page:
                 if member.words is not None:
                     printed = self.clusters.print_of(member.words)

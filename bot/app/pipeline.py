@@ -88,6 +88,9 @@ class Pipeline:
         self.rand = rand or random.Random()
         self.notify_owner = notify_owner
         self.on_enqueued = on_enqueued
+        self.clusters_ready = asyncio.Event()
+        """Clear while the story index is being filled at start: new items wait for it."""
+        self.clusters_ready.set()
         self.on_fetched: Callable[[float], None] = lambda seconds: None
         """Told how long each fetch took (the runtime's metrics)."""
 
@@ -156,6 +159,8 @@ class Pipeline:
         cleaned = await learn_and_clean(self.store, source.id, items, candidates)
         items, candidates = cleaned.items, cleaned.new
         plan = await self._plan(source, candidates, now)
+        if items:  # the write clusters what is new: not before the story index is complete
+            await self.clusters_ready.wait()
 
         async def write(tx: StoreTransaction) -> tuple[int, int]:
             new = await tx.add_new_items(source.id, items, now=now)

@@ -180,8 +180,8 @@ class BotRuntime:
     async def run(self) -> None:
         """Run until `stop` is set; deliveries in flight are finished before returning.
 
-        The story index is filled from the archive while the first polls fetch: polls' writes
-        wait for it on the store's writer, so none clusters an item before it is complete.
+        The story index is filled from the archive while the first polls fetch: a poll with
+        new items waits for it before its write, so none clusters an item before it is complete.
         """
         app = self.app
         if await self.leadership.start():  # SQLite: refused if another run holds the file
@@ -189,7 +189,7 @@ class BotRuntime:
         else:
             await app.refresh_watches()
         warming = asyncio.create_task(self._warm_clusters(), name="story index")
-        await asyncio.sleep(0)  # its job is on the writer's queue before any poll's write
+        await asyncio.sleep(0)  # it holds new items back before any poll starts
         try:
             await self._start_adapters()
             console = await self._start_web()

@@ -24,6 +24,7 @@ from bot.store.records import (
     DeliveryJob,
     DeliveryRecord,
     SourceRecord,
+    StoryMember,
     WatchRecord,
 )
 from bot.store.transaction import StoreTransaction
@@ -552,6 +553,16 @@ class Store:
         async with self._read() as conn:
             return await archive.find_archived(
                 conn, groups, since=since, limit=_positive(limit, "limit")
+            )
+
+    async def story_members(
+        self, since: datetime, *, after_id: int, limit: int
+    ) -> list[StoryMember]:
+        """Items archived since `since` with ids above `after_id` (oldest first, at most
+        `limit`): their story, time and story words (a read: the writer goes on)."""
+        async with self._read() as conn:
+            return await archive.story_members(
+                conn, require_utc(since, "since"), after_id=after_id, limit=limit
             )
 
     async def get_items(self, ids: Sequence[int]) -> list[ArchivedItem]:

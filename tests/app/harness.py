@@ -84,16 +84,19 @@ async def open_harness(
     watches: list[str],
     *,
     clock: Clock | None = None,
+    warm: bool = True,
     **sections: dict[str, Any],
 ) -> Harness:
-    """Build the app and sync its config (sources and watches)."""
+    """Build the app and sync its config (sources and watches); fill the story index unless
+    `warm` is False (the test does it)."""
     jsonl = tmp_path / "alerts.jsonl"
     settings = make_settings(tmp_path / "ww.db", jsonl, sources, watches, **sections)
     clock = clock or Clock()
     console = Console(record=True, width=120, file=open("/dev/null", "w"))  # noqa: SIM115
     app = await build_app(settings, Secrets({}), console=console, with_chat=False, clock=clock)
     await app.sync_config()
-    await app.warm_clusters()
+    if warm:
+        await app.warm_clusters()
     return Harness(app, feeds, jsonl, clock, console)
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
-from bot.store import Store
+from bot.store import Store, archive
 from tests.app.harness import START, Clock, Harness, open_harness, story
 from tests.fakes.feed_server import FeedServer, rss_feed
 
@@ -38,9 +39,11 @@ async def _first_run(tmp_path: Path, feeds: FeedServer, clock: Clock) -> int:
         await h.app.aclose()
 
 
-async def _restart(tmp_path: Path, feeds: FeedServer, clock: Clock) -> Harness:
+async def _restart(
+    tmp_path: Path, feeds: FeedServer, clock: Clock, *, warm: bool = True
+) -> Harness:
     clock.advance(minutes=5)
-    return await open_harness(tmp_path, feeds, _sources(feeds), [WATCH], clock=clock)
+    return await open_harness(tmp_path, feeds, _sources(feeds), [WATCH], clock=clock, warm=warm)
 
 
 async def _paper_reports_the_copy(h: Harness) -> list[str]:
@@ -97,4 +100,45 @@ async def test_items_archived_before_story_words_were_kept_are_read_from_their_t
         try:
             assert await _paper_reports_the_copy(h) == ["alert", "update"]
         finally:
+            await h.app.aclose()
+
+
+async def test_polls_go_on_while_the_story_index_fills_and_new_items_wait_for_it(
+    tmp_path, monkeypatch
+):
+    """The index is filled beside the writer: claims and a 304 poll are written meanwhile
+    (before, the fill was a writer job: the first claim waited for all of it); a poll with a
+    new item holds its write back until the index is complete, so the copy is an update."""
+    clock = Clock()
+    async with FeedServer() as feeds:
+        await _first_run(tmp_path, feeds, clock)
+        h = await _restart(tmp_path, feeds, clock, warm=False)
+        read_members, gate = archive.story_members, asyncio.Event()
+
+        async def held_back(*args, **kwargs):  # the archive's answer, when the test says
+            await gate.wait()
+            return await read_members(*args, **kwargs)
+
+        monkeypatch.setattr(archive, "story_members", held_back)
+        store = h.app.store
+        try:
+            warming = asyncio.create_task(h.app.warm_clusters())
+            await asyncio.sleep(0)
+            claimed = store.claim_due_sources(clock(), limit=10, lease_s=60)
+            agency, paper = await asyncio.wait_for(claimed, 30)  # a hang guard, not a timing
+            assert (await asyncio.wait_for(h.app.pipeline.poll_source(agency), 30)).not_modified
+            h.feeds.set_feed("/b.xml", rss_feed([*BASE_B, COPY]))
+            asked = len(feeds.requests_to("/b.xml"))
+            polling = asyncio.create_task(h.app.pipeline.poll_source(paper))
+            while len(feeds.requests_to("/b.xml")) == asked:
+                await asyncio.sleep(0.01)
+            for _ in range(20):  # time enough to write, were it not held back
+                await asyncio.sleep(0.01)
+            assert not polling.done() and not warming.done()
+            gate.set()
+            assert (await polling).new_items == 1
+            assert await warming == 3
+            assert [d.kind for d in await store.list_deliveries()] == ["alert", "update"]
+        finally:
+            gate.set()
             await h.app.aclose()
