@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.columns import require_utc
-from bot.store.dialect import insert_ignoring_conflicts
+from bot.store.dialect import insert_ignoring_conflicts, is_postgres
 from bot.store.errors import DuplicateError
 from bot.store.records import NewSource, SourceRecord
 from bot.store.rows import source_record
@@ -263,18 +263,28 @@ async def record_poll(
             values["last_modified"] = last_modified
     else:
         values.update(consecutive_failures=sources.c.consecutive_failures + 1, last_error=error)
+    history = {
+        "polled_at": now,
+        "ok": ok,
+        "status": status,
+        "error": "" if ok else error,
+        "new_items": max(new_items, 0),
+    }
     stmt = sa.update(sources).where(sources.c.id == source_id).values(values)
-    row = (await conn.execute(stmt.returning(*sources.c))).first()
+    if is_postgres(conn):  # one round trip: the history row is written by the same statement
+        updated = stmt.returning(*sources.c).cte("updated")
+        kept = sa.insert(source_polls).from_select(
+            ["source_id", *history],
+            sa.select(
+                updated.c.id,
+                *(sa.literal(v, source_polls.c[k].type) for k, v in history.items()),
+            ),
+        )
+        row = (await conn.execute(sa.select(updated).add_cte(kept.cte("kept")))).first()
+    else:
+        row = (await conn.execute(stmt.returning(*sources.c))).first()
+        if row is not None:
+            await conn.execute(sa.insert(source_polls).values(source_id=source_id, **history))
     if row is None:
         raise LookupError(f"source #{source_id} does not exist (removed while polling?)")
-    await conn.execute(
-        sa.insert(source_polls).values(
-            source_id=source_id,
-            polled_at=now,
-            ok=ok,
-            status=status,
-            error="" if ok else error,
-            new_items=max(new_items, 0),
-        )
-    )
     return source_record(row)
