@@ -268,7 +268,7 @@ async def test_kill9_a_worker_then_the_leader_sources_and_digests_carry_on(tmp_p
     room.feeds["/hang.xml"] = [story(99, 0)]
     now = datetime.now(UTC)
     digest_at = datetime.fromtimestamp(
-        math.ceil((now + timedelta(seconds=75)).timestamp() / 60) * 60, UTC
+        math.ceil((now + timedelta(seconds=100)).timestamp() / 60) * 60, UTC
     )
     runner = await room.start()
     try:
