@@ -96,8 +96,9 @@ class BotRuntime:
         for adapter in list(self._gateway_later):
             try:
                 await adapter.open_gateway()  # type: ignore[attr-defined]
-            except Exception:
+            except Exception as err:
                 log.exception("opening %s's gateway failed; stopping", type(adapter).__name__)
+                self.failure = err  # exit 1: a supervisor starts it again
                 self.stop.set()
                 return
             self._gateway_later.remove(adapter)
