@@ -70,46 +70,53 @@ def tally(counts: Tally | None, key: str, change: int) -> None:
         counts.change(key, change)
 
 
-def _file(table: dict[str, Members], atom: str, rule_ids: Members) -> int:
-    """File `rule_ids` under `atom`; return how many were not filed there before.
+def _joined(existing: Members | None, rule_ids: Members) -> tuple[Members, int]:
+    """`existing` (None when empty) with `rule_ids` added, and how many of them are new.
 
-    A 1-tuple is immutable, so it is filed as it is: the postings of a stem index, built
-    from those of the word index, share them instead of holding copies.
+    A 1-tuple is immutable, so it is kept as it is: the postings of a stem index, built from
+    those of the word index, share them instead of holding copies. A set costs 216 bytes
+    however few ids it holds, a 1-tuple 48.
     """
-    existing = table.get(atom)
     if existing is None:
         if isinstance(rule_ids, tuple):
-            table[atom] = rule_ids
-        else:
-            table[atom] = (next(iter(rule_ids)),) if len(rule_ids) == 1 else set(rule_ids)
-        return len(rule_ids)
+            return rule_ids, len(rule_ids)
+        return ((next(iter(rule_ids)),) if len(rule_ids) == 1 else set(rule_ids)), len(rule_ids)
     if isinstance(existing, tuple):
         merged = set(existing).union(rule_ids)
-        table[atom] = existing if len(merged) == 1 else merged
-        return len(merged) - 1
+        return (existing if len(merged) == 1 else merged), len(merged) - 1
     before = len(existing)
     existing.update(rule_ids)
-    return len(existing) - before
+    return existing, len(existing) - before
+
+
+def _without(existing: Members | None, rule_id: str) -> tuple[Members | None, bool]:
+    """`existing` without `rule_id` (None when empty), and whether it was there."""
+    if existing is None:
+        return None, False
+    if isinstance(existing, tuple):
+        return (None, True) if existing[0] == rule_id else (existing, False)
+    if rule_id not in existing:
+        return existing, False
+    existing.discard(rule_id)
+    if len(existing) == 1:
+        return (next(iter(existing)),), True
+    return (existing or None), True
+
+
+def _file(table: dict[str, Members], atom: str, rule_ids: Members) -> int:
+    """File `rule_ids` under `atom`; return how many were not filed there before."""
+    table[atom], added = _joined(table.get(atom), rule_ids)
+    return added
 
 
 def _unfile(table: dict[str, Members], atom: str, rule_id: str) -> bool:
     """Take `rule_id` from under `atom`; tell whether it was there."""
-    existing = table.get(atom)
-    if existing is None:
-        return False
-    if isinstance(existing, tuple):
-        if existing[0] == rule_id:
-            del table[atom]
-            return True
-        return False
-    if rule_id not in existing:
-        return False
-    existing.discard(rule_id)
-    if len(existing) == 1:
-        table[atom] = (next(iter(existing)),)
-    elif not existing:
-        del table[atom]
-    return True
+    left, found = _without(table.get(atom), rule_id)
+    if left is None:
+        table.pop(atom, None)
+    else:
+        table[atom] = left
+    return found
 
 
 # A posting keeps the keys of its plain atoms as a set from this many atoms on (`collect`).
@@ -127,7 +134,7 @@ class Posting:
     __slots__ = ("plain", "plain_keys", "prefixed", "unguarded", "valued")
 
     def __init__(self) -> None:
-        self.unguarded: set[str] | None = None
+        self.unguarded: Members | None = None
         self.plain: dict[str, Members] | None = None
         # The keys of `plain` as a set, made on first need when it has _KEYS_FROM or more.
         self.plain_keys: frozenset[str] | None = None
@@ -140,7 +147,7 @@ class Posting:
         return bool(self.unguarded or self.plain or self.prefixed or self.valued)
 
     def add(
-        self, guard: Guard, rule_ids: set[str], counts: Tally | None = None, key: str = ""
+        self, guard: Guard, rule_ids: Members, counts: Tally | None = None, key: str = ""
     ) -> None:
         """File `rule_ids` under every atom of `guard` (or as unguarded).
 
@@ -150,11 +157,8 @@ class Posting:
         if not rule_ids:
             return
         if guard is None:
-            if self.unguarded is None:
-                self.unguarded = set()
-            before = len(self.unguarded)
-            self.unguarded |= rule_ids
-            tally(counts, key, len(self.unguarded) - before)
+            self.unguarded, added = _joined(self.unguarded, rule_ids)
+            tally(counts, key, added)
             return
         self.plain_keys = None
         for atom in guard:
@@ -192,11 +196,9 @@ class Posting:
     ) -> None:
         """Remove `rule_id` from wherever `guard` filed it (and from `counts`, see `add`)."""
         if guard is None:
-            if self.unguarded is not None and rule_id in self.unguarded:
-                self.unguarded.discard(rule_id)
+            self.unguarded, found = _without(self.unguarded, rule_id)
+            if found:
                 tally(counts, key, -1)
-                if not self.unguarded:
-                    self.unguarded = None
             return
         self.plain_keys = None
         for atom in guard:
@@ -239,7 +241,7 @@ class Posting:
         indexed prefixes that some word of the item starts with.
         """
         if self.unguarded:
-            out |= self.unguarded
+            out.update(self.unguarded)
         plain = self.plain
         if plain:
             # Intersect in C, walking the smaller side. Set & set reads the hashes stored in
@@ -256,7 +258,7 @@ class Posting:
     def collect_raw(self, doc: AnalysedItem, prefixes: frozenset[str], out: set[str]) -> None:
         """Like `collect`, for a posting whose plain atoms are words, stemmed for the item."""
         if self.unguarded:
-            out |= self.unguarded
+            out.update(self.unguarded)
         if self.plain:
             stem_of, has = doc.stem_atom, doc.has_stem
             out.update(*[found for atom, found in self.plain.items() if has(stem_of(atom))])
