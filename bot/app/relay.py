@@ -445,11 +445,12 @@ class Relay:
         if platform not in ("slack", "discord"):
             surface = "cli"  # an operator's watch (the CLI, the config file): the log says it
         resume = written(cmd("watch", "resume", id=out.watch.id), surface)
+        tick = "" if surface == "cli" else "`"  # chat marks code; a log line stays plain
         await self.tell_owner(
             out.watch.owner,
-            f"Your Wirewatch watch #{out.watch.id} (`{out.watch.query}`) was paused: {reason}. "
-            f"Its alerts are kept: fix the channel or permissions, then "
-            f"`{resume}` and they will be delivered.",
+            f"Your Wirewatch watch #{out.watch.id} ({tick}{out.watch.query}{tick}) was paused: "
+            f"{reason}. Its alerts are kept: fix the channel or permissions, then "
+            f"{tick}{resume}{tick} and they will be delivered.",
         )
 
     async def tell_owner(self, owner: str, text: str) -> None:

@@ -60,6 +60,9 @@ async def test_a_refusing_jsonl_path_pauses_the_watch_and_every_alert_arrives_af
             assert {d.attempts for d in deliveries} == {0}  # a refusal is no failed try
             told = [r for r in caplog.records if "was paused" in r.getMessage()]
             assert len(told) == 1, [r.getMessage() for r in told]
+            # An operator's watch: the log speaks the terminal's words, no chat code marks.
+            assert f"wirewatch watch resume {watch.id}" in told[0].getMessage()
+            assert "`" not in told[0].getMessage()
 
             h.clock.advance(minutes=5)
             assert await h.deliver() == 0  # paused: nothing is claimed, nothing is lost
