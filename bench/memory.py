@@ -328,8 +328,9 @@ async def measure(args: argparse.Namespace) -> Run:
         snapshots = work / "snapshots"
         snapshots.mkdir()
         command = [sys.executable, "-m", "bot", "--config", str(config), "run"]
-        if args.trace:
+        if args.trace or args.without:
             command = [sys.executable, str(Path(__file__).resolve()), "--child", str(snapshots)]
+            command += [",".join(args.without), "1" if args.trace else "0"]
             command += ["--config", str(config), "run"]
         env = {k: v for k, v in os.environ.items() if not k.startswith("WIREWATCH_")}
         env.update(args.env)
@@ -463,11 +464,15 @@ def report_snapshots(run: Run, top: int) -> None:
         )
 
 
-def child(snapshots: Path, argv: list[str]) -> int:
-    """Run the bot's CLI under tracemalloc; SIGUSR1 writes the next snapshot to `snapshots`."""
+def child(snapshots: Path, without: str, trace: bool, argv: list[str]) -> int:
+    """Run the bot's CLI without the modules `without` names (as if not installed), under
+    tracemalloc with `trace`: then SIGUSR1 writes the next snapshot to `snapshots`."""
     import tracemalloc
 
-    tracemalloc.start(1)
+    for name in filter(None, without.split(",")):
+        sys.modules[name] = None  # type: ignore[assignment]  # `import name` raises ImportError
+    if trace:
+        tracemalloc.start(1)
     taken = [0]
 
     def dump(_signum: int, _frame: object) -> None:
@@ -485,7 +490,7 @@ def child(snapshots: Path, argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--child"]:
-        sys.exit(child(Path(argv[1]), argv[2:]))
+        sys.exit(child(Path(argv[1]), argv[2], argv[3] == "1", argv[4:]))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--watches", type=int, default=100_000)
     parser.add_argument("--languages", type=int, default=2, help=f"1 to {len(ORDER)}: {ORDER}")
@@ -494,6 +499,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--top", type=int, default=25, help="modules listed per snapshot")
     parser.add_argument(
         "--hold", type=int, default=0, help="then read the RSS every 30 s for this many seconds"
+    )
+    parser.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        help="run the bot as if this package were not installed (e.g. trio: a dev-only package"
+        " that httpcore imports when present, 16 MB); repeatable",
     )
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument(
@@ -514,6 +526,7 @@ def main(argv: list[str] | None = None) -> None:
         f" {platform.machine()}, {os.cpu_count()} CPUs"
         + (f"; bot environment {args.env}" if args.env else "")
         + ("; under tracemalloc" if args.trace else "")
+        + (f"; without {', '.join(args.without)}" if args.without else "")
     )
     print("| step | RSS | peak RSS (VmHWM) | anonymous | s since start | load (1/5/15 min) |")
     print("|---|---|---|---|---|---|")
