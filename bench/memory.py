@@ -250,7 +250,14 @@ class Feeds:
             if code in self.on:
                 self.full_requests[code] += 1
                 body = self.bodies[code]
-            return web.Response(body=body, headers={"Content-Type": "application/rss+xml"})
+            # A conditional GET of an unchanged feed is answered 304, as real feeds do: the
+            # bot then does not parse the same (possibly large) feed every poll.
+            etag = f'"{code}-{int(code in self.on)}"'
+            if request.headers.get("If-None-Match") == etag:
+                return web.Response(status=304, headers={"ETag": etag})
+            return web.Response(
+                body=body, headers={"Content-Type": "application/rss+xml", "ETag": etag}
+            )
 
         app = web.Application()
         app.router.add_get("/{code}.xml", feed)
@@ -494,7 +501,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--watches", type=int, default=100_000)
     parser.add_argument("--languages", type=int, default=2, help=f"1 to {len(ORDER)}: {ORDER}")
-    parser.add_argument("--items", type=int, default=10, help="items per language's feed")
+    parser.add_argument(
+        "--items",
+        type=int,
+        default=10,
+        help="items per language's feed (the bot reads at most 500 of a feed)",
+    )
     parser.add_argument("--trace", action="store_true", help="tracemalloc, grouped by module")
     parser.add_argument("--top", type=int, default=25, help="modules listed per snapshot")
     parser.add_argument(
