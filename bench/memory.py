@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import random
 import shutil
@@ -178,7 +179,10 @@ async def fill_database(url: str, rules: list[str], destination: str) -> None:
         await store.close()
 
 
-def write_config(path: Path, db_url: str, port: int, codes: list[str]) -> Path:
+def write_config(
+    path: Path, db_url: str, port: int, codes: list[str], rules: list[str], destination: str
+) -> Path:
+    """The bot's config: the loopback feeds, and `rules` as `[[watches]]` entries if any."""
     lines = [
         'log_level = "INFO"',
         f'[database]\nurl = "{db_url}"',
@@ -188,6 +192,10 @@ def write_config(path: Path, db_url: str, port: int, codes: list[str]) -> Path:
     for code in codes:
         lines.append(
             f'[[sources]]\nname = "Wire {code}"\nurl = "http://127.0.0.1:{port}/{code}.xml"'
+        )
+    for rule in rules:
+        lines.append(
+            f'[[watches]]\nquery = {json.dumps(rule, ensure_ascii=False)}\nto = "{destination}"'
         )
     config = path / "wirewatch.toml"
     config.write_text("\n\n".join(lines) + "\n", encoding="utf-8")
@@ -322,15 +330,19 @@ async def measure(args: argparse.Namespace) -> Run:
     work = Path(tempfile.mkdtemp(prefix="wirewatch-memory-"))
     try:
         db_url = f"sqlite+aiosqlite:///{work / 'wirewatch.db'}"
+        destination = f"jsonl:{work / 'alerts.jsonl'}"
         started = time.time()
-        await fill_database(db_url, rules, f"jsonl:{work / 'alerts.jsonl'}")
-        print(
-            f"# database with {len(rules):,} watches in {time.time() - started:.0f} s",
-            file=sys.stderr,
-        )
+        if not args.in_config:
+            await fill_database(db_url, rules, destination)
+            print(
+                f"# database with {len(rules):,} watches in {time.time() - started:.0f} s",
+                file=sys.stderr,
+            )
         feeds = Feeds(langs, args.items)
         runner, port = await feeds.serve()
-        config = write_config(work, db_url, port, list(langs))
+        config = write_config(
+            work, db_url, port, list(langs), rules if args.in_config else [], destination
+        )
         log = work / "bot.log"
         snapshots = work / "snapshots"
         snapshots.mkdir()
@@ -519,6 +531,12 @@ def main(argv: list[str] | None = None) -> None:
         help="run the bot as if this package were not installed (e.g. trio: a dev-only package"
         " that httpcore imports when present, 16 MB); repeatable",
     )
+    parser.add_argument(
+        "--in-config",
+        action="store_true",
+        help="the watches as [[watches]] entries of the config file (default: in the database,"
+        " as chat adds them)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument(
         "--env",
@@ -539,6 +557,7 @@ def main(argv: list[str] | None = None) -> None:
         + (f"; bot environment {args.env}" if args.env else "")
         + ("; under tracemalloc" if args.trace else "")
         + (f"; without {', '.join(args.without)}" if args.without else "")
+        + ("; watches in the config file" if args.in_config else "")
     )
     print("| step | RSS | peak RSS (VmHWM) | anonymous | s since start | load (1/5/15 min) |")
     print("|---|---|---|---|---|---|")

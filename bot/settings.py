@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import sys
 import tomllib
 import typing
 from pathlib import Path
@@ -278,7 +279,7 @@ class WatchEntry(_Section):
         from bot.core.digest import parse_digest_mode
 
         parse_digest_mode(value)
-        return value
+        return sys.intern(value)  # 100,000 watches in a file repeat a few modes
 
     @field_validator("tz")
     @classmethod
@@ -289,13 +290,15 @@ class WatchEntry(_Section):
             raise ValueError(
                 f"unknown time zone {value!r}: use an IANA name such as Europe/Paris or UTC"
             ) from None
-        return value
+        return sys.intern(value)
 
     @field_validator("to")
     @classmethod
     def _destination(cls, value: str) -> str:
         try:
-            return str(parse_destination(value))
+            # Interned: the watches of a config file share a few destinations, and the
+            # settings hold every entry as long as the bot runs.
+            return sys.intern(str(parse_destination(value)))
         except DestinationError as err:
             raise ValueError(str(err)) from None
 

@@ -290,3 +290,18 @@ def test_a_weekly_digest_in_the_file(tmp_path: Path):
     assert "watches[0].mode: unknown day 'someday'" in _problems(
         tmp_path, '[[watches]]\nquery = "a"\nmode = "weekly someday 08:00"\n'
     )
+
+
+def test_config_watches_share_their_destination_mode_and_zone_strings(tmp_path: Path):
+    # The settings hold every [[watches]] entry while the bot runs: 100,000 of them naming one
+    # destination must not hold 100,000 copies of it.
+    entries = "".join(
+        f'[[watches]]\nquery = "rule{n}"\nto = "jsonl:alerts.jsonl"\nmode = "hourly"\n'
+        f'tz = "Europe/Paris"\n\n'
+        for n in range(3)
+    )
+    config = tmp_path / "wirewatch.toml"
+    config.write_text(entries, encoding="utf-8")
+    first, *others = load_settings(config, env={}).watches
+    for entry in others:
+        assert entry.to is first.to and entry.mode is first.mode and entry.tz is first.tz

@@ -176,3 +176,36 @@ def test_the_cli_refuses_too_with_exit_1(tmp_path: Path, capsys, monkeypatch):
     assert "line 19" in out
     code = cli.main(["-c", str(config), "sources", "remove", "1"])
     assert code == 1 and "line 6" in capsys.readouterr().out
+
+
+async def test_config_watches_are_inserted_in_slices_in_file_order(tmp_path, monkeypatch):
+    # 100,000 config watches inserted by one statement returned 100,000 records at once: the
+    # bot's peak RSS at start. In slices, the ids still follow the file.
+    from bot.app import config_sync
+    from bot.store.transaction import StoreTransaction
+
+    monkeypatch.setattr(config_sync, "WATCH_SLICE", 2)
+    sizes: list[int] = []
+    insert = StoreTransaction.add_watches
+
+    async def counted(self, new, *, now):
+        sizes.append(len(new))
+        return await insert(self, new, now=now)
+
+    monkeypatch.setattr(StoreTransaction, "add_watches", counted)
+    rules = [f"rule{n}" for n in range(5)]
+    config = tmp_path / "wirewatch.toml"
+    config.write_text(
+        '[database]\nurl = "sqlite+aiosqlite:///ww.db"\n\n'
+        + "".join(f'[[watches]]\nquery = "{rule}"\nto = "console"\n\n' for rule in rules),
+        encoding="utf-8",
+    )
+    app = await start(config)
+    try:
+        _sources, watches = await snapshot(app)
+        assert sizes == [2, 2, 1]
+        assert [query for _id, query, _paused in watches] == rules
+        assert [i for i, _q, _p in watches] == sorted(i for i, _q, _p in watches)
+        assert len(app.index) == 5
+    finally:
+        await app.aclose()
