@@ -43,6 +43,7 @@ async def wait_until(condition, timeout: float = 15.0) -> bool:
     return False
 
 
+@pytest.mark.slow  # real 1 s intervals and a 3 s watch for polls that must not come
 async def test_sources_added_and_removed_at_run_time_are_polled_and_dropped(tmp_path):
     async with FeedServer() as feeds:
         feeds.set_feed("/a.xml", rss_feed([story(1, "First")]))
