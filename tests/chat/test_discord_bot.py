@@ -291,7 +291,8 @@ class _Broken:
     """A service whose every call fails, to prove a bug never reaches the channel raw."""
 
     def __getattr__(self, name: str) -> Callable[..., Awaitable[Reply]]:
-        async def fail(*args: Any, **kwargs: Any) -> Reply:
+        def fail(*args: Any, **kwargs: Any) -> Awaitable[Reply]:
+            # raises at the call, so a method the adapter calls without awaiting fails too
             raise RuntimeError("boom")
 
         return fail
