@@ -57,6 +57,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from news_farm import LANGUAGES, Language, make_languages  # noqa: E402
+from pg_scratch import create_database, database_url, drop_database  # noqa: E402
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 LOG_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) (\w+) ([\w.]+): (.*)$")
@@ -447,8 +448,8 @@ async def run_once(args: argparse.Namespace, db: str, rules: list[str]) -> RunRe
     admin_url = args.pg_url
     try:
         if db == "postgresql":
-            await _create_database(admin_url, database)
-            db_url = admin_url.rsplit("/", 1)[0] + "/" + database
+            await create_database(admin_url, database)
+            db_url = database_url(admin_url, database)
         else:
             db_url = f"sqlite+aiosqlite:///{work / 'wirewatch.db'}"
         config = write_config(work, farm, args, db_url, rules)
@@ -484,7 +485,7 @@ async def run_once(args: argparse.Namespace, db: str, rules: list[str]) -> RunRe
     finally:
         farm.close()
         if db == "postgresql":
-            await _drop_database(admin_url, database)
+            await drop_database(admin_url, database)
         if args.keep:
             print(f"# kept {work}", file=sys.stderr)
         else:
@@ -589,27 +590,6 @@ async def _measure(
         stop_s=stop_s,
         errors=errors[:20],
     )
-
-
-async def _create_database(admin_url: str, name: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(admin_url.replace("postgresql+asyncpg", "postgresql"))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
-async def _drop_database(admin_url: str, name: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(admin_url.replace("postgresql+asyncpg", "postgresql"))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 # --- report -------------------------------------------------------------------------------

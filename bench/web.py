@@ -7,12 +7,16 @@ and times each page as a signed-in admin (the widest view: every watch) with rea
 requests, `--runs` times each. Prints median and 95th percentile per page.
 
     uv run python bench/web.py                       # SQLite in a temporary directory
+    uv run python bench/web.py --db postgresql       # a scratch database on
+                                                     # WIREWATCH_TEST_DATABASE_URL's server
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import random
 import statistics
 import sys
@@ -28,6 +32,8 @@ import sqlalchemy as sa
 
 # The bot package, not bench/bot.py (this script's folder comes first on sys.path).
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pg_scratch import scratch_database  # bench/, the script's folder
 
 from bot.app.build import build_app
 from bot.settings import Secrets, settings_from_dict
@@ -195,9 +201,24 @@ async def main() -> None:
     parser.add_argument("--alerts", type=int, default=200_000)
     parser.add_argument("--items", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("WIREWATCH_TEST_DATABASE_URL", ""),
+        help="a PostgreSQL URL whose user may create databases (default: "
+        "$WIREWATCH_TEST_DATABASE_URL)",
+    )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite+aiosqlite:///{Path(folder) / 'web.db'}"
+    if args.db == "postgresql" and not args.pg_url:
+        parser.error("--db postgresql needs --pg-url or WIREWATCH_TEST_DATABASE_URL")
+    async with contextlib.AsyncExitStack() as stack:
+        folder = stack.enter_context(tempfile.TemporaryDirectory())
+        if args.db == "postgresql":
+            url = await stack.enter_async_context(
+                scratch_database(args.pg_url, f"wirewatch_bench_web_{os.getpid()}")
+            )
+        else:
+            url = f"sqlite+aiosqlite:///{Path(folder) / 'web.db'}"
         settings = settings_from_dict(
             {"database": {"url": url}, "web": {"enabled": True, "port": 0}}, env={}
         )
@@ -221,7 +242,7 @@ async def main() -> None:
         finally:
             await app.aclose()
     print(
-        f"SQLite: {args.sources:,} sources, {args.watches:,} watches, {args.items:,} items, "
+        f"{'PostgreSQL' if args.db == 'postgresql' else 'SQLite'}: {args.sources:,} sources, {args.watches:,} watches, {args.items:,} items, "
         f"{args.alerts:,} alerts, {args.sources * 288:,} polls (filled in {filled:.1f} s); "
         f"{args.runs} requests per page"
     )
