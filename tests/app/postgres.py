@@ -5,29 +5,17 @@ database."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-PG_URL_ENV = "WIREWATCH_TEST_DATABASE_URL"
-
-
-def postgres_url() -> str:
-    """The test PostgreSQL URL, or skip (fail in CI) when none is configured."""
-    url = os.environ.get(PG_URL_ENV, "")
-    if url:
-        return url
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{PG_URL_ENV} is not set: CI must run the several-worker tests on PostgreSQL")
-    pytest.skip(f"{PG_URL_ENV} not set")
+from tests.postgres_url import postgres_url
 
 
 @dataclass(frozen=True)

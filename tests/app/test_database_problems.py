@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import socket
 import uuid
 from pathlib import Path
@@ -23,9 +22,9 @@ from bot.store import DatabaseProblem
 from bot.store.db_errors import describe, is_outage, masked_url
 from bot.store.outage import OutageLog
 from tests.app.bot_process import wirewatch
+from tests.postgres_url import postgres_url
 
 SECRET = "S3CRETPW"
-PG_URL_ENV = "WIREWATCH_TEST_DATABASE_URL"
 
 
 def free_port() -> int:
@@ -93,18 +92,9 @@ async def test_without_retry_an_unreachable_server_fails_at_once() -> None:
     assert caught.value.kind == "unreachable" and SECRET not in str(caught.value)
 
 
-def pg_url() -> str:
-    url = os.environ.get(PG_URL_ENV, "")
-    if not url:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{PG_URL_ENV} is not set")
-        pytest.skip(f"{PG_URL_ENV} not set")
-    return url
-
-
 @pytest.mark.postgres
 async def test_a_refused_login_or_unknown_database_fails_at_once_without_retrying() -> None:
-    base = make_url(pg_url())
+    base = make_url(postgres_url())
     slept: list[float] = []
 
     async def sleep(seconds: float) -> None:
@@ -203,7 +193,7 @@ async def test_a_running_bot_logs_an_outage_twice_and_recovers_on_its_own(tmp_pa
     from tests.fakes.feed_server import FeedServer, rss_feed
     from tests.fakes.tcp_proxy import TcpProxy
 
-    base = make_url(pg_url())
+    base = make_url(postgres_url())
     name = f"ww_outage_{uuid.uuid4().hex[:10]}"
     admin_dsn = base.set(drivername="postgresql").render_as_string(hide_password=False)
     admin = await asyncpg.connect(admin_dsn)

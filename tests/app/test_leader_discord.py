@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 
-import discord
 import pytest
 from rich.console import Console
 
@@ -18,17 +17,7 @@ from tests.app.postgres import private_database
 from tests.app.test_runtime import wait_until
 from tests.fakes.discord_api import GUILD_ID, FakeDiscord
 
-pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture(autouse=True)
-def _restore_discord_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
-    monkeypatch.setattr(
-        discord.gateway.DiscordWebSocket,
-        "DEFAULT_GATEWAY",
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
-    )
+pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("discord_endpoints_restored")]
 
 
 async def test_only_the_leader_holds_discords_gateway(tmp_path):

@@ -45,14 +45,7 @@ class Rig:
         return await self.fake.wait_final(self.fake.interaction(command, sub, options, **kw))
 
 
-@pytest.fixture(autouse=True)
-def _restore_discord_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
-    monkeypatch.setattr(
-        discord.gateway.DiscordWebSocket,
-        "DEFAULT_GATEWAY",
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
-    )
+pytestmark = pytest.mark.usefixtures("discord_endpoints_restored")
 
 
 async def open_rig(tmp_path: Path, fake: FakeDiscord, **options: Any) -> Rig:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import discord
 import pytest
 
 from bot.app.watch_index import WatchIndex
@@ -16,15 +15,7 @@ from bot.settings import DiscordSettings, Secrets
 from bot.store import Store
 from tests.fakes.discord_api import GUILD_ID, FakeDiscord
 
-
-@pytest.fixture(autouse=True)
-def _restore_discord_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
-    monkeypatch.setattr(
-        discord.gateway.DiscordWebSocket,
-        "DEFAULT_GATEWAY",
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
-    )
+pytestmark = pytest.mark.usefixtures("discord_endpoints_restored")
 
 
 async def test_a_rest_only_follower_opens_the_gateway_when_it_leads(tmp_path: Path):

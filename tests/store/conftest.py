@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -14,8 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.store import Store
+from tests.postgres_url import postgres_url
 
-PG_URL_ENV = "WIREWATCH_TEST_DATABASE_URL"
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
@@ -47,23 +46,13 @@ class Database:
         return await Store.open(self.url, schema=self.schema, clock=clock, migrate=migrate)
 
 
-def _postgres_url() -> str:
-    """Return the test PostgreSQL URL, or skip (fail in CI) when none is configured."""
-    url = os.environ.get(PG_URL_ENV, "")
-    if url:
-        return url
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{PG_URL_ENV} is not set: CI must run the store tests against PostgreSQL")
-    pytest.skip(f"{PG_URL_ENV} not set")
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
     """Yield an empty database of each backend; PostgreSQL gets a random schema, dropped after."""
     if request.param == "sqlite":
         yield Database(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}")
         return
-    url = _postgres_url()
+    url = postgres_url()
     schema = f"test_store_{uuid.uuid4().hex[:12]}"
     admin = create_async_engine(url)
     try:
