@@ -156,6 +156,15 @@ class CommandService:
             code=str(err),
         )
 
+    def _parse_rule(self, query: str, missing: Reply) -> Query | Reply:
+        """The parsed rule, or the reply to give: `missing` for an empty rule, or its syntax error."""
+        if not query.strip():
+            return missing
+        try:
+            return parse(query)
+        except QuerySyntaxError as err:
+            return self._syntax_error(err)
+
     def _may_change(self, caller: Caller, watch: WatchRecord) -> bool:
         return watch.owner == caller.owner or self._is_admin(caller)
 
@@ -272,12 +281,11 @@ class CommandService:
         self, caller: Caller, query: str, *, channel: str | None = None, digest: str | None = None
     ) -> Reply:
         """Subscribe a channel (or the caller, by DM) to a rule."""
-        if not query.strip():
-            return Reply.error("A watch needs a rule", say(usage_of("watch", "add")))
-        try:
-            parsed = parse(query)
-        except QuerySyntaxError as err:
-            return self._syntax_error(err)
+        parsed = self._parse_rule(
+            query, Reply.error("A watch needs a rule", say(usage_of("watch", "add")))
+        )
+        if isinstance(parsed, Reply):
+            return parsed
         target = await self._watch_target(caller, channel, digest, 1)
         if isinstance(target, Reply):
             return target
@@ -527,15 +535,15 @@ class CommandService:
         wid = self._parse_id(watch_id, "watch")
         if isinstance(wid, Reply):
             return wid
-        if not query.strip():
-            return Reply.error(
+        parsed = self._parse_rule(
+            query,
+            Reply.error(
                 "A watch needs a rule",
                 say("Type the new rule, e.g. ", Code("Algeria AND visa"), "."),
-            )
-        try:
-            parsed = parse(query)
-        except QuerySyntaxError as err:
-            return self._syntax_error(err)
+            ),
+        )
+        if isinstance(parsed, Reply):
+            return parsed
         watch = await self.store.get_watch(wid)
         if watch is None or not self._visible(caller, watch):
             return Reply.error(
@@ -573,12 +581,11 @@ class CommandService:
 
     async def watch_test(self, caller: Caller, query: str) -> Reply:
         """Dry-run a rule: canonical form, warnings, and what it would have matched."""
-        if not query.strip():
-            return Reply.error("Give a rule to test", say(usage_of("watch", "test")))
-        try:
-            parsed = parse(query)
-        except QuerySyntaxError as err:
-            return self._syntax_error(err)
+        parsed = self._parse_rule(
+            query, Reply.error("Give a rule to test", say(usage_of("watch", "test")))
+        )
+        if isinstance(parsed, Reply):
+            return parsed
         reply = Reply(title="The rule is valid", lines=[say("Rule: ", Code(str(parsed)))])
         reply.warnings = list(parsed.warnings)
         await self._preview(reply, parsed)
@@ -590,12 +597,11 @@ class CommandService:
         """Test a rule on a text, or on what a URL serves (each item of a feed, or a page)."""
         from bot.commands.check_file import CheckedFile, check_items
 
-        if not query.strip():
-            return Reply.error("Give a rule to test", say("e.g. ", Code("Algeria AND readmission")))
-        try:
-            parsed = parse(query)
-        except QuerySyntaxError as err:
-            return self._syntax_error(err)
+        parsed = self._parse_rule(
+            query, Reply.error("Give a rule to test", say("e.g. ", Code("Algeria AND readmission")))
+        )
+        if isinstance(parsed, Reply):
+            return parsed
         if url.strip():
             checked = await self._read_for_check(url.strip())
             if isinstance(checked, Reply):

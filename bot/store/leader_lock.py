@@ -18,6 +18,7 @@ import contextlib
 import logging
 import os
 import zlib
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
@@ -39,20 +40,20 @@ advisory locks span a whole database and two deployments (or tests) may share on
 _KEEPALIVE = {"tcp_keepalives_idle": 30, "tcp_keepalives_interval": 10, "tcp_keepalives_count": 3}
 
 
-class LeaderLock:
+class LeaderLock(ABC):
     """The leader lock of one worker: `try_acquire`, `check`, `release`."""
 
+    @abstractmethod
     async def try_acquire(self) -> bool:
         """Take the lock if it is free; True when this worker holds it afterwards."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def check(self) -> bool:
         """True if this worker still holds the lock."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def release(self) -> None:
         """Let go of the lock (safe to call when not held)."""
-        raise NotImplementedError
 
 
 class PostgresLeaderLock(LeaderLock):
