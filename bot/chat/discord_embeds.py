@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import discord
 
-from bot.commands.reply import Code, CommandRef, Line, Phrase, Reply
+from bot.commands.reply import Line, Phrase, Reply
 from bot.commands.source_status import source_health
 from bot.commands.usage import plain, written
 from bot.core.alert import Alert, Marked, Story
@@ -287,15 +287,13 @@ def _line_markdown(line: Line) -> str:
     if isinstance(line, Marked):
         return marked_markdown(line, FIELD_VALUE_LIMIT)
     if isinstance(line, Phrase):
-        out: list[str] = []
-        for part in line.parts:
-            if isinstance(part, Code):
-                out.append(_code_span(part.text))
-            elif isinstance(part, CommandRef):
-                out.append(_code_span(written(part, "discord")))
-            else:
-                out.append(escape_text(part))
-        return "".join(out)
+        return "".join(
+            line.render(
+                text=escape_text,
+                code=_code_span,
+                command=lambda ref: _code_span(written(ref, "discord")),
+            )
+        )
     return _defuse(line)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from bot.commands.reply import Code, CommandRef, Line, Phrase, Reply, cmd
+from bot.commands.reply import Line, Phrase, Reply, cmd
 from bot.commands.source_status import source_health
 from bot.commands.usage import plain, written
 from bot.core.alert import Alert, Marked, Story
@@ -317,15 +317,13 @@ def _code_span(text: str) -> str:
 
 def _phrase(phrase: Phrase) -> str:
     """Text escaped; code and commands (as Slack writes them) in code spans."""
-    out: list[str] = []
-    for part in phrase.parts:
-        if isinstance(part, Code):
-            out.append(_code_span(part.text))
-        elif isinstance(part, CommandRef):
-            out.append(_code_span(written(part, "slack")))
-        else:
-            out.append(escape_mrkdwn(part))
-    return "".join(out)
+    return "".join(
+        phrase.render(
+            text=escape_mrkdwn,
+            code=_code_span,
+            command=lambda ref: _code_span(written(ref, "slack")),
+        )
+    )
 
 
 def _line(line: Line) -> str:

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from bot.commands.phrases import Code, CommandRef, Line, Phrase
+from bot.commands.phrases import Line, Phrase
 from bot.commands.source_status import source_health
 from bot.commands.usage import written
 from bot.core.durations import format_duration
@@ -27,13 +27,13 @@ def marked_text(marked: Line, style: str = "") -> Text:
         return Text(marked, style=style)
     out = Text(style=style)
     if isinstance(marked, Phrase):
-        for part in marked.parts:
-            if isinstance(part, Code):
-                out.append(part.text, style="cyan")
-            elif isinstance(part, CommandRef):
-                out.append(written(part, "cli"), style="bold")
-            else:
-                out.append(part)
+        pieces = marked.render(
+            text=lambda plain: (plain, ""),
+            code=lambda literal: (literal, "cyan"),
+            command=lambda ref: (written(ref, "cli"), "bold"),
+        )
+        for piece, piece_style in pieces:
+            out.append(piece, style=piece_style)
         return out
     for piece, bold in marked.segments():
         out.append(piece, style="bold" if bold else "")

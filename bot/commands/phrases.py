@@ -9,11 +9,15 @@ imports no database code, so the terminal can render without it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from bot.core.alert import Marked
 
 __all__ = ["Code", "CommandRef", "Line", "Part", "Phrase", "cmd", "say", "usage_of"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +56,23 @@ class Phrase:
 
     def __str__(self) -> str:
         return "".join(f"`{p.text}`" if isinstance(p, Code) else str(p) for p in self.parts)
+
+    def render(
+        self,
+        *,
+        text: Callable[[str], T],
+        code: Callable[[str], T],
+        command: Callable[[CommandRef], T],
+    ) -> list[T]:
+        """Each part, in order, through the function for its kind (a surface's renderer)."""
+        return [
+            code(p.text)
+            if isinstance(p, Code)
+            else command(p)
+            if isinstance(p, CommandRef)
+            else text(p)
+            for p in self.parts
+        ]
 
 
 Line = str | Marked | Phrase

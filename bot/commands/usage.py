@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shlex
 
-from bot.commands.phrases import Code, CommandRef, Phrase
+from bot.commands.phrases import CommandRef, Phrase
 from bot.commands.spec import Arg, ArgType, Command, Surface
 from bot.commands.table import command as find_command
 from bot.commands.table import commands_of
@@ -88,12 +88,10 @@ def plain(text: str | Phrase, surface: Surface) -> str:
     them (for fallback texts, notices and notifications)."""
     if isinstance(text, str):
         return text
-    out: list[str] = []
-    for part in text.parts:
-        if isinstance(part, Code):
-            out.append(f"`{part.text}`")
-        elif isinstance(part, CommandRef):
-            out.append(f"`{written(part, surface)}`")
-        else:
-            out.append(part)
-    return "".join(out)
+    return "".join(
+        text.render(
+            text=str,
+            code=lambda literal: f"`{literal}`",
+            command=lambda ref: f"`{written(ref, surface)}`",
+        )
+    )
