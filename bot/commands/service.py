@@ -404,12 +404,8 @@ class CommandService:
         reply.watches = watches
         return reply
 
-    async def _change_watch(
-        self, caller: Caller, watch_id: str, action: str, span: str | None = None
-    ) -> Reply:
-        wid = self._parse_id(watch_id, "watch")
-        if isinstance(wid, Reply):
-            return wid
+    async def _watch_to_change(self, caller: Caller, wid: int, action: str) -> WatchRecord | Reply:
+        """The watch `wid` if the caller may see and `action` it, else the reply to give."""
         watch = await self.store.get_watch(wid)
         if watch is None or not self._visible(caller, watch):
             return Reply.error(
@@ -419,6 +415,17 @@ class CommandService:
             return Reply.error(
                 f"Only the creator of watch #{wid} or a Wirewatch admin can {action} it"
             )
+        return watch
+
+    async def _change_watch(
+        self, caller: Caller, watch_id: str, action: str, span: str | None = None
+    ) -> Reply:
+        wid = self._parse_id(watch_id, "watch")
+        if isinstance(wid, Reply):
+            return wid
+        watch = await self._watch_to_change(caller, wid, action)
+        if isinstance(watch, Reply):
+            return watch
         if action == "remove":
             owned = self.config_entries.locate(watch)
             if owned is not None:
@@ -544,13 +551,9 @@ class CommandService:
         )
         if isinstance(parsed, Reply):
             return parsed
-        watch = await self.store.get_watch(wid)
-        if watch is None or not self._visible(caller, watch):
-            return Reply.error(
-                f"There is no watch #{wid} here", say(cmd("watch", "list"), " shows the ids.")
-            )
-        if not self._may_change(caller, watch):
-            return Reply.error(f"Only the creator of watch #{wid} or a Wirewatch admin can edit it")
+        watch = await self._watch_to_change(caller, wid, "edit")
+        if isinstance(watch, Reply):
+            return watch
         owned = self.config_entries.locate(watch)
         if owned is not None:
             return Reply.error(
