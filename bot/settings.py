@@ -5,12 +5,12 @@ from __future__ import annotations
 import difflib
 import os
 import sys
-import tomllib
 import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import tomli
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -564,10 +564,10 @@ def load_settings(path: str | Path | None = None, *, env: dict[str, str] | None 
     except OSError as err:
         raise ConfigError(str(chosen), [f"cannot read the file: {err.strerror or err}"]) from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = tomli.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(str(chosen), ["the file is not UTF-8 text"]) from None
-    except tomllib.TOMLDecodeError as err:
+    except tomli.TOMLDecodeError as err:
         raise ConfigError(str(chosen), [f"not valid TOML: {err}"]) from None
     base = chosen.expanduser().resolve().parent
     settings = settings_from_dict(data, source=str(chosen), env=env, base_dir=base)

@@ -58,6 +58,28 @@ def test_bad_toml_names_the_line(tmp_path: Path):
     assert "line 2" in caught.value.problems[0]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[poll]\ninterval = \n",
+        'watches = [{query = "a",\n  to = "console"}]\n',  # TOML 1.1 only: refused, as by 3.11
+        'log_level = "\\e"\n',  # TOML 1.1's \e escape: refused too
+        "[poll]\n[poll]\n",
+    ],
+)
+def test_the_config_is_read_as_the_standard_librarys_toml_10(tmp_path: Path, text: str):
+    """tomli (compiled, faster) reads the file: same grammar and messages as stdlib tomllib."""
+    import tomllib
+
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(tomllib.TOMLDecodeError) as stdlib:
+        tomllib.loads(text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={})
+    assert caught.value.problems == [f"not valid TOML: {stdlib.value}"]
+
+
 def test_missing_file_is_a_config_error(tmp_path: Path):
     with pytest.raises(ConfigError) as caught:
         load_settings(tmp_path / "nope.toml", env={})

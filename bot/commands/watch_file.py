@@ -11,10 +11,10 @@ problem is named by its entry (`watches[3].tz: unknown time zone 'Europe/Pariss'
 from __future__ import annotations
 
 import json
-import tomllib
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import tomli
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -101,8 +101,8 @@ def dump_watches(watches: list[WatchRecord], fmt: Format, now: datetime) -> str:
 def load_watches(text: str, fmt: Format, *, default_owner: str) -> list[NewWatch]:
     """Read and check a whole file; raise WatchFileError naming every problem."""
     try:
-        data = json.loads(text) if fmt == "json" else tomllib.loads(text)
-    except (ValueError, tomllib.TOMLDecodeError) as err:
+        data = json.loads(text) if fmt == "json" else tomli.loads(text)
+    except (ValueError, tomli.TOMLDecodeError) as err:
         raise WatchFileError([f"not valid {fmt.upper()}: {err}"]) from None
     if not isinstance(data, dict):
         raise WatchFileError(['expected {"watches": [...]} at the top level'])

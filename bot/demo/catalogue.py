@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any, Literal
+
+import tomli
 
 __all__ = ["Catalogue", "CatalogueError", "DemoOutlet", "DemoStory", "load_catalogue"]
 
@@ -144,4 +145,4 @@ def parse_catalogue(data: dict[str, Any]) -> Catalogue:
 def load_catalogue() -> Catalogue:
     """Load the bundled `stories.toml` (read from the installed package)."""
     text = resources.files("bot.demo").joinpath("stories.toml").read_text(encoding="utf-8")
-    return parse_catalogue(tomllib.loads(text))
+    return parse_catalogue(tomli.loads(text))
