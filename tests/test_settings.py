@@ -215,6 +215,35 @@ def test_a_digest_time_zone_is_checked_at_load(tmp_path: Path):
     assert "watches[2]: mode names the time zone Asia/Tokyo but tz says Europe/Paris" in problems
 
 
+def test_a_value_repeated_by_many_watches_is_checked_for_each(tmp_path: Path):
+    # The checks of modes, zones and destinations are remembered across entries (a config file
+    # repeats a few of each): a bad one is still reported for every entry that has it, and a
+    # good one gives every entry the same canonical form.
+    bad = (
+        '[[watches]]\nquery = "a"\nto = "slak:x"\nmode = "weekly"\ntz = "Europe/Pariss"\n'
+        '[[watches]]\nquery = "b"\nmode = "daily 08:00 Asia/Tokyo"\ntz = "Europe/Paris"\n'
+    )
+    expected = [
+        "watches[0].to: unknown destination 'slak:x': use one of console, jsonl:PATH, "
+        "webhook:URL, slack:CHANNEL, discord:CHANNEL_ID",
+        "watches[0].mode: unknown digest 'weekly': use hourly, daily HH:MM or weekly DAY HH:MM, "
+        "optionally followed by Area/City",
+        "watches[0].tz: unknown time zone 'Europe/Pariss': use an IANA name such as "
+        "Europe/Paris or UTC",
+        "watches[1]: mode names the time zone Asia/Tokyo but tz says Europe/Paris: keep one of "
+        "them",
+    ]
+    expected += [p.replace("[0]", "[2]").replace("[1]", "[3]") for p in expected]
+    for _ in range(2):  # the second load finds the first one's checks remembered
+        assert _problems(tmp_path, bad * 2).splitlines() == expected
+    good = '[[watches]]\nquery = "a"\nmode = "Daily  8:00 Asia/Tokyo"\nto = "Slack:#news"\n'
+    for _ in range(2):
+        settings = _load(tmp_path, good * 3)
+        assert {(w.mode, w.tz, w.to) for w in settings.watches} == {
+            ("daily 08:00", "Asia/Tokyo", "slack:#news")
+        }
+
+
 def test_a_time_zone_written_in_the_mode_becomes_the_watch_zone(tmp_path: Path):
     settings = _load(tmp_path, '[[watches]]\nquery = "a"\nmode = "daily 08:00 Asia/Tokyo"\n')
     (watch,) = settings.watches
