@@ -23,8 +23,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from aiohttp import web
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -33,6 +33,9 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 __all__ = ["Metrics"]
 
@@ -115,6 +118,8 @@ class Metrics:
 
     async def handler(self, request: web.Request) -> web.Response:
         """GET /metrics."""
+        from aiohttp import web  # loaded with the [web] server, not by every start
+
         await self.refresh()
         return web.Response(
             body=self.render(),

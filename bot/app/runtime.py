@@ -10,8 +10,6 @@ import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from aiohttp import web
-
 from bot.app.build import App, ChatAdapter
 from bot.app.dispatch import PollDispatcher
 from bot.app.leadership import LEADER_RETRY_S, Leadership
@@ -145,6 +143,8 @@ class BotRuntime:
         """Start the [web] server (console, /healthz, /readyz) when enabled."""
         if not self.app.settings.web.enabled:
             return None
+        from aiohttp import web  # aiohttp loads only for the [web] server (~0.1 s)
+
         from bot.app.web_console import ConsoleServer, runtime_readiness
 
         readiness = runtime_readiness(

@@ -156,17 +156,36 @@ def test_the_head_read_from_the_files_is_alembics() -> None:
     assert head_from_files() == migrate.head_revision()
 
 
-def test_a_database_at_the_newest_schema_opens_without_loading_alembic(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'ww.db'}"
+async def test_a_database_at_the_newest_schema_opens_without_loading_alembic(
+    database: Database,
+) -> None:
+    # The first open migrates (Alembic loads); the second finds the newest revision recorded
+    # and skips Alembic. Each prints whether Alembic was loaded, then the revision (asking
+    # for it loads Alembic).
     script = (
         "import asyncio, sys\n"
         "from bot.store import Store\n"
         "async def main():\n"
-        f"    store = await Store.open({url!r})\n"
+        f"    store = await Store.open({database.url!r}, schema={database.schema!r})\n"
+        "    print('alembic' in sys.modules, await store.revision())\n"
         "    await store.close()\n"
         "asyncio.run(main())\n"
-        "print('alembic' in sys.modules)\n"
     )
+    head = migrate.head_revision()
     first = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     again = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
-    assert (first.stdout.strip(), again.stdout.strip()) == ("True", "False"), again.stderr
+    assert first.stdout.split() == ["True", head], first.stderr
+    assert again.stdout.split() == ["False", head], again.stderr
+
+
+async def test_an_older_schema_is_upgraded_at_open(database: Database) -> None:
+    engine = create_engine_for(database.url, schema=database.schema)
+    try:
+        await migrate.upgrade(engine, "0006")
+    finally:
+        await engine.dispose()
+    store = await database.open(Clock())
+    try:
+        assert await store.revision() == migrate.head_revision() != "0006"
+    finally:
+        await store.close()
