@@ -91,9 +91,7 @@ async def sync_config_watches(store: Store, settings: Settings, now: datetime) -
     wanted = {(w.query, w.to, w.mode, w.tz) for w in settings.watches}
     present: set[tuple[str, str, str, str]] = set()
     gone = []
-    for watch in await store.list_watches():
-        if watch.platform != CONFIG_OWNER:
-            continue
+    for watch in await store.watch_keys(CONFIG_OWNER):  # not whole records: 10,000 at start
         key = (watch.query, watch.destination, watch.mode, watch.tz)
         if key in wanted and key not in present:
             present.add(key)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.core.item import Item
 
@@ -21,6 +21,7 @@ __all__ = [
     "NewDelivery",
     "SourceRecord",
     "StoryMember",
+    "WatchKey",
     "WatchRecord",
 ]
 
@@ -68,6 +69,17 @@ class WatchRecord:
     paused_until: datetime | None = None
     label: str = ""
     created_at: datetime | None = None
+
+
+class WatchKey(NamedTuple):
+    """What tells one watch of a platform from another (`Store.watch_keys`): the config file's
+    sync compares its entries with these, lighter to read than whole records."""
+
+    id: int
+    query: str
+    destination: str
+    mode: str
+    tz: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from bot.store.records import (
     DeliveryRecord,
     SourceRecord,
     StoryMember,
+    WatchKey,
     WatchRecord,
 )
 from bot.store.transaction import StoreTransaction
@@ -350,6 +351,12 @@ class Store:
                 after_id=after_id,
                 limit=limit,
             )
+
+    async def watch_keys(self, platform: str) -> list[WatchKey]:
+        """Return the id, rule, destination, mode and zone of every watch of `platform`
+        (e.g. the config file's), oldest first: at start, instead of every whole record."""
+        async with self._read() as conn:
+            return await watches.watch_keys(conn, platform)
 
     async def remove_watch(self, watch_id: int) -> bool:
         """Remove a watch and drop its deliveries; tell whether it existed."""

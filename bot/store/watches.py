@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.dialect import is_postgres
-from bot.store.records import NewWatch, WatchRecord
+from bot.store.records import NewWatch, WatchKey, WatchRecord
 from bot.store.rows import watch_record
 from bot.store.schema import deliveries, watches
 
@@ -25,6 +25,7 @@ __all__ = [
     "resume_due_watches",
     "set_watch_paused",
     "set_watch_rule",
+    "watch_keys",
 ]
 
 
@@ -121,6 +122,18 @@ async def list_watches(
     if limit is not None:
         stmt = stmt.limit(limit)
     return [watch_record(row) for row in await conn.execute(stmt)]
+
+
+async def watch_keys(conn: AsyncConnection, platform: str) -> list[WatchKey]:
+    """Return the id, rule, destination, mode and zone of every watch of `platform`, oldest
+    first (paused ones too)."""
+    c = watches.c
+    stmt = (
+        sa.select(c.id, c.query, c.destination, c.mode, c.tz)
+        .where(c.platform == platform)
+        .order_by(c.id)
+    )
+    return [WatchKey(*row) for row in await conn.execute(stmt)]
 
 
 async def remove_watch(conn: AsyncConnection, watch_id: int) -> bool:

@@ -71,3 +71,26 @@ async def test_list_watches_by_pages(store: Store) -> None:
     second = await store.list_watches(include_paused=False, after_id=first[-1].id, limit=2)
     assert [w.query for w in second] == ["rule 3", "rule 4"]
     assert await store.list_watches(include_paused=False, after_id=second[-1].id, limit=2) == []
+
+
+async def test_watch_keys_are_a_platforms_watches_paused_ones_too(store: Store) -> None:
+    await store.add_watch("chat rule", "slack:#news", owner="U1", platform="slack")
+    async with store.transaction() as tx:
+        await tx.add_watches(
+            [
+                NewWatch("rule a", "console", owner="config", platform="config"),
+                NewWatch(
+                    "rule b", "jsonl:a.jsonl", "config", "config", "daily 08:00", "Asia/Tokyo"
+                ),
+            ],
+            now=START,
+        )
+    *_, b = await store.list_watches()
+    await store.set_watch_paused(b.id, True, "held")
+    keys = await store.watch_keys("config")
+    assert [tuple(k)[1:] for k in keys] == [
+        ("rule a", "console", "immediate", "UTC"),
+        ("rule b", "jsonl:a.jsonl", "daily 08:00", "Asia/Tokyo"),
+    ]
+    assert keys[1].id == b.id and keys[0].id < b.id
+    assert [k.query for k in await store.watch_keys("slack")] == ["chat rule"]
