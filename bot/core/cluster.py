@@ -21,12 +21,16 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.core.cleaning import html_to_text
 from bot.core.item import Item
 from bot.core.sentences import split_sentences
-from bot.core.story_index import PROBE_DEPTH, PROBE_WORDS, Bands, StoryIndex
+from bot.core.story_index import PROBE_DEPTH, PROBE_WORDS, StoryIndex
 from bot.core.text import stem, tokenize, words
+
+if TYPE_CHECKING:
+    from bot.core.story_index import Bands
 
 __all__ = ["DEFAULT_THRESHOLD", "ClusterStats", "StoryClusters", "StoryPrint", "story_words"]
 

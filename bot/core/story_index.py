@@ -25,12 +25,14 @@ newest `probe_depth`.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:  # numpy loads with the first item fingerprinted, not with the bot
+    import numpy.typing as npt
 
-from bot.core.minhash import permutations, signature
+    from bot.core.minhash import Permutations
+
+    Bands = npt.NDArray[Any]
 
 __all__ = ["PROBE_DEPTH", "PROBE_WORDS", "StoryIndex", "WordWeights"]
 
@@ -42,8 +44,6 @@ _SEED = 1
 _ROWS_PER_BAND = 2
 # Bounds are compared with this much slack, so that rounding never drops a pair at the threshold.
 _SLACK = 1 - 1e-9
-
-Bands = npt.NDArray[Any]
 
 
 class WordWeights(dict[str, float]):
@@ -80,7 +80,7 @@ class StoryIndex:
             )
         self._num_perm = num_perm
         self._rows = num_perm // _ROWS_PER_BAND * _ROWS_PER_BAND
-        self._permutations = permutations(num_perm, _SEED)
+        self._permutations: Permutations | None = None  # made on first use (numpy: ~0.1 s)
         self._probe_words = probe_words
         self._probe_depth = probe_depth
         # word -> ids of the indexed items that have it, in the order they were added
@@ -93,6 +93,10 @@ class StoryIndex:
 
     def bands(self, words: tuple[str, ...]) -> Bands:
         """Return the MinHash values of a set of words that the LSH test compares, band by band."""
+        from bot.core.minhash import permutations, signature
+
+        if self._permutations is None:
+            self._permutations = permutations(self._num_perm, _SEED)
         values: Bands = signature([w.encode() for w in sorted(words)], self._permutations)[
             : self._rows
         ]
@@ -139,6 +143,8 @@ class StoryIndex:
             if looked_up == self._probe_words:
                 break
         found.discard(item_id)
+        import numpy as np  # loaded already: `bands` came from `self.bands`
+
         ordered = sorted(found)
         shape = (len(ordered), self._rows // _ROWS_PER_BAND, _ROWS_PER_BAND)
         others = np.frombuffer(b"".join(map(self._bands.__getitem__, ordered)), dtype=bands.dtype)

@@ -85,3 +85,21 @@ def test_the_bot_without_its_web_server_loads_no_web_framework() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_numpy_loads_with_the_first_item_fingerprinted_not_at_start() -> None:
+    # About 0.14 s of CPU: a start builds the story index empty, and numpy is first needed for
+    # an item's MinHash bands (a new item, or an archived one when the index is filled).
+    script = (
+        "import sys\n"
+        "from datetime import timedelta\n"
+        "import bot.cli.operator, bot.app.build, bot.app.runtime\n"
+        "from bot.core.cluster import StoryClusters\n"
+        "from bot.core.item import Item\n"
+        "clusters = StoryClusters(window=timedelta(hours=48))\n"
+        "print('numpy' in sys.modules)\n"
+        "clusters.fingerprint(Item(title='Storm closes the port of Algiers', url='https://a.example/1'))\n"
+        "print('numpy' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.stdout.split() == ["False", "True"], done.stderr
