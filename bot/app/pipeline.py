@@ -15,7 +15,7 @@ import dataclasses
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -32,7 +32,8 @@ from bot.sources import get_source
 from bot.sources.article import fetch_article_text
 from bot.store import Store, StoreTransaction
 from bot.store.archive import item_keys
-from bot.store.records import ArchivedItem, NewDelivery, SourceRecord, WatchRecord
+from bot.store.poll_writes import Clustered, PollWrite
+from bot.store.records import ArchivedItem, NewDelivery, PollOutcome, SourceRecord, WatchRecord
 
 __all__ = ["Pipeline", "PollReport"]
 
@@ -137,50 +138,60 @@ class Pipeline:
         next_poll = self._next_poll(source, result, now)
         next_at, interval = next_poll.at, next_poll.wait_s
         if result.not_modified:
-
-            async def write_not_modified(tx: StoreTransaction) -> None:
-                await tx.record_poll(
-                    source.id,
-                    now=now,
-                    ok=True,
-                    status="not modified",
-                    next_poll_at=next_at,
-                    next_poll_reason=next_poll.reason,
-                )
-
-            await self.store.submit(write_not_modified)
+            outcome = PollOutcome(
+                source.id,
+                now,
+                ok=True,
+                status="not modified",
+                next_poll_at=next_at,
+                next_poll_reason=next_poll.reason,
+            )
+            await self.store.write_poll(PollWrite(source.id, now, lambda _new: outcome))
             return PollReport(
                 source.id, True, not_modified=True, next_poll_at=next_at, interval_s=interval
             )
         items = result.items
-        candidates = await self.store.unseen(source.id, items) if items else []
+        candidates, boilerplate = (
+            await self.store.unseen_and_boilerplate(source.id, items) if items else ([], None)
+        )
         if candidates and source.options.get("fetch_article"):
             items, candidates = await self._with_article_text(items, candidates)
-        cleaned = await learn_and_clean(self.store, source.id, items, candidates)
+        cleaned = await learn_and_clean(boilerplate, items, candidates)
         items, candidates = cleaned.items, cleaned.new
         plan = await self._plan(source, candidates, now)
         if items:  # the write clusters what is new: not before the story index is complete
             await self.clusters_ready.wait()
 
-        async def write(tx: StoreTransaction) -> tuple[int, int]:
-            new = await tx.add_new_items(source.id, items, now=now)
-            deliveries = await self._route(tx, source, new, plan, now)
-            await tx.record_poll(
+        def outcome_of(new: int) -> PollOutcome:
+            return PollOutcome(
                 source.id,
-                now=now,
+                now,
                 ok=True,
+                status=f"ok: {len(items)} items, {new} new",
                 next_poll_at=next_at,
                 next_poll_reason=next_poll.reason,
                 etag=result.etag,
                 last_modified=result.last_modified,
-                new_items=len(new),
-                status=f"ok: {len(items)} items, {len(new)} new",
+                new_items=new,
             )
-            if cleaned.state is not None:
-                await tx.save_boilerplate_state(source.id, cleaned.state, now=now)
-            return len(new), deliveries
 
-        new_count, deliveries = await self.store.submit(write)
+        async def route(
+            tx: StoreTransaction, new: list[ArchivedItem], clusters: Mapping[int, int]
+        ) -> int:
+            return await self._route(tx, new, clusters, plan, now)
+
+        written = await self.store.write_poll(
+            PollWrite(
+                source.id,
+                now,
+                outcome_of,
+                items=items,
+                cluster=lambda tx, new: self._cluster(tx, new, plan, now),
+                route=route,
+                boilerplate_state=cleaned.state,
+            )
+        )
+        new_count, deliveries = len(written.new), written.deliveries
         if deliveries and self.on_enqueued is not None:
             self.on_enqueued()
         log.info(
@@ -213,29 +224,31 @@ class Pipeline:
             await asyncio.sleep(0)  # matching is CPU: let fetches in flight move on
         return plan
 
+    def _cluster(
+        self, tx: StoreTransaction, new: list[ArchivedItem], plan: _Plan, now: datetime
+    ) -> Clustered:
+        """Assign the new items to stories (undone if the write is rolled back)."""
+        assigned: list[int] = []
+        tx.on_rollback(lambda: self.clusters.forget(assigned))
+        out = Clustered()
+        for archived in new:
+            printed = plan.prints.get(archived.key) or self.clusters.fingerprint(archived.item)
+            out.clusters[archived.id] = self.clusters.assign(
+                archived.id, archived.item, _story_time(archived, now), fingerprint=printed
+            )
+            out.words[archived.id] = printed.words  # a restart's story index reads them
+            assigned.append(archived.id)
+        return out
+
     async def _route(
         self,
         tx: StoreTransaction,
-        source: SourceRecord,
         new: list[ArchivedItem],
+        clusters: Mapping[int, int],
         plan: _Plan,
         now: datetime,
     ) -> int:
-        """Cluster the new items, then enqueue alerts, story updates and digest entries."""
-        if not new:
-            return 0
-        assigned: list[int] = []
-        tx.on_rollback(lambda: self.clusters.forget(assigned))
-        clusters: dict[int, int] = {}
-        words: dict[int, tuple[str, ...]] = {}
-        for archived in new:
-            printed = plan.prints.get(archived.key) or self.clusters.fingerprint(archived.item)
-            clusters[archived.id] = self.clusters.assign(
-                archived.id, archived.item, _story_time(archived, now), fingerprint=printed
-            )
-            words[archived.id] = printed.words
-            assigned.append(archived.id)
-        await tx.set_clusters(clusters, words)  # the words: a restart's story index reads them
+        """Enqueue the new items' alerts, story updates and digest entries."""
         # Items whose story another item of this poll already touched go one by one, after the
         # others, so that they see the alerts just queued (and become updates of them).
         together: list[ArchivedItem] = []
@@ -261,7 +274,7 @@ class Pipeline:
         self,
         tx: StoreTransaction,
         batch: list[ArchivedItem],
-        clusters: dict[int, int],
+        clusters: Mapping[int, int],
         plan: _Plan,
         window_start: datetime,
         now: datetime,
@@ -343,20 +356,20 @@ class Pipeline:
         disable = failures >= DISABLE_AFTER_FAILURES
         reason = f"disabled after {failures} failures in a row; last error: {error}"
 
-        async def write(tx: StoreTransaction) -> None:
-            await tx.record_poll(
-                source.id,
-                now=now,
-                ok=False,
-                status="error",
-                error=error,
-                next_poll_at=next_at,
-                next_poll_reason=next_poll.reason,
+        outcome = PollOutcome(
+            source.id,
+            now,
+            ok=False,
+            status="error",
+            next_poll_at=next_at,
+            next_poll_reason=next_poll.reason,
+            error=error,
+        )
+        await self.store.write_poll(
+            PollWrite(
+                source.id, now, lambda _new: outcome, disable_reason=reason if disable else None
             )
-            if disable:
-                await tx.update_source(source.id, enabled=False, disabled_reason=reason)
-
-        await self.store.submit(write)
+        )
         if disable and source.owner and self.notify_owner is not None:
             await self.notify_owner(
                 source.owner,

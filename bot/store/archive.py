@@ -19,7 +19,9 @@ from bot.store.schema import deliveries, items, seen, source_polls, sources, wat
 from bot.store.search import fts5_all, item_search_text, tsquery_all
 
 __all__ = [
+    "PollItems",
     "add_new_items",
+    "add_new_items_of_polls",
     "cluster_sources",
     "counts",
     "find_archived",
@@ -98,9 +100,9 @@ async def unseen(conn: AsyncConnection, source_id: int, batch: Sequence[Item]) -
     return [item for item, keys in candidates if already.isdisjoint(keys)]
 
 
-async def _mark_seen(conn: AsyncConnection, keys: Sequence[str], now: datetime) -> set[str]:
-    """Insert seen keys; return those that were not there before (race-safe)."""
-    rows = [{"key": key, "seen_at": now} for key in dict.fromkeys(keys)]
+async def _mark_seen(conn: AsyncConnection, seen_at: Mapping[str, datetime]) -> set[str]:
+    """Insert seen keys (key -> when); return those that were not there before (race-safe)."""
+    rows = [{"key": key, "seen_at": at} for key, at in seen_at.items()]
     if not rows:
         return set()
     stmt = insert_ignoring_conflicts(conn, seen).returning(seen.c.key)
@@ -111,24 +113,58 @@ async def add_new_items(
     conn: AsyncConnection, source_id: int, batch: Sequence[Item], *, now: datetime
 ) -> list[ArchivedItem]:
     """Mark every item's keys seen and archive the new ones; return those, in input order."""
-    now = require_utc(now)
-    all_keys = [key for item in batch for key in item_keys(source_id, item)]
-    fresh = await _mark_seen(conn, all_keys, now)
-    new = [
-        (_cleaned(item), keys)
-        for item, keys in _first_of_each(source_id, batch)
-        if fresh.issuperset(keys)
+    (new,) = await add_new_items_of_polls(conn, [(source_id, batch, now)])
+    return new
+
+
+PollItems = tuple[int, Sequence[Item], datetime]
+"""One poll's fetched items: (source id, items, the poll's time)."""
+
+
+async def add_new_items_of_polls(
+    conn: AsyncConnection, polls: Sequence[PollItems]
+) -> list[list[ArchivedItem]]:
+    """`add_new_items` for several polls in two statements; one list of new items per poll.
+
+    Polls count in the order given, as if each ran alone: a key first listed by an earlier
+    poll (the same article from two sources) is that poll's, and not new for a later one.
+    """
+    keyed = [
+        (source_id, require_utc(now), _first_of_each(source_id, batch), batch)
+        for source_id, batch, now in polls
     ]
-    if not new:
-        return []
-    rows = [_item_row(source_id, item, keys[0], now) for item, keys in new]
-    # Keys are unique within `new`, so they map ids back without ordering RETURNING
+    seen_at: dict[str, datetime] = {}
+    for source_id, now, _, batch in keyed:
+        for item in batch:
+            for key in item_keys(source_id, item):
+                seen_at.setdefault(key, now)
+    fresh = await _mark_seen(conn, seen_at)
+    claimed: set[str] = set()
+    chosen: list[list[tuple[Item, list[str]]]] = []
+    for source_id, _, firsts, batch in keyed:
+        listed = {key for item in batch for key in item_keys(source_id, item)}
+        own = (fresh & listed) - claimed
+        claimed |= own
+        chosen.append([(_cleaned(item), keys) for item, keys in firsts if own.issuperset(keys)])
+    rows = [
+        _item_row(source_id, item, keys[0], now)
+        for (source_id, now, _, _), new in zip(keyed, chosen, strict=True)
+        for item, keys in new
+    ]
+    if not rows:
+        return [[] for _ in polls]
+    # Keys are unique among the new items, so they map ids back without ordering RETURNING
     # (sort_by_parameter_order makes SQLite insert row by row, five times slower).
     inserted = await conn.execute(sa.insert(items).returning(items.c.key, items.c.id), rows)
     id_of: dict[str, int] = {key: item_id for key, item_id in inserted}
     return [
-        ArchivedItem(id=id_of[keys[0]], source_id=source_id, key=keys[0], item=item, fetched_at=now)
-        for item, keys in new
+        [
+            ArchivedItem(
+                id=id_of[keys[0]], source_id=source_id, key=keys[0], item=item, fetched_at=now
+            )
+            for item, keys in new
+        ]
+        for (source_id, now, _, _), new in zip(keyed, chosen, strict=True)
     ]
 
 

@@ -192,3 +192,19 @@ class IngestResult:
 
     new_items: list[ArchivedItem]
     deliveries: int
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    """A poll's outcome, as `record_poll` stores it."""
+
+    source_id: int
+    now: datetime
+    ok: bool
+    status: str
+    next_poll_at: datetime
+    next_poll_reason: str = ""
+    error: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+    new_items: int = 0

@@ -11,10 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store.columns import require_utc
+from bot.store.columns import CleanText, UTCDateTime, require_utc
 from bot.store.dialect import insert_ignoring_conflicts, is_postgres
 from bot.store.errors import DuplicateError
-from bot.store.records import NewSource, SourceRecord
+from bot.store.records import NewSource, PollOutcome, SourceRecord
 from bot.store.rows import source_record
 from bot.store.schema import source_polls, sources
 
@@ -29,6 +29,7 @@ __all__ = [
     "move_leases",
     "next_poll_due",
     "record_poll",
+    "record_polls",
     "remove_source",
     "update_source",
 ]
@@ -288,3 +289,101 @@ async def record_poll(
     if row is None:
         raise LookupError(f"source #{source_id} does not exist (removed while polling?)")
     return source_record(row)
+
+
+def _param(name: str, type_: Any) -> sa.BindParameter[Any]:
+    return sa.bindparam(name, type_=type_)
+
+
+# One statement for any number of polls (an executemany: one round trip on asyncpg). Each
+# poll's own values are parameters, so a failure adds one to its count and a success resets
+# it, and validators change only where the poll says so.
+_RECORD_EACH = (
+    sa.update(sources)
+    .where(sources.c.id == _param("p_source", sa.Integer()))
+    .values(
+        last_polled_at=_param("p_now", UTCDateTime()),
+        last_status=_param("p_status", CleanText()),
+        next_poll_at=_param("p_next_at", UTCDateTime()),
+        next_poll_reason=_param("p_reason", CleanText()),
+        items_count=sources.c.items_count + _param("p_new", sa.Integer()),
+        last_ok_at=sa.func.coalesce(_param("p_ok_at", UTCDateTime()), sources.c.last_ok_at),
+        consecutive_failures=(sources.c.consecutive_failures + 1)
+        * _param("p_failed", sa.Integer()),
+        last_error=_param("p_error", CleanText()),
+        baseline_done=sa.or_(sources.c.baseline_done, _param("p_ok", sa.Boolean())),
+        etag=sa.case(
+            (_param("p_set_etag", sa.Boolean()), _param("p_etag", CleanText())),
+            else_=sources.c.etag,
+        ),
+        last_modified=sa.case(
+            (_param("p_set_modified", sa.Boolean()), _param("p_modified", CleanText())),
+            else_=sources.c.last_modified,
+        ),
+    )
+)
+
+
+def _record_params(poll: PollOutcome) -> dict[str, Any]:
+    keep_validators = poll.status.strip().lower() in NOT_MODIFIED_STATUSES
+    return {
+        "p_source": poll.source_id,
+        "p_now": require_utc(poll.now, "now"),
+        "p_status": poll.status,
+        "p_next_at": require_utc(poll.next_poll_at, "next_poll_at"),
+        "p_reason": poll.next_poll_reason,
+        "p_new": max(poll.new_items, 0),
+        "p_ok_at": poll.now if poll.ok else None,
+        "p_failed": 0 if poll.ok else 1,
+        "p_error": "" if poll.ok else poll.error,
+        "p_ok": poll.ok,
+        "p_set_etag": poll.ok and (poll.etag is not None or not keep_validators),
+        "p_etag": poll.etag,
+        "p_set_modified": poll.ok and (poll.last_modified is not None or not keep_validators),
+        "p_modified": poll.last_modified,
+    }
+
+
+async def record_polls(conn: AsyncConnection, polls: Sequence[PollOutcome]) -> None:
+    """`record_poll` for several polls in three statements whatever their number.
+
+    Raise LookupError naming the first source that no longer exists (nothing is written).
+    """
+    if len(polls) == 1:  # one statement on PostgreSQL
+        poll = polls[0]
+        await record_poll(
+            conn,
+            poll.source_id,
+            now=require_utc(poll.now, "now"),
+            ok=poll.ok,
+            status=poll.status,
+            next_poll_at=require_utc(poll.next_poll_at, "next_poll_at"),
+            next_poll_reason=poll.next_poll_reason,
+            error=poll.error,
+            etag=poll.etag,
+            last_modified=poll.last_modified,
+            new_items=poll.new_items,
+        )
+        return
+    if not polls:
+        return
+    wanted = sorted({poll.source_id for poll in polls})
+    # Locked for the transaction: another worker cannot remove them before the update.
+    present = sa.select(sources.c.id).where(sources.c.id.in_(wanted)).with_for_update()
+    found = set((await conn.execute(present)).scalars())
+    for poll in polls:
+        if poll.source_id not in found:
+            raise LookupError(f"source #{poll.source_id} does not exist (removed while polling?)")
+    await conn.execute(_RECORD_EACH, [_record_params(poll) for poll in polls])
+    history = [
+        {
+            "source_id": poll.source_id,
+            "polled_at": poll.now,
+            "ok": poll.ok,
+            "status": poll.status,
+            "error": "" if poll.ok else poll.error,
+            "new_items": max(poll.new_items, 0),
+        }
+        for poll in polls
+    ]
+    await conn.execute(sa.insert(source_polls), history)

@@ -18,6 +18,7 @@ from bot.store.db_errors import DatabaseProblem, describe
 from bot.store.engine import READ_ONLY_OPTION, create_engine_for
 from bot.store.leader_lock import LeaderLock, leader_lock_for
 from bot.store.outage import OutageLog
+from bot.store.poll_writes import PollWrite, PollWritten
 from bot.store.records import (
     ArchivedItem,
     ArchiveSearch,
@@ -29,7 +30,7 @@ from bot.store.records import (
     WatchRecord,
 )
 from bot.store.transaction import StoreTransaction
-from bot.store.writer import SerialWriter, WriteJob
+from bot.store.writer import SerialWriter, Together, WriteJob
 
 __all__ = ["Clock", "Store"]
 
@@ -141,11 +142,18 @@ class Store:
         self.outage.succeeded()
 
     @asynccontextmanager
-    async def _read(self) -> AsyncIterator[AsyncConnection]:
-        """Yield a connection for read-only work (never takes SQLite's write lock)."""
+    async def _read(self, *, single_statements: bool = False) -> AsyncIterator[AsyncConnection]:
+        """Yield a connection for read-only work (never takes SQLite's write lock).
+
+        `single_statements`: the reads need no snapshot in common, so on PostgreSQL each runs
+        on its own (autocommit), saving the BEGIN and ROLLBACK round trips of a transaction.
+        """
         try:
             async with self._engine.connect() as conn:
-                await conn.execution_options(**{READ_ONLY_OPTION: True})
+                options: dict[str, Any] = {READ_ONLY_OPTION: True}
+                if single_statements and conn.dialect.name == "postgresql":
+                    options["isolation_level"] = "AUTOCOMMIT"
+                await conn.execution_options(**options)
                 yield conn
                 await conn.rollback()
         except BaseException as err:
@@ -173,7 +181,7 @@ class Store:
                 tx.rolled_back()
             raise
 
-    async def submit(self, job: WriteJob[T]) -> T:
+    async def submit(self, job: WriteJob[T] | Together[Any, T]) -> T:
         """Run `job(tx)` on the writer, batched with other submitted jobs; return its result.
 
         The result comes back once the job's transaction has committed. If the job raises, its
@@ -187,6 +195,11 @@ class Store:
             raise
         self.outage.succeeded()
         return result
+
+    async def write_poll(self, poll: PollWrite) -> PollWritten:
+        """Write one poll's outcome and new items on the writer, sharing statements with the
+        other polls of its batch (`bot.store.poll_writes`); LookupError if the source is gone."""
+        return await self.submit(Together(StoreTransaction.write_polls, poll))
 
     # sources
 
@@ -533,6 +546,16 @@ class Store:
         """Return the items none of whose keys is seen yet (read-only; ingest re-checks)."""
         async with self._read() as conn:
             return await archive.unseen(conn, source_id, items)
+
+    async def unseen_and_boilerplate(
+        self, source_id: int, items: Sequence[Item]
+    ) -> tuple[list[Item], str | None]:
+        """What a poll reads before its write, in one go: `unseen(items)` and, if any item is
+        unseen, the source's `boilerplate_state` (None when it has none yet)."""
+        async with self._read(single_statements=True) as conn:
+            new = await archive.unseen(conn, source_id, items)
+            state = await boilerplate.boilerplate_state(conn, source_id) if new else None
+        return new, state
 
     async def search_archive(
         self, terms: list[str] | None, *, since: datetime | None = None, limit: int = 200

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.item import Item
-from bot.store import archive, boilerplate, outbox, sources, watches
+from bot.store import archive, boilerplate, outbox, poll_writes, sources, watches
 from bot.store.columns import require_utc
 from bot.store.records import (
     ArchivedItem,
@@ -53,6 +53,13 @@ class StoreTransaction:
     ) -> list[ArchivedItem]:
         """Mark all items seen, archive the new ones and return them in input order."""
         return await archive.add_new_items(self._conn, source_id, items, now=now)
+
+    async def write_polls(
+        self, polls: Sequence[poll_writes.PollWrite]
+    ) -> list[poll_writes.PollWritten]:
+        """Write several polls' outcomes and new items in a few statements, as if one after
+        the other (`bot.store.poll_writes`); LookupError if a source was removed meanwhile."""
+        return await poll_writes.write_polls(self, self._conn, polls)
 
     async def set_clusters(
         self, clusters: Mapping[int, int], words: Mapping[int, Collection[str]] | None = None

@@ -15,6 +15,10 @@ Two ways in:
   once its batch has committed. A job runs on the writer's task, so cancelling the caller
   cannot interrupt it half-way: it commits whole, or (cancelled before it started) not at all.
 
+A job may also be a `Together(run, payload)`: consecutive queued jobs with the same `run` are
+done by one call `run(tx, [payload, ...])`, which returns one result per payload, so that a
+batch of polls shares its statements (`bot.store.poll_writes`) instead of sending each its own.
+
 If one job of a batch raises, the batch is rolled back and each of its jobs is run again in a
 transaction of its own, so a failing job never takes the others down. Jobs therefore must not
 act outside the database except through `StoreTransaction.on_rollback` undo hooks.
@@ -24,19 +28,30 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.store.transaction import StoreTransaction
 
-__all__ = ["MAX_BATCH", "SerialWriter", "WriteJob"]
+__all__ = ["MAX_BATCH", "SerialWriter", "Together", "WriteJob"]
 
 T = TypeVar("T")
+P = TypeVar("P")
 WriteJob = Callable[[StoreTransaction], Awaitable[T]]
+
+
+@dataclass(frozen=True, slots=True)
+class Together(Generic[P, T]):
+    """A job done together with the consecutive queued jobs of the same `run`, in one call:
+    `run(tx, payloads)` returns one result per payload, in their order."""
+
+    run: Callable[[StoreTransaction, list[P]], Awaitable[Sequence[T]]]
+    payload: P
+
 
 MAX_BATCH = 64
 """Most jobs committed in one transaction (keeps each transaction short)."""
@@ -48,8 +63,34 @@ class _BatchFailed(Exception):
 
 @dataclass(slots=True)
 class _Queued:
-    job: WriteJob[Any]
+    job: WriteJob[Any] | Together[Any, Any]
     future: asyncio.Future[Any]
+
+
+def _groups(batch: list[_Queued]) -> list[list[_Queued]]:
+    """Split a batch into the calls that do it: runs of `Together` jobs of one `run`, and
+    every other job alone."""
+    groups: list[list[_Queued]] = []
+    for queued in batch:
+        last = groups[-1][-1].job if groups else None
+        job = queued.job
+        if isinstance(job, Together) and isinstance(last, Together) and job.run == last.run:
+            groups[-1].append(queued)
+        else:
+            groups.append([queued])
+    return groups
+
+
+async def _do(group: list[_Queued], tx: StoreTransaction) -> list[Any]:
+    """Run one group of jobs in `tx`; return their results in order."""
+    first = group[0].job
+    if not isinstance(first, Together):
+        return [await first(tx)]
+    payloads = [queued.job.payload for queued in group]  # type: ignore[union-attr]
+    results = list(await first.run(tx, payloads))
+    if len(results) != len(group):
+        raise RuntimeError(f"{first.run!r} returned {len(results)} results for {len(group)} jobs")
+    return results
 
 
 class SerialWriter:
@@ -83,13 +124,18 @@ class SerialWriter:
             finally:
                 self._holder = None
 
-    async def submit(self, job: WriteJob[T]) -> T:
+    async def submit(self, job: WriteJob[T] | Together[Any, T]) -> T:
         """Run `job` in the next write transaction (shared with other queued jobs)."""
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.append(_Queued(job, future))
         if self._runner is None or self._runner.done():
             self._runner = asyncio.create_task(self._drain(), name="store-writer")
         return await future
+
+    @property
+    def queued(self) -> int:
+        """How many submitted jobs wait for the writer."""
+        return len(self._queue)
 
     async def wait_idle(self) -> None:
         """Wait until every submitted job has been run (before closing the engine)."""
@@ -115,11 +161,11 @@ class SerialWriter:
         results: list[Any] = []
         try:
             async with self._engine.begin() as conn:
-                for queued in batch:
+                for group in _groups(batch):
                     tx = StoreTransaction(conn)
                     txs.append(tx)
                     try:
-                        results.append(await queued.job(tx))
+                        results.extend(await _do(group, tx))
                     except Exception as exc:
                         raise _BatchFailed from exc
         except _BatchFailed:
@@ -144,7 +190,7 @@ class SerialWriter:
         try:
             async with self._engine.begin() as conn:
                 tx = StoreTransaction(conn)
-                result = await queued.job(tx)
+                (result,) = await _do([queued], tx)
         except Exception as exc:
             if tx is not None:
                 tx.rolled_back()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from datetime import timedelta
 
@@ -109,6 +110,56 @@ async def test_two_copies_of_a_story_in_one_poll_make_one_alert_and_an_update(tm
             feeds.set_feed("/f.xml", rss_feed([*BASE, *copies]))
             (report,) = await h.poll()
             assert (report.new_items, report.deliveries) == (2, 2)
+            alert, update = await h.app.store.list_deliveries()
+            assert (alert.kind, update.kind) == ("alert", "update")
+            assert update.payload == {"updates_delivery": alert.id}
+        finally:
+            await h.app.aclose()
+
+
+async def test_one_story_from_two_outlets_in_one_writer_batch_alerts_once(tmp_path):
+    """Both polls' writes wait behind a held writer, so they are written together in one
+    call (bot.store.poll_writes): the second outlet's copy still becomes an update."""
+    async with FeedServer() as feeds:
+        feeds.set_feed("/a.xml", rss_feed(BASE))
+        feeds.set_feed("/b.xml", rss_feed([story(11, "Markets steady in Europe")]))
+        outlets = [("A", feeds.url("/a.xml")), ("B", feeds.url("/b.xml"))]
+        h = await open_harness(tmp_path, feeds, outlets, [WATCH])
+        try:
+            await h.poll()
+            feeds.set_feed(
+                "/a.xml",
+                rss_feed([*BASE, story(7, "Algeria and France agree readmission accord")]),
+            )
+            feeds.set_feed(
+                "/b.xml",
+                rss_feed(
+                    [
+                        story(11, "Markets steady in Europe"),
+                        story(
+                            12,
+                            "Algeria, France agree readmission accord",
+                            link="https://b.example/algeria-france-readmission",
+                        ),
+                    ]
+                ),
+            )
+            h.clock.advance(minutes=5)
+            release = asyncio.Event()
+
+            async def hold(tx: StoreTransaction) -> None:
+                await release.wait()
+
+            held = asyncio.create_task(h.app.store.submit(hold))
+            polls = asyncio.create_task(h.poll())
+            while h.app.store._writer.queued < 2:  # both polls' writes wait for the writer
+                await asyncio.sleep(0.01)
+            commits = h.app.store._writer.commits
+            release.set()
+            await held
+            reports = await polls
+            assert h.app.store._writer.commits == commits + 2  # the hold, then both polls
+            assert sorted((r.new_items, r.deliveries) for r in reports) == [(1, 1), (1, 1)]
             alert, update = await h.app.store.list_deliveries()
             assert (alert.kind, update.kind) == ("alert", "update")
             assert update.payload == {"updates_delivery": alert.id}

@@ -399,6 +399,19 @@ async def test_boilerplate_state_is_saved_replaced_and_goes_with_its_source(stor
     assert rows == 0
 
 
+async def test_a_poll_reads_its_new_items_and_boilerplate_state_in_one_go(
+    store: Store,
+) -> None:
+    source_id, _ = await source_and_watch(store)
+    old, new = Item("old", guid="1"), Item("new", guid="2")
+    await ingest(store, source_id, [old])
+    assert await store.unseen_and_boilerplate(source_id, [old, new]) == ([new], None)
+    async with store.transaction() as tx:
+        await tx.save_boilerplate_state(source_id, '{"v":1}', now=START)
+    assert await store.unseen_and_boilerplate(source_id, [old, new]) == ([new], '{"v":1}')
+    assert await store.unseen_and_boilerplate(source_id, [old]) == ([], None)  # nothing new
+
+
 async def test_unseen_is_read_only_and_agrees_with_ingest(store: Store) -> None:
     source_id, _ = await source_and_watch(store)
     old, new1, new2 = Item("old", guid="1"), Item("n1", guid="2"), Item("n2", url="https://x/3")
