@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.item import Item
 from bot.store.columns import clean_text, require_utc
-from bot.store.dialect import insert_ignoring_conflicts, is_postgres
+from bot.store.dialect import in_values, insert_rows, is_postgres
 from bot.store.records import ArchivedItem, ArchiveSearch, StoryMember
 from bot.store.rows import archived_item
 from bot.store.schema import deliveries, items, seen, source_polls, sources, watches
@@ -88,7 +88,7 @@ async def _seen_among(conn: AsyncConnection, keys: Sequence[str]) -> set[str]:
     """Return which of `keys` are in the seen table."""
     found: set[str] = set()
     for chunk in _chunks(list(dict.fromkeys(keys))):
-        stmt = sa.select(seen.c.key).where(seen.c.key.in_(chunk))
+        stmt = sa.select(seen.c.key).where(in_values(conn, seen.c.key, chunk))
         found.update((await conn.execute(stmt)).scalars())
     return found
 
@@ -105,8 +105,8 @@ async def _mark_seen(conn: AsyncConnection, seen_at: Mapping[str, datetime]) -> 
     rows = [{"key": key, "seen_at": at} for key, at in seen_at.items()]
     if not rows:
         return set()
-    stmt = insert_ignoring_conflicts(conn, seen).returning(seen.c.key)
-    return set((await conn.execute(stmt, rows)).scalars())
+    inserted = await insert_rows(conn, seen, rows, returning=[seen.c.key], ignore_conflicts=True)
+    return set(inserted.scalars())
 
 
 async def add_new_items(
@@ -155,8 +155,8 @@ async def add_new_items_of_polls(
         return [[] for _ in polls]
     # Keys are unique among the new items, so they map ids back without ordering RETURNING
     # (sort_by_parameter_order makes SQLite insert row by row, five times slower).
-    inserted = await conn.execute(sa.insert(items).returning(items.c.key, items.c.id), rows)
-    id_of: dict[str, int] = {key: item_id for key, item_id in inserted}
+    inserted = await insert_rows(conn, items, rows, returning=[items.c.key, items.c.id])
+    id_of: dict[str, int] = {row.key: row.id for row in inserted}
     return [
         [
             ArchivedItem(

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.columns import CleanText, UTCDateTime, require_utc
-from bot.store.dialect import insert_ignoring_conflicts, is_postgres
+from bot.store.dialect import in_values, insert_ignoring_conflicts, is_postgres
 from bot.store.errors import DuplicateError
 from bot.store.records import NewSource, PollOutcome, SourceRecord
 from bot.store.rows import source_record
@@ -207,7 +207,10 @@ async def move_leases(
         for start in range(0, len(ids), 500):
             stmt = (
                 sa.update(sources)
-                .where(sources.c.id.in_(ids[start : start + 500]), sources.c.next_poll_at == held)
+                .where(
+                    in_values(conn, sources.c.id, ids[start : start + 500]),
+                    sources.c.next_poll_at == held,
+                )
                 .values(next_poll_at=until)
                 .returning(sources.c.id)
             )
@@ -226,7 +229,7 @@ async def next_poll_due(
         .limit(1)
     )
     if exclude:
-        stmt = stmt.where(sources.c.id.not_in(list(exclude)))
+        stmt = stmt.where(sa.not_(in_values(conn, sources.c.id, exclude)))
     row = (await conn.execute(stmt)).first()
     if row is None:
         return None
@@ -369,7 +372,7 @@ async def record_polls(conn: AsyncConnection, polls: Sequence[PollOutcome]) -> N
         return
     wanted = sorted({poll.source_id for poll in polls})
     # Locked for the transaction: another worker cannot remove them before the update.
-    present = sa.select(sources.c.id).where(sources.c.id.in_(wanted)).with_for_update()
+    present = sa.select(sources.c.id).where(in_values(conn, sources.c.id, wanted)).with_for_update()
     found = set((await conn.execute(present)).scalars())
     for poll in polls:
         if poll.source_id not in found:
