@@ -103,10 +103,13 @@ async def unseen(conn: AsyncConnection, source_id: int, batch: Sequence[Item]) -
 async def _mark_seen(conn: AsyncConnection, seen_at: Mapping[str, datetime]) -> set[str]:
     """Insert seen keys (key -> when); return those that were not there before (race-safe)."""
     rows = [{"key": key, "seen_at": at} for key, at in seen_at.items()]
-    if not rows:
-        return set()
-    inserted = await insert_rows(conn, seen, rows, returning=[seen.c.key], ignore_conflicts=True)
-    return set(inserted.scalars())
+    fresh: set[str] = set()
+    for chunk in _chunks(rows):  # bounded statements, however many polls a batch holds
+        inserted = await insert_rows(
+            conn, seen, chunk, returning=[seen.c.key], ignore_conflicts=True
+        )
+        fresh.update(inserted.scalars())
+    return fresh
 
 
 async def add_new_items(
@@ -155,8 +158,10 @@ async def add_new_items_of_polls(
         return [[] for _ in polls]
     # Keys are unique among the new items, so they map ids back without ordering RETURNING
     # (sort_by_parameter_order makes SQLite insert row by row, five times slower).
-    inserted = await insert_rows(conn, items, rows, returning=[items.c.key, items.c.id])
-    id_of: dict[str, int] = {row.key: row.id for row in inserted}
+    id_of: dict[str, int] = {}
+    for chunk in _chunks(rows):
+        inserted = await insert_rows(conn, items, chunk, returning=[items.c.key, items.c.id])
+        id_of.update((row.key, row.id) for row in inserted)
     return [
         [
             ArchivedItem(
