@@ -1,10 +1,15 @@
-"""Database-driven polling: claim the due sources, poll at most `concurrency` at once, then sleep.
+"""Database-driven polling: claim the due sources, fetch at most `concurrency` at once, then sleep.
 
 The database says what is due (`sources.next_poll_at`), not one timer per source: the dispatcher
 claims due sources with a lease (`Store.claim_due_sources` pushes their `next_poll_at` to the
-lease's end), keeps up to `concurrency` polls in flight and a batch of claimed sources ready to
+lease's end), keeps up to `concurrency` polls fetching and a batch of claimed sources ready to
 start as polls finish, and asks its timer to wake it when the earliest source falls due, or at
 once when `wake()` is called (a source added from chat), never polling the database in a loop.
+
+A poll gives its slot back once it has fetched, parsed and matched (`fetched()`), while its
+write waits for the store's single writer: the next poll's fetch and CPU work then overlap
+that wait (on PostgreSQL, round trips) instead of the slot sitting idle behind it. At most
+`concurrency` more polls wait for their write, so memory stays bounded.
 
 Leases are short and renewed while their polls run, so a crashed process's sources are polled
 again within `lease_s`. A poll records its outcome and the source's real next poll time in its
@@ -34,15 +39,17 @@ IDLE_S = 30.0
 
 
 class PollDispatcher:
-    """Claims due sources from the store and runs their polls, at most `concurrency` at once.
+    """Claims due sources from the store and runs their polls, at most `concurrency` fetching.
 
-    `poll(source)` polls one source, records its outcome and returns its next poll time.
+    `poll(source, fetched)` polls one source, records its outcome and returns its next poll
+    time; it calls `fetched()` when it no longer fetches (before its write), which lets the
+    next poll start.
     """
 
     def __init__(
         self,
         store: Store,
-        poll: Callable[[SourceRecord], Awaitable[datetime | None]],
+        poll: Callable[[SourceRecord, Callable[[], None]], Awaitable[datetime | None]],
         *,
         concurrency: int,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -61,6 +68,7 @@ class PollDispatcher:
         self.polls = 0
         self._ready: deque[SourceRecord] = deque()
         self._running: dict[int, asyncio.Task[None]] = {}
+        self._fetching: set[int] = set()  # running polls that have not called fetched()
         self._leases: dict[int, datetime] = {}  # source id -> the time its lease was set to
         self._claimed_again: dict[int, SourceRecord] = {}  # claimed while their poll ran
         self._more_due = False
@@ -123,7 +131,7 @@ class PollDispatcher:
     async def _claim_and_start(self) -> datetime:
         now = self.clock()
         if len(self._ready) < self.concurrency:
-            want = 2 * self.concurrency - len(self._running) - len(self._ready)
+            want = 2 * self.concurrency - len(self._fetching) - len(self._ready)
             claimed = await self.store.claim_due_sources(now, limit=want, lease_s=self.lease_s)
             until = now + timedelta(seconds=self.lease_s)
             for source in claimed:
@@ -141,15 +149,28 @@ class PollDispatcher:
         return latest if due is None else max(now, min(due, latest))
 
     def _start_ready(self) -> None:
-        while self._ready and len(self._running) < self.concurrency and not self._stopping:
+        while (
+            self._ready
+            and len(self._fetching) < self.concurrency
+            and len(self._running) < 2 * self.concurrency
+            and not self._stopping
+        ):
             source = self._ready.popleft()
             task = asyncio.create_task(self._run(source), name=f"poll source #{source.id}")
             self._running[source.id] = task
+            self._fetching.add(source.id)
+
+    def _fetched(self, source_id: int) -> None:
+        """A poll no longer fetches: its slot goes to the next ready source."""
+        if source_id in self._fetching:
+            self._fetching.discard(source_id)
+            if not self._stopping:
+                self._start_ready()
 
     async def _run(self, source: SourceRecord) -> None:
         cancelled = False
         try:
-            next_at = await self._poll(source)
+            next_at = await self._poll(source, lambda: self._fetched(source.id))
             self.polls += 1
             if next_at is not None:
                 self._plan(next_at, sooner_only=True)  # due again before the next look?
@@ -161,6 +182,7 @@ class PollDispatcher:
                 log.exception("polling source #%s failed", source.id)
         finally:
             self._running.pop(source.id, None)
+            self._fetching.discard(source.id)
             again = self._claimed_again.pop(source.id, None)
             if again is not None:  # due again and claimed while this poll ran
                 if not cancelled:

@@ -105,10 +105,15 @@ class Pipeline:
 
         return list(await asyncio.gather(*(one(s) for s in sources)))
 
-    async def poll_source(self, source: SourceRecord) -> PollReport:
-        """Fetch one source and ingest what is new; never raises for a source's misbehaviour."""
+    async def poll_source(
+        self, source: SourceRecord, *, fetched: Callable[[], None] = lambda: None
+    ) -> PollReport:
+        """Fetch one source and ingest what is new; never raises for a source's misbehaviour.
+
+        `fetched()` is called once the poll is done fetching and computing, before it waits
+        for its write (the dispatcher then starts another poll)."""
         try:
-            return await self._poll(source)
+            return await self._poll(source, fetched)
         except LookupError:  # removed while it was being polled: nothing to record
             return PollReport(source.id, False, error="the source was removed meanwhile")
 
@@ -119,7 +124,7 @@ class Pipeline:
         finally:
             self.on_fetched(time.perf_counter() - started)
 
-    async def _poll(self, source: SourceRecord) -> PollReport:
+    async def _poll(self, source: SourceRecord, fetched: Callable[[], None]) -> PollReport:
         now = self.clock()
         state = FetchState(
             url=source.url,
@@ -131,9 +136,11 @@ class Pipeline:
         try:
             result = await self._fetch(source.kind, state)
         except FetchError as err:
+            fetched()
             return await self._failed(source, now, err.message, err.retry_after)
         except Exception as err:  # a parser bug must not stop the other sources
             log.exception("source #%s (%s) failed unexpectedly", source.id, source.url)
+            fetched()
             return await self._failed(source, now, f"internal error ({type(err).__name__})", None)
         next_poll = self._next_poll(source, result, now)
         next_at, interval = next_poll.at, next_poll.wait_s
@@ -146,6 +153,7 @@ class Pipeline:
                 next_poll_at=next_at,
                 next_poll_reason=next_poll.reason,
             )
+            fetched()
             await self.store.write_poll(PollWrite(source.id, now, lambda _new: outcome))
             return PollReport(
                 source.id, True, not_modified=True, next_poll_at=next_at, interval_s=interval
@@ -180,6 +188,7 @@ class Pipeline:
         ) -> int:
             return await self._route(tx, new, clusters, plan, now)
 
+        fetched()
         written = await self.store.write_poll(
             PollWrite(
                 source.id,

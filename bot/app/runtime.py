@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -63,8 +64,8 @@ class BotRuntime:
         """Polls completed since start."""
         return self.dispatcher.polls
 
-    async def _poll(self, source: SourceRecord) -> datetime | None:
-        report = await self.app.pipeline.poll_source(source)
+    async def _poll(self, source: SourceRecord, fetched: Callable[[], None]) -> datetime | None:
+        report = await self.app.pipeline.poll_source(source, fetched=fetched)
         self.metrics.observe_poll(
             ok=report.ok,
             not_modified=report.not_modified,

@@ -6,7 +6,7 @@ A real store on a SQLite file; the clock and the timer are the test's, so nothin
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -31,21 +31,30 @@ class FakePolls:
         self.running = 0
         self.waiting: list[int] = []
         self.most_at_once = 0
+        """Most polls fetching at once (started, not yet at their write)."""
+        self.writes_wait: asyncio.Event | None = None
+        """Set: a poll's write waits for this event (a busy single writer)."""
+        self.writing = 0
+        self.fetching = 0
         _polls.append(self)
 
     @property
     def parked(self) -> int:
-        """Polls waiting for the test to let them finish (not those just let go)."""
-        return sum(1 for i in self.waiting if not self.release[i].is_set())
+        """Polls waiting for the test to let them finish or write (not those just let go)."""
+        writes_held = self.writes_wait is not None and not self.writes_wait.is_set()
+        return sum(1 for i in self.waiting if not self.release[i].is_set()) + (
+            self.writing if writes_held else 0
+        )
 
     def finish(self, *source_ids: int) -> None:
         for source_id in source_ids:
             self.release.setdefault(source_id, asyncio.Event()).set()
 
-    async def __call__(self, source: SourceRecord) -> datetime:
+    async def __call__(self, source: SourceRecord, fetched: Callable[[], None]) -> datetime:
         self.started.append(source.id)
         self.running += 1
-        self.most_at_once = max(self.most_at_once, self.running)
+        self.fetching += 1
+        self.most_at_once = max(self.most_at_once, self.fetching)
         try:
             self.waiting.append(source.id)
             try:
@@ -53,6 +62,14 @@ class FakePolls:
             finally:
                 self.waiting.remove(source.id)
             self.release.pop(source.id)
+            self.fetching -= 1
+            fetched()  # done fetching: what is left is its write
+            if self.writes_wait is not None:
+                self.writing += 1
+                try:
+                    await self.writes_wait.wait()
+                finally:
+                    self.writing -= 1
             now = self.clock()
             next_at = now + timedelta(seconds=self.interval_s)
             await self.store.record_poll(
@@ -143,6 +160,35 @@ async def test_at_most_concurrency_polls_run_and_finishing_ones_start_the_next(s
     await settle()
     assert sorted(polls.started) == ids
     assert polls.most_at_once == 3
+    assert dispatcher.held == set()
+
+
+async def test_a_poll_waiting_for_its_write_gives_its_slot_to_the_next_fetch(store):
+    clock = Clock()
+    ids = await add_sources(store, 8)
+    polls = FakePolls(store, clock)
+    polls.writes_wait = asyncio.Event()  # the single writer is busy
+    dispatcher, _timer = dispatcher_for(store, polls, clock, concurrency=2)
+    await dispatcher.dispatch()
+    await settle()
+    assert polls.started == ids[:2]
+    polls.finish(ids[0], ids[1])  # fetched; their writes wait
+    await settle()
+    assert polls.started == ids[:4] and polls.writing == 2  # two more fetch meanwhile
+    polls.finish(ids[2], ids[3])
+    await settle()
+    # twice `concurrency` in flight: nothing more starts until a write is done
+    assert polls.started == ids[:4] and polls.writing == 4
+    assert dispatcher.in_flight == 4
+    polls.writes_wait.set()
+    for _ in range(4):
+        await settle()
+        await dispatcher.dispatch()
+        await settle()
+        polls.finish(*ids)
+    await settle()
+    assert sorted(polls.started) == ids
+    assert polls.most_at_once == 2
     assert dispatcher.held == set()
 
 
