@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -46,14 +47,11 @@ class Database:
         return await Store.open(self.url, schema=self.schema, clock=clock, migrate=migrate)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    """Yield an empty database of each backend; PostgreSQL gets a random schema, dropped after."""
-    if request.param == "sqlite":
-        yield Database(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}")
-        return
+@asynccontextmanager
+async def postgres_schema(prefix: str) -> AsyncIterator[Database]:
+    """An empty PostgreSQL database: a random schema, dropped after."""
     url = postgres_url()
-    schema = f"test_store_{uuid.uuid4().hex[:12]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_async_engine(url)
     try:
         async with admin.begin() as conn:
@@ -63,6 +61,16 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         async with admin.begin() as conn:
             await conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         await admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """Yield an empty database of each backend; PostgreSQL gets a random schema, dropped after."""
+    if request.param == "sqlite":
+        yield Database(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}")
+        return
+    async with postgres_schema("test_store") as database:
+        yield database
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,7 +18,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.core.item import Item
 from bot.store import Store, StoreTransaction, archive
@@ -27,8 +25,7 @@ from bot.store.poll_writes import Clustered, PollWrite, PollWritten
 from bot.store.records import ArchivedItem, NewDelivery, PollOutcome
 from bot.store.schema import deliveries, items, seen, source_boilerplate, source_polls, sources
 from bot.store.writer import SerialWriter, Together
-from tests.postgres_url import postgres_url
-from tests.store.conftest import START, Database, Statements
+from tests.store.conftest import START, Database, Statements, postgres_schema
 
 
 @pytest.fixture
@@ -37,17 +34,8 @@ async def twin(database: Database, tmp_path: Path) -> AsyncIterator[Database]:
     if database.schema is None:
         yield Database(f"sqlite+aiosqlite:///{tmp_path / 'twin.db'}")
         return
-    url = postgres_url()
-    schema = f"test_twin_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(url)
-    try:
-        async with admin.begin() as conn:
-            await conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        yield Database(url, schema)
-    finally:
-        async with admin.begin() as conn:
-            await conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        await admin.dispose()
+    async with postgres_schema("test_twin") as twin:
+        yield twin
 
 
 def at(minutes: float) -> datetime:
