@@ -9,7 +9,6 @@ import typing
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tomli
 from pydantic import (
@@ -318,13 +317,9 @@ def _checked_mode(value: str) -> str:
 
 @lru_cache(maxsize=_SEEN_VALUES)
 def _checked_zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"unknown time zone {value!r}: use an IANA name such as Europe/Paris or UTC"
-        ) from None
-    return sys.intern(value)
+    from bot.core.digest import check_zone
+
+    return sys.intern(check_zone(value))
 
 
 @lru_cache(maxsize=_SEEN_VALUES)

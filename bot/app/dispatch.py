@@ -163,9 +163,8 @@ class PollDispatcher:
     def _fetched(self, source_id: int) -> None:
         """A poll no longer fetches: its slot goes to the next ready source."""
         if source_id in self._fetching:
-            self._fetching.discard(source_id)
-            if not self._stopping:
-                self._start_ready()
+            self._fetching.remove(source_id)
+            self._start_ready()  # starts nothing once stopping
 
     async def _run(self, source: SourceRecord) -> None:
         cancelled = False

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["WEEKDAYS", "DigestMode", "DigestModeError", "parse_digest_mode"]
+__all__ = ["WEEKDAYS", "DigestMode", "DigestModeError", "check_zone", "parse_digest_mode"]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DAILY = re.compile(r"^daily\s+(\d{1,2}):(\d{2})$")
@@ -46,7 +46,8 @@ class DigestMode:
         return self.kind
 
 
-def _zone(name: str) -> str:
+def check_zone(name: str) -> str:
+    """Return `name` if it is an IANA time zone; DigestModeError (a ValueError) says how to fix it."""
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -77,7 +78,7 @@ def parse_digest_mode(text: str | None, tz: str | None = None) -> DigestMode:
     ):
         tz = parts[-1]
         raw = " ".join(parts[:-1])
-    zone = _zone(tz or "UTC")
+    zone = check_zone(tz or "UTC")
     lowered = raw.lower()
     if lowered in {"", "immediate", "off", "none"}:
         return DigestMode("immediate", tz=zone)

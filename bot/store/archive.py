@@ -74,12 +74,19 @@ def _chunks(values: Sequence[Any], size: int = _CHUNK) -> list[Sequence[Any]]:
     return [values[i : i + size] for i in range(0, len(values), size)]
 
 
-def _first_of_each(source_id: int, batch: Sequence[Item]) -> list[tuple[Item, list[str]]]:
-    """Pair items with their keys, dropping items sharing a key with an earlier one."""
+Keyed = list[tuple[Item, list[str]]]
+"""Items paired with their seen keys (`item_keys`)."""
+
+
+def _keyed(source_id: int, batch: Sequence[Item]) -> Keyed:
+    return [(item, item_keys(source_id, item)) for item in batch]
+
+
+def _first_of_each(keyed: Keyed) -> Keyed:
+    """Drop the items sharing a key with an earlier one."""
     taken: set[str] = set()
     out = []
-    for item in batch:
-        keys = item_keys(source_id, item)
+    for item, keys in keyed:
         if not taken.intersection(keys):
             out.append((item, keys))
         taken.update(keys)
@@ -97,7 +104,7 @@ async def _seen_among(conn: AsyncConnection, keys: Sequence[str]) -> set[str]:
 
 async def unseen(conn: AsyncConnection, source_id: int, batch: Sequence[Item]) -> list[Item]:
     """Return the items none of whose keys is seen (first of any in-batch duplicates)."""
-    candidates = _first_of_each(source_id, batch)
+    candidates = _first_of_each(_keyed(source_id, batch))
     already = await _seen_among(conn, [key for _, keys in candidates for key in keys])
     return [item for item, keys in candidates if already.isdisjoint(keys)]
 
@@ -135,25 +142,25 @@ async def add_new_items_of_polls(
     poll (the same article from two sources) is that poll's, and not new for a later one.
     """
     keyed = [
-        (source_id, require_utc(now), _first_of_each(source_id, batch), batch)
-        for source_id, batch, now in polls
+        (source_id, require_utc(now), _keyed(source_id, batch)) for source_id, batch, now in polls
     ]
     seen_at: dict[str, datetime] = {}
-    for source_id, now, _, batch in keyed:
-        for item in batch:
-            for key in item_keys(source_id, item):
+    for _, now, pairs in keyed:
+        for _, keys in pairs:
+            for key in keys:
                 seen_at.setdefault(key, now)
     fresh = await _mark_seen(conn, seen_at)
     claimed: set[str] = set()
-    chosen: list[list[tuple[Item, list[str]]]] = []
-    for source_id, _, firsts, batch in keyed:
-        listed = {key for item in batch for key in item_keys(source_id, item)}
-        own = (fresh & listed) - claimed
+    chosen: list[Keyed] = []
+    for _, _, pairs in keyed:
+        own = {key for _, keys in pairs for key in keys if key in fresh} - claimed
         claimed |= own
-        chosen.append([(_cleaned(item), keys) for item, keys in firsts if own.issuperset(keys)])
+        chosen.append(
+            [(_cleaned(item), keys) for item, keys in _first_of_each(pairs) if own.issuperset(keys)]
+        )
     rows = [
         _item_row(source_id, item, keys[0], now)
-        for (source_id, now, _, _), new in zip(keyed, chosen, strict=True)
+        for (source_id, now, _), new in zip(keyed, chosen, strict=True)
         for item, keys in new
     ]
     if not rows:
@@ -163,7 +170,7 @@ async def add_new_items_of_polls(
     id_of: dict[str, int] = {}
     # SQLite's statement cache keeps each cached statement's last bound values: 1,000 rows
     # of article text per multi-row INSERT held 60 MB more at the peak of a cold round.
-    for chunk in _chunks(rows, 1000 if is_postgres(conn) else _SQLITE_ITEM_ROWS):
+    for chunk in _chunks(rows, _CHUNK if is_postgres(conn) else _SQLITE_ITEM_ROWS):
         inserted = await insert_rows(conn, items, chunk, returning=[items.c.key, items.c.id])
         id_of.update((row.key, row.id) for row in inserted)
     return [
@@ -173,7 +180,7 @@ async def add_new_items_of_polls(
             )
             for item, keys in new
         ]
-        for (source_id, now, _, _), new in zip(keyed, chosen, strict=True)
+        for (source_id, now, _), new in zip(keyed, chosen, strict=True)
     ]
 
 

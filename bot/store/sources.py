@@ -251,30 +251,64 @@ async def record_poll(
     new_items: int,
 ) -> SourceRecord:
     """Store a poll's outcome and the next poll time and why; LookupError if the source is gone."""
+    poll = PollOutcome(
+        source_id,
+        now,
+        ok,
+        status,
+        next_poll_at,
+        next_poll_reason,
+        error,
+        etag,
+        last_modified,
+        new_items,
+    )
+    return await _record_one(conn, poll)
+
+
+def _sets_validators(poll: PollOutcome) -> tuple[bool, bool]:
+    """Whether the poll replaces the source's etag, and its last-modified: a success does,
+    except that a 304 without a new value keeps the old one."""
+    if not poll.ok:
+        return False, False
+    keep = poll.status.strip().lower() in NOT_MODIFIED_STATUSES
+    return poll.etag is not None or not keep, poll.last_modified is not None or not keep
+
+
+def _history(poll: PollOutcome) -> dict[str, Any]:
+    """The poll's history row (`source_polls`), without its source."""
+    return {
+        "polled_at": poll.now,
+        "ok": poll.ok,
+        "status": poll.status,
+        "error": "" if poll.ok else poll.error,
+        "new_items": max(poll.new_items, 0),
+    }
+
+
+async def _record_one(conn: AsyncConnection, poll: PollOutcome) -> SourceRecord:
+    """`record_poll`: one statement on PostgreSQL, two on SQLite."""
+    now = require_utc(poll.now, "now")
     values: dict[str, Any] = {
         "last_polled_at": now,
-        "last_status": status,
-        "next_poll_at": next_poll_at,
-        "next_poll_reason": next_poll_reason,
-        "items_count": sources.c.items_count + max(new_items, 0),
+        "last_status": poll.status,
+        "next_poll_at": require_utc(poll.next_poll_at, "next_poll_at"),
+        "next_poll_reason": poll.next_poll_reason,
+        "items_count": sources.c.items_count + max(poll.new_items, 0),
     }
-    if ok:
+    if poll.ok:
         values.update(last_ok_at=now, consecutive_failures=0, baseline_done=True, last_error="")
-        keep_validators = status.strip().lower() in NOT_MODIFIED_STATUSES
-        if etag is not None or not keep_validators:
-            values["etag"] = etag
-        if last_modified is not None or not keep_validators:
-            values["last_modified"] = last_modified
     else:
-        values.update(consecutive_failures=sources.c.consecutive_failures + 1, last_error=error)
-    history = {
-        "polled_at": now,
-        "ok": ok,
-        "status": status,
-        "error": "" if ok else error,
-        "new_items": max(new_items, 0),
-    }
-    stmt = sa.update(sources).where(sources.c.id == source_id).values(values)
+        values.update(
+            consecutive_failures=sources.c.consecutive_failures + 1, last_error=poll.error
+        )
+    sets_etag, sets_modified = _sets_validators(poll)
+    if sets_etag:
+        values["etag"] = poll.etag
+    if sets_modified:
+        values["last_modified"] = poll.last_modified
+    history = _history(poll)
+    stmt = sa.update(sources).where(sources.c.id == poll.source_id).values(values)
     if is_postgres(conn):  # one round trip: the history row is written by the same statement
         updated = stmt.returning(*sources.c).cte("updated")
         kept = sa.insert(source_polls).from_select(
@@ -288,9 +322,9 @@ async def record_poll(
     else:
         row = (await conn.execute(stmt.returning(*sources.c))).first()
         if row is not None:
-            await conn.execute(sa.insert(source_polls).values(source_id=source_id, **history))
+            await conn.execute(sa.insert(source_polls).values(source_id=poll.source_id, **history))
     if row is None:
-        raise LookupError(f"source #{source_id} does not exist (removed while polling?)")
+        raise LookupError(f"source #{poll.source_id} does not exist (removed while polling?)")
     return source_record(row)
 
 
@@ -328,7 +362,7 @@ _RECORD_EACH = (
 
 
 def _record_params(poll: PollOutcome) -> dict[str, Any]:
-    keep_validators = poll.status.strip().lower() in NOT_MODIFIED_STATUSES
+    sets_etag, sets_modified = _sets_validators(poll)
     return {
         "p_source": poll.source_id,
         "p_now": require_utc(poll.now, "now"),
@@ -340,9 +374,9 @@ def _record_params(poll: PollOutcome) -> dict[str, Any]:
         "p_failed": 0 if poll.ok else 1,
         "p_error": "" if poll.ok else poll.error,
         "p_ok": poll.ok,
-        "p_set_etag": poll.ok and (poll.etag is not None or not keep_validators),
+        "p_set_etag": sets_etag,
         "p_etag": poll.etag,
-        "p_set_modified": poll.ok and (poll.last_modified is not None or not keep_validators),
+        "p_set_modified": sets_modified,
         "p_modified": poll.last_modified,
     }
 
@@ -353,20 +387,7 @@ async def record_polls(conn: AsyncConnection, polls: Sequence[PollOutcome]) -> N
     Raise LookupError naming the first source that no longer exists (nothing is written).
     """
     if len(polls) == 1:  # one statement on PostgreSQL
-        poll = polls[0]
-        await record_poll(
-            conn,
-            poll.source_id,
-            now=require_utc(poll.now, "now"),
-            ok=poll.ok,
-            status=poll.status,
-            next_poll_at=require_utc(poll.next_poll_at, "next_poll_at"),
-            next_poll_reason=poll.next_poll_reason,
-            error=poll.error,
-            etag=poll.etag,
-            last_modified=poll.last_modified,
-            new_items=poll.new_items,
-        )
+        await _record_one(conn, polls[0])
         return
     if not polls:
         return
@@ -378,15 +399,5 @@ async def record_polls(conn: AsyncConnection, polls: Sequence[PollOutcome]) -> N
         if poll.source_id not in found:
             raise LookupError(f"source #{poll.source_id} does not exist (removed while polling?)")
     await conn.execute(_RECORD_EACH, [_record_params(poll) for poll in polls])
-    history = [
-        {
-            "source_id": poll.source_id,
-            "polled_at": poll.now,
-            "ok": poll.ok,
-            "status": poll.status,
-            "error": "" if poll.ok else poll.error,
-            "new_items": max(poll.new_items, 0),
-        }
-        for poll in polls
-    ]
+    history = [{"source_id": poll.source_id, **_history(poll)} for poll in polls]
     await conn.execute(sa.insert(source_polls), history)

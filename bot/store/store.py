@@ -15,6 +15,7 @@ from bot.store import activity, archive, boilerplate, outbox, schema_version, so
 from bot.store.activity import AlertRecord, PollRecord, WatchScope
 from bot.store.columns import require_utc
 from bot.store.db_errors import DatabaseProblem, describe
+from bot.store.dialect import is_postgres
 from bot.store.engine import READ_ONLY_OPTION, create_engine_for
 from bot.store.leader_lock import LeaderLock, leader_lock_for
 from bot.store.outage import OutageLog
@@ -151,7 +152,7 @@ class Store:
         try:
             async with self._engine.connect() as conn:
                 options: dict[str, Any] = {READ_ONLY_OPTION: True}
-                if single_statements and conn.dialect.name == "postgresql":
+                if single_statements and is_postgres(conn):
                     options["isolation_level"] = "AUTOCOMMIT"
                 await conn.execution_options(**options)
                 yield conn
